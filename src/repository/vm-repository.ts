@@ -1,0 +1,95 @@
+import type { Flavor, Image, Vm, VmCommand, VmStatus } from '../vms/vm.js';
+
+/**
+ * The port both backends implement (memory, openstack). It speaks the domain's words only: no
+ * HTTP, no Nova vocabulary. Every method is async, and a VM it returns may still have a `task`
+ * in progress: the backend settles it later and the service waits by polling `get`.
+ *
+ * Errors are thrown as ApiError (src/vms/errors.ts) with the domain code, e.g. VM_NOT_FOUND,
+ * QUOTA_EXCEEDED, TASK_IN_PROGRESS, BACKEND_UNAVAILABLE, BACKEND_TIMEOUT.
+ */
+
+/** One VM as a backend holds it: the API resource plus what the service needs to judge it. */
+export interface VmRecord {
+  vm: Vm;
+  /** Changes whenever the VM changes; the HTTP layer quotes it as the ETag. */
+  version: string;
+  /** Whether the VM was ever placed on a host (a VM that failed scheduling was not). */
+  placed: boolean;
+}
+
+export interface IdempotencyClaim {
+  key: string;
+  /** A hash of the request that used the key, so a reuse with another body can be told apart. */
+  fingerprint: string;
+}
+
+export interface CreateVmInput {
+  name: string;
+  flavor: Flavor;
+  image: Image;
+  /** Settle in RUNNING rather than STOPPED. */
+  start: boolean;
+  idempotency?: IdempotencyClaim;
+  /** Correlates the backend's own calls with the API request. */
+  requestId?: string;
+}
+
+export interface ListVmsQuery {
+  /** Which statuses to list; never empty. */
+  statuses: readonly VmStatus[];
+  name?: { value: string; prefix: boolean };
+  limit: number;
+  /** A `nextCursor` this backend returned before; opaque to everyone else. */
+  cursor?: string;
+}
+
+export interface VmPage {
+  items: VmRecord[];
+  nextCursor: string | null;
+}
+
+/**
+ * Called by the backend with the freshest record, at the moment it is about to act, and atomically
+ * with the act where the backend can offer that. It throws (an ApiError) to refuse the command.
+ */
+export type CommandGuard = (current: VmRecord) => void;
+
+export interface VmRepository {
+  /** How often a waiter should re-read a VM with a task in progress. */
+  readonly pollIntervalMs: number;
+
+  create(input: CreateVmInput): Promise<VmRecord>;
+  get(id: string): Promise<VmRecord | undefined>;
+  list(query: ListVmsQuery): Promise<VmPage>;
+  /** Starts `command` on VM `id` (delete included), once `guard` accepts the current record. */
+  apply(id: string, command: VmCommand, guard: CommandGuard, requestId?: string): Promise<VmRecord>;
+  /** The VM created earlier with this Idempotency-Key, and the fingerprint it was created with. */
+  findByIdempotencyKey(key: string): Promise<{ record: VmRecord; fingerprint: string } | undefined>;
+  /** Live VMs by status, for the metrics gauge. */
+  countByStatus(): Promise<Record<VmStatus, number>>;
+}
+
+export interface CatalogRepository {
+  listFlavors(): Promise<Flavor[]>;
+  /** By name or by id. */
+  findFlavor(nameOrId: string): Promise<Flavor | undefined>;
+  listImages(): Promise<Image[]>;
+  findImage(nameOrId: string): Promise<Image | undefined>;
+}
+
+export interface Readiness {
+  ready: boolean;
+  /** One entry per dependency, e.g. { name: 'nova', ok: false, detail: 'timed out after 5000 ms' }. */
+  checks: { name: string; ok: boolean; detail?: string }[];
+}
+
+/** A backend as the app factory receives it. */
+export interface Backend {
+  readonly name: string;
+  readonly vms: VmRepository;
+  readonly catalog: CatalogRepository;
+  checkReady(): Promise<Readiness>;
+  /** Stops timers and closes connections. */
+  close(): Promise<void>;
+}

@@ -1,0 +1,64 @@
+/** The VM resource as the API shows it (CONTRACT section 1), and the words it is made of. */
+
+export const vmStatuses = ['STOPPED', 'RUNNING', 'PAUSED', 'SUSPENDED', 'DELETED', 'ERROR'] as const;
+export type VmStatus = (typeof vmStatuses)[number];
+
+export const vmTasks = [
+  'creating',
+  'starting',
+  'stopping',
+  'restarting',
+  'pausing',
+  'resuming',
+  'suspending',
+  'resizing',
+  'deleting',
+] as const;
+export type VmTask = (typeof vmTasks)[number];
+
+export const vmActions = ['start', 'stop', 'restart', 'pause', 'resume', 'suspend', 'resize', 'delete'] as const;
+export type VmAction = (typeof vmActions)[number];
+
+export const restartTypes = ['soft', 'hard'] as const;
+export type RestartType = (typeof restartTypes)[number];
+
+export interface VmFault {
+  /** A stable machine word, e.g. NO_VALID_HOST. */
+  code: string;
+  message: string;
+  at: string;
+}
+
+export interface Vm {
+  id: string;
+  name: string;
+  flavor: string;
+  image: string;
+  status: VmStatus;
+  task: VmTask | null;
+  ip_address: string | null;
+  fault: VmFault | null;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface Flavor {
+  id: string;
+  name: string;
+  vcpus: number;
+  ram_mb: number;
+  disk_gb: number;
+}
+
+export interface Image {
+  id: string;
+  name: string;
+  min_disk_gb: number;
+  min_ram_mb: number;
+}
+
+/** What a mutating request asks of a VM. */
+export type VmCommand =
+  | { action: 'start' | 'stop' | 'pause' | 'resume' | 'suspend' | 'delete' }
+  | { action: 'restart'; type: RestartType }
+  | { action: 'resize'; flavor: Flavor };
