@@ -1,4 +1,4 @@
-import type { Flavor, Image, Vm, VmCommand, VmStatus } from '../vms/vm.js';
+import type { Flavor, Image, Vm, VmCommand, VmStatus, VmTask } from '../vms/vm.js';
 
 /**
  * The port both backends implement (memory, openstack). It speaks the domain's words only: no
@@ -55,6 +55,9 @@ export interface VmPage {
  */
 export type CommandGuard = (current: VmRecord) => void;
 
+/** A task finished: the VM as it settled, the status it had before, and what the task was. */
+export type SettledListener = (event: { vm: Vm; previous: VmStatus; task: VmTask }) => void;
+
 export interface VmRepository {
   /** How often a waiter should re-read a VM with a task in progress. */
   readonly pollIntervalMs: number;
@@ -68,6 +71,8 @@ export interface VmRepository {
   findByIdempotencyKey(key: string): Promise<{ record: VmRecord; fingerprint: string } | undefined>;
   /** Live VMs by status, for the metrics gauge. */
   countByStatus(): Promise<Record<VmStatus, number>>;
+  /** Tells `listener` about every task this backend sees settle (for the domain event log). */
+  onSettled(listener: SettledListener): void;
 }
 
 export interface CatalogRepository {

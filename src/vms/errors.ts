@@ -6,8 +6,6 @@ import type { VmAction, VmStatus } from './vm.js';
  */
 export const errorCodes = [
   'VALIDATION_ERROR',
-  'PAYLOAD_TOO_LARGE',
-  'UNSUPPORTED_MEDIA_TYPE',
   'NOT_FOUND',
   'VM_NOT_FOUND',
   'FLAVOR_NOT_FOUND',
@@ -41,8 +39,10 @@ export interface ErrorExtras {
   current_status?: VmStatus;
   allowed_actions?: VmAction[];
   task?: string;
-  /** Seconds, for RATE_LIMITED. */
-  retry_after?: number;
+  /** For BACKEND_UNAVAILABLE: the cloud could not be reached, or it answered with an error. */
+  upstream?: 'unreachable' | 'error';
+  /** For /readyz: each dependency and whether it answered. */
+  checks?: { name: string; ok: boolean; detail?: string }[];
 }
 
 /** The one error type of the project: a machine code, a sentence for people, and extras. */

@@ -1,0 +1,24 @@
+import type { Logger } from 'pino';
+import type { Config } from '../config/config.js';
+import type { Backend } from '../repository/vm-repository.js';
+import { DAY_MS, createMemoryBackend } from './memory/memory-backend.js';
+
+/** The one place that reads BACKEND and builds the matching adapter. */
+export async function createBackend(config: Config, _logger: Logger): Promise<Backend> {
+  switch (config.BACKEND) {
+    case 'memory':
+      return createMemoryBackend({
+        actionDelayMs: config.MOCK_ACTION_DELAY_MS,
+        capacityVcpus: config.MOCK_CAPACITY_VCPUS,
+        capacityRamMb: config.MOCK_CAPACITY_RAM_MB,
+        quotaInstances: config.MOCK_QUOTA_INSTANCES,
+        quotaVcpus: config.MOCK_QUOTA_VCPUS,
+        quotaRamMb: config.MOCK_QUOTA_RAM_MB,
+        ipCidr: config.MOCK_IP_CIDR,
+        deletedRetentionMs: config.MOCK_DELETED_RETENTION_S * 1000,
+        idempotencyTtlMs: DAY_MS,
+      });
+    case 'openstack':
+      throw new Error('BACKEND=openstack is not built yet');
+  }
+}

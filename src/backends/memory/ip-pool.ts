@@ -1,0 +1,50 @@
+/**
+ * Hands out the host addresses of an IPv4 network, unique among holders, in O(1): addresses never
+ * used yet come from a moving mark, released ones from a stack. The first host address is left to
+ * the gateway, as a cloud network would.
+ */
+export class IpPool {
+  private readonly first: number;
+  private readonly last: number;
+  private nextUnused: number;
+  private readonly released: number[] = [];
+
+  constructor(cidr: string) {
+    const [address = '', prefixText = ''] = cidr.split('/');
+    const prefix = Number(prefixText);
+    const base = parseIpv4(address);
+    const size = 2 ** (32 - prefix);
+    const network = base - (base % size);
+    this.first = network + 2;
+    this.last = network + size - 2;
+    this.nextUnused = this.first;
+  }
+
+  /** An address as a number, or null when every one is taken. */
+  allocate(): number | null {
+    const reused = this.released.pop();
+    if (reused !== undefined) return reused;
+    if (this.nextUnused > this.last) return null;
+    return this.nextUnused++;
+  }
+
+  release(address: number): void {
+    this.released.push(address);
+  }
+
+  get capacity(): number {
+    return Math.max(0, this.last - this.first + 1);
+  }
+}
+
+export function parseIpv4(text: string): number {
+  const parts = text.split('.').map(Number);
+  if (parts.length !== 4 || parts.some((p) => !Number.isInteger(p) || p < 0 || p > 255)) {
+    throw new Error(`not an IPv4 address: ${text}`);
+  }
+  return parts.reduce((acc, p) => acc * 256 + p, 0);
+}
+
+export function formatIpv4(address: number): string {
+  return [24, 16, 8, 0].map((shift) => Math.floor(address / 2 ** shift) % 256).join('.');
+}

@@ -1,0 +1,47 @@
+import { envSchema, type Env } from './env-schema.js';
+
+export type Config = Env;
+
+export type ConfigResult = { ok: true; config: Config } | { ok: false; problems: string[] };
+
+/**
+ * Validates the environment once, at start-up. Empty strings count as unset, as a blank line in
+ * .env (`OS_REGION_NAME=`) means "no value" to people.
+ */
+export function parseConfig(env: Record<string, string | undefined>): ConfigResult {
+  const present = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const parsed = envSchema.safeParse(present);
+  if (!parsed.success) {
+    return {
+      ok: false,
+      problems: parsed.error.issues.map((issue) => {
+        const name = issue.path.join('.');
+        const value = present[name];
+        const shown = value === undefined || /PASSWORD|SECRET|KEYS/.test(name) ? '' : ` (got "${value}")`;
+        return `${name}: ${issue.message}${shown}`;
+      }),
+    };
+  }
+  const problems = crossFieldProblems(parsed.data);
+  return problems.length > 0 ? { ok: false, problems } : { ok: true, config: parsed.data };
+}
+
+/** Rules that involve more than one variable. */
+function crossFieldProblems(config: Config): string[] {
+  const problems: string[] = [];
+  if (config.BACKEND === 'openstack' && !config.OS_CLOUD) {
+    if (!config.OS_AUTH_URL) problems.push('OS_AUTH_URL: required with BACKEND=openstack unless OS_CLOUD is set');
+    const appCredential = config.OS_APPLICATION_CREDENTIAL_ID || config.OS_APPLICATION_CREDENTIAL_SECRET;
+    if (appCredential) {
+      if (!config.OS_APPLICATION_CREDENTIAL_ID) problems.push('OS_APPLICATION_CREDENTIAL_ID: required with OS_APPLICATION_CREDENTIAL_SECRET');
+      if (!config.OS_APPLICATION_CREDENTIAL_SECRET) problems.push('OS_APPLICATION_CREDENTIAL_SECRET: required with OS_APPLICATION_CREDENTIAL_ID');
+    } else {
+      if (!config.OS_USERNAME) problems.push('OS_USERNAME: required with BACKEND=openstack (or set OS_APPLICATION_CREDENTIAL_ID/SECRET or OS_CLOUD)');
+      if (!config.OS_PASSWORD) problems.push('OS_PASSWORD: required with OS_USERNAME');
+      if (!config.OS_PROJECT_NAME && !config.OS_PROJECT_ID) problems.push('OS_PROJECT_NAME: required with OS_USERNAME (or OS_PROJECT_ID)');
+    }
+  }
+  const readonlyAndFull = config.API_READONLY_KEYS.filter((k) => config.API_KEYS.includes(k));
+  if (readonlyAndFull.length > 0) problems.push('API_READONLY_KEYS: a key cannot be in API_KEYS too');
+  return problems;
+}

@@ -1,0 +1,78 @@
+import { z } from 'zod';
+
+/** Parses a boolean the way people write them in .env files. */
+const flag = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no'], { error: 'must be true or false' })
+  .transform((v) => v === 'true' || v === '1' || v === 'yes');
+
+const int = (min: number, max: number) =>
+  z.coerce
+    .number({ error: 'must be a whole number' })
+    .int({ error: 'must be a whole number' })
+    .min(min, { error: `must be at least ${min}` })
+    .max(max, { error: `must be at most ${max}` });
+
+/** -1 means unlimited, as in Nova's quota API. */
+const quota = int(-1, Number.MAX_SAFE_INTEGER);
+
+const cidr = z.string().regex(/^(\d{1,3}\.){3}\d{1,3}\/([1-9]|[12]\d|30)$/, {
+  error: 'must be an IPv4 CIDR with a prefix from /1 to /30, e.g. 192.168.1.0/24',
+});
+
+const keyList = z
+  .string()
+  .transform((v) => v.split(',').map((k) => k.trim()).filter((k) => k.length > 0));
+
+/**
+ * Every variable the API reads, with its default. .env.example lists the same names; a test checks
+ * that the two agree. Variables not named here (e.g. OS_IDENTITY_API_VERSION from an openrc) are
+ * ignored on purpose.
+ */
+export const envSchema = z.object({
+  PORT: int(0, 65535).default(3000),
+  HOST: z.string().min(1).default('127.0.0.1'),
+  BACKEND: z.enum(['memory', 'openstack'], { error: 'must be memory or openstack' }).default('memory'),
+  LOG_LEVEL: z
+    .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], {
+      error: 'must be one of fatal, error, warn, info, debug, trace, silent',
+    })
+    .default('info'),
+  LOG_PRETTY: flag.default(false),
+  API_KEYS: keyList.default([]),
+  API_READONLY_KEYS: keyList.default([]),
+  RATE_LIMIT_PER_MINUTE: int(0, 1_000_000).default(0),
+  SHUTDOWN_TIMEOUT_MS: int(0, 60_000).default(9_000),
+
+  MOCK_ACTION_DELAY_MS: int(0, 600_000).default(0),
+  MOCK_CAPACITY_VCPUS: int(1, 10_000_000).default(64),
+  MOCK_CAPACITY_RAM_MB: int(1, 1_000_000_000).default(131_072),
+  MOCK_QUOTA_INSTANCES: quota.default(100),
+  MOCK_QUOTA_VCPUS: quota.default(200),
+  MOCK_QUOTA_RAM_MB: quota.default(409_600),
+  MOCK_IP_CIDR: cidr.default('192.168.1.0/24'),
+  MOCK_DELETED_RETENTION_S: int(0, 30 * 86_400).default(3_600),
+
+  OS_CLOUD: z.string().min(1).optional(),
+  OS_AUTH_URL: z.url({ error: 'must be a URL, e.g. http://127.0.0.1:5000/v3' }).optional(),
+  OS_USERNAME: z.string().min(1).optional(),
+  OS_PASSWORD: z.string().min(1).optional(),
+  OS_PROJECT_NAME: z.string().min(1).optional(),
+  OS_PROJECT_ID: z.string().min(1).optional(),
+  OS_USER_DOMAIN_NAME: z.string().min(1).default('Default'),
+  OS_PROJECT_DOMAIN_NAME: z.string().min(1).default('Default'),
+  OS_REGION_NAME: z.string().min(1).optional(),
+  OS_APPLICATION_CREDENTIAL_ID: z.string().min(1).optional(),
+  OS_APPLICATION_CREDENTIAL_SECRET: z.string().min(1).optional(),
+  OS_INTERFACE: z
+    .enum(['public', 'internal', 'admin'], { error: 'must be public, internal or admin' })
+    .default('public'),
+  OS_NETWORK: z.string().min(1).default('auto'),
+  OS_TIMEOUT_MS: int(100, 600_000).default(10_000),
+  OS_COMPUTE_API_VERSION: z
+    .string()
+    .regex(/^2\.\d+$/, { error: 'must be a Nova microversion such as 2.93' })
+    .default('2.93'),
+  OS_CATALOG_CACHE_S: int(0, 86_400).default(60),
+});
+
+export type Env = z.infer<typeof envSchema>;

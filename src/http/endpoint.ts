@@ -1,0 +1,142 @@
+import type { OpenAPIRegistry, RouteConfig } from '@asteasolutions/zod-to-openapi';
+import { Router, type NextFunction, type Request, type Response } from 'express';
+import type { z, ZodType } from 'zod';
+import { ApiError, type ErrorCode, type FieldError } from '../vms/errors.js';
+import { problemCatalog } from './problem-catalog.js';
+import { ProblemSchema } from './schemas.js';
+
+type Method = 'get' | 'post' | 'delete';
+
+export interface ResponseSpec {
+  description: string;
+  schema?: ZodType;
+  headers?: Record<string, { description: string; schema: { type: 'string' } }>;
+}
+
+export interface Endpoint<P extends ZodType, Q extends ZodType, B extends ZodType> {
+  method: Method;
+  /** OpenAPI style, e.g. /vms/{id}/start. */
+  path: string;
+  operationId: string;
+  summary: string;
+  description?: string;
+  tag: string;
+  params?: P;
+  query?: Q;
+  /** A schema for the JSON body; an absent body is read as `{}`, unless `bodyRequired`. */
+  body?: B;
+  bodyRequired?: boolean;
+  /** Request headers, for the document only (they are read by the handler). */
+  headers?: z.ZodObject;
+  responses: Record<number, ResponseSpec>;
+  /** The problems this endpoint can answer with; the document lists each by status. */
+  problems: ErrorCode[];
+  handler: (
+    input: { params: z.output<P>; query: z.output<Q>; body: z.output<B> },
+    req: Request,
+    res: Response,
+  ) => Promise<void>;
+}
+
+/** Problems any endpoint under /api/v1 can answer with, whatever it does. */
+const everywhere: ErrorCode[] = ['VALIDATION_ERROR', 'UNAUTHENTICATED', 'RATE_LIMITED', 'INTERNAL_ERROR'];
+
+/**
+ * Declares an endpoint once: the same definition mounts the Express route, validates its input
+ * with zod (keeping what zod returns: coerced, defaulted), and documents it in the OpenAPI registry.
+ */
+export class EndpointRouter {
+  readonly router = Router();
+
+  constructor(
+    private readonly registry: OpenAPIRegistry,
+    private readonly basePath: string,
+  ) {}
+
+  add<P extends ZodType, Q extends ZodType, B extends ZodType>(endpoint: Endpoint<P, Q, B>): void {
+    this.document(endpoint);
+    const expressPath = endpoint.path.replace(/\{(\w+)\}/g, ':$1');
+    this.router[endpoint.method](expressPath, async (req: Request, res: Response, next: NextFunction) => {
+      try {
+        const input = {
+          params: parse(endpoint.params, req.params, 'path'),
+          query: parse(endpoint.query, req.query, 'query'),
+          body: endpoint.body ? parseBody(endpoint.body, req, endpoint.bodyRequired === true) : undefined,
+        } as { params: z.output<P>; query: z.output<Q>; body: z.output<B> };
+        await endpoint.handler(input, req, res);
+      } catch (error) {
+        next(error);
+      }
+    });
+  }
+
+  private document(endpoint: Endpoint<ZodType, ZodType, ZodType>): void {
+    const responses: RouteConfig['responses'] = {};
+    for (const [status, spec] of Object.entries(endpoint.responses)) {
+      responses[status] = {
+        description: spec.description,
+        ...(spec.headers && { headers: spec.headers }),
+        ...(spec.schema && { content: { 'application/json': { schema: spec.schema } } }),
+      };
+    }
+    const byStatus = new Map<number, ErrorCode[]>();
+    for (const code of [...endpoint.problems, ...everywhere]) {
+      const status = problemCatalog[code].status;
+      byStatus.set(status, [...(byStatus.get(status) ?? []), code]);
+    }
+    if (endpoint.body) {
+      byStatus.set(413, ['VALIDATION_ERROR']);
+      byStatus.set(415, ['VALIDATION_ERROR']);
+    }
+    for (const [status, codes] of byStatus) {
+      responses[String(status)] = {
+        description: [...new Set(codes)].map((c) => `\`${c}\`: ${problemCatalog[c].description}`).join('\n\n'),
+        content: { 'application/problem+json': { schema: ProblemSchema } },
+      };
+    }
+    this.registry.registerPath({
+      method: endpoint.method,
+      path: `${this.basePath}${endpoint.path}`,
+      operationId: endpoint.operationId,
+      summary: endpoint.summary,
+      ...(endpoint.description && { description: endpoint.description }),
+      tags: [endpoint.tag],
+      request: {
+        ...(endpoint.params && { params: endpoint.params as z.ZodObject }),
+        ...(endpoint.query && { query: endpoint.query as z.ZodObject }),
+        ...(endpoint.headers && { headers: endpoint.headers }),
+        ...(endpoint.body && {
+          body: { required: endpoint.bodyRequired === true, content: { 'application/json': { schema: endpoint.body } } },
+        }),
+      },
+      responses,
+    });
+  }
+}
+
+function parse<T extends ZodType>(schema: T | undefined, value: unknown, where: 'path' | 'query' | 'body'): z.output<T> | undefined {
+  if (!schema) return undefined;
+  const result = schema.safeParse(value);
+  if (result.success) return result.data;
+  const errors = result.error.issues.flatMap((issue): FieldError[] => {
+    const base = [where, ...issue.path.map(String)].join('.');
+    if (issue.code === 'unrecognized_keys') {
+      return issue.keys.map((key) => ({ path: `${base}.${key}`, message: `unknown ${where === 'query' ? 'parameter' : 'field'}` }));
+    }
+    const missing = issue.code === 'invalid_type' && issue.message.endsWith('received undefined');
+    return [{ path: base, message: missing ? 'required' : issue.message }];
+  });
+  throw new ApiError('VALIDATION_ERROR', `Invalid ${where}: ${errors.map((e) => `${e.path} (${e.message})`).join('; ')}`, { errors });
+}
+
+function parseBody<T extends ZodType>(schema: T, req: Request, required: boolean): z.output<T> | undefined {
+  if (req.body === undefined) {
+    if (required) {
+      throw new ApiError('VALIDATION_ERROR', 'This request needs a JSON body', {
+        errors: [{ path: 'body', message: 'required' }],
+      });
+    }
+    return parse(schema, {}, 'body');
+  }
+  return parse(schema, req.body, 'body');
+}

@@ -1,0 +1,21 @@
+import type { RequestHandler } from 'express';
+import { rateLimit } from 'express-rate-limit';
+import { ApiError } from '../../vms/errors.js';
+import { sendProblem } from '../problem.js';
+
+/** Per-client-address fixed window of one minute; 0 turns it off. */
+export function rateLimiter(perMinute: number): RequestHandler {
+  if (perMinute === 0) return (_req, _res, next) => next();
+  return rateLimit({
+    windowMs: 60_000,
+    limit: perMinute,
+    standardHeaders: 'draft-7',
+    legacyHeaders: false,
+    handler(req, res) {
+      const resetTime = (req as { rateLimit?: { resetTime?: Date } }).rateLimit?.resetTime;
+      const seconds = Math.max(1, Math.ceil(((resetTime?.getTime() ?? Date.now() + 60_000) - Date.now()) / 1000));
+      res.setHeader('Retry-After', String(seconds));
+      sendProblem(req, res, new ApiError('RATE_LIMITED', `More than ${perMinute} requests a minute; retry in ${seconds} s`));
+    },
+  });
+}

@@ -1,0 +1,83 @@
+import type { ErrorRequestHandler, Request, RequestHandler, Response } from 'express';
+import { ApiError, isApiError } from '../vms/errors.js';
+import { problemCatalog, slugOf } from './problem-catalog.js';
+import { requestContext } from './request-context.js';
+
+/** A validation failure that HTTP itself answers with another status than 400 (413, 415). */
+export class RequestProblem extends ApiError {
+  constructor(
+    readonly status: 413 | 415,
+    detail: string,
+  ) {
+    super('VALIDATION_ERROR', detail, { errors: [{ path: '', message: detail }] });
+  }
+}
+
+export function sendProblem(req: Request, res: Response, error: ApiError): void {
+  const status = statusOf(error);
+  const entry = problemCatalog[error.code];
+  const body = {
+    type: `/errors/${slugOf(error.code)}`,
+    title: entry.title,
+    status,
+    detail: error.detail,
+    instance: req.originalUrl.split('?')[0],
+    code: error.code,
+    request_id: requestContext(res).requestId,
+    ...error.extras,
+  };
+  res.status(status).type('application/problem+json').json(body);
+}
+
+function statusOf(error: ApiError): number {
+  if (error instanceof RequestProblem) return error.status;
+  if (error.code === 'BACKEND_UNAVAILABLE' && error.extras.upstream === 'error') return 502;
+  return problemCatalog[error.code].status;
+}
+
+/** Errors that body-parser raises, in its own words (`type`), turned into ours. */
+function fromBodyParser(error: { type?: string; message?: string }): ApiError | undefined {
+  switch (error.type) {
+    case 'entity.too.large':
+      return new RequestProblem(413, 'The request body is larger than 16 KiB');
+    case 'entity.parse.failed':
+      return new ApiError('VALIDATION_ERROR', 'The request body is not valid JSON', {
+        errors: [{ path: '', message: `malformed JSON: ${error.message ?? 'parse error'}` }],
+      });
+    case 'encoding.unsupported':
+    case 'charset.unsupported':
+      return new RequestProblem(415, 'The request body must be UTF-8 JSON');
+    case 'request.aborted':
+    case 'request.size.invalid':
+    case 'stream.encoding.set':
+    case 'stream.not.readable':
+      return new ApiError('VALIDATION_ERROR', 'The request body could not be read', {
+        errors: [{ path: '', message: error.type }],
+      });
+    default:
+      return undefined;
+  }
+}
+
+/**
+ * The single place where every error, known or not, becomes an answer. Nothing upstream or
+ * internal (stacks, Nova's messages) reaches the body; the log has it, under the request id.
+ */
+export const problemResponder: ErrorRequestHandler = (error: unknown, req, res, _next) => {
+  const known = isApiError(error) ? error : fromBodyParser(error as { type?: string });
+  if (known) {
+    if (statusOf(known) >= 500) req.log.error({ err: error }, known.detail);
+    sendProblem(req, res, known);
+    return;
+  }
+  req.log.error({ err: error }, 'unhandled error');
+  if (res.headersSent) {
+    res.destroy();
+    return;
+  }
+  sendProblem(req, res, new ApiError('INTERNAL_ERROR', 'An unexpected error occurred; the request id finds it in the logs'));
+};
+
+export const routeNotFound: RequestHandler = (req, res) => {
+  sendProblem(req, res, new ApiError('NOT_FOUND', `No route for ${req.method} ${req.path}`));
+};

@@ -1,0 +1,56 @@
+import type { VmService } from '../../vms/vm-service.js';
+import type { EndpointRouter } from '../endpoint.js';
+import { CatalogParams, FlavorListSchema, FlavorSchema, ImageListSchema, ImageSchema } from '../schemas.js';
+
+export function catalogRoutes(api: EndpointRouter, service: VmService): void {
+  api.add({
+    method: 'get',
+    path: '/flavors',
+    operationId: 'listFlavors',
+    summary: 'List flavors',
+    tag: 'Catalog',
+    responses: { 200: { description: 'Every flavor', schema: FlavorListSchema } },
+    problems: ['BACKEND_UNAVAILABLE', 'BACKEND_TIMEOUT'],
+    handler: async (_input, _req, res) => {
+      res.json({ data: await service.listFlavors() });
+    },
+  });
+  api.add({
+    method: 'get',
+    path: '/flavors/{nameOrId}',
+    operationId: 'getFlavor',
+    summary: 'Get a flavor by name or id',
+    tag: 'Catalog',
+    params: CatalogParams,
+    responses: { 200: { description: 'The flavor', schema: FlavorSchema } },
+    problems: ['FLAVOR_NOT_FOUND', 'BACKEND_UNAVAILABLE', 'BACKEND_TIMEOUT'],
+    handler: async ({ params }, _req, res) => {
+      res.json(await service.getFlavor(params.nameOrId));
+    },
+  });
+  api.add({
+    method: 'get',
+    path: '/images',
+    operationId: 'listImages',
+    summary: 'List images',
+    tag: 'Catalog',
+    responses: { 200: { description: 'Every image', schema: ImageListSchema } },
+    problems: ['BACKEND_UNAVAILABLE', 'BACKEND_TIMEOUT'],
+    handler: async (_input, _req, res) => {
+      res.json({ data: await service.listImages() });
+    },
+  });
+  api.add({
+    method: 'get',
+    path: '/images/{nameOrId}',
+    operationId: 'getImage',
+    summary: 'Get an image by name or id',
+    tag: 'Catalog',
+    params: CatalogParams,
+    responses: { 200: { description: 'The image', schema: ImageSchema } },
+    problems: ['IMAGE_NOT_FOUND', 'BACKEND_UNAVAILABLE', 'BACKEND_TIMEOUT'],
+    handler: async ({ params }, _req, res) => {
+      res.json(await service.getImage(params.nameOrId));
+    },
+  });
+}

@@ -1,0 +1,226 @@
+import type { Response } from 'express';
+import type { VmRecord } from '../../repository/vm-repository.js';
+import { ApiError, type ErrorCode } from '../../vms/errors.js';
+import type { ActionRequest, VmService } from '../../vms/vm-service.js';
+import type { EndpointRouter, ResponseSpec } from '../endpoint.js';
+import { z } from '../openapi/zod.js';
+import { requestContext } from '../request-context.js';
+import {
+  CreateVmBody,
+  EmptyBody,
+  ListVmsQuery,
+  ResizeBody,
+  RestartBody,
+  VmIdParams,
+  VmListSchema,
+  VmSchema,
+  WaitQuery,
+} from '../schemas.js';
+import { waitMsOf } from '../wait.js';
+
+const etagHeader = { ETag: { description: 'The VM\'s version; send it back in If-Match.', schema: { type: 'string' as const } } };
+
+const settledOrNot = (settled: string): Record<number, ResponseSpec> => ({
+  200: { description: settled, schema: VmSchema, headers: etagHeader },
+  202: { description: 'Accepted; the task is still in progress (`task` is set). Poll GET /vms/{id} or use ?wait.', schema: VmSchema, headers: etagHeader },
+});
+
+const ActionHeaders = z.object({
+  'If-Match': z.string().optional().openapi({ description: 'Act only if the VM\'s ETag is one of these.', example: '"3"' }),
+  Prefer: z.string().optional().openapi({ description: 'RFC 7240 `wait=N`: wait up to N seconds (max 120) for the task to settle.', example: 'wait=30' }),
+});
+
+const CreateHeaders = z.object({
+  'Idempotency-Key': z
+    .string()
+    .optional()
+    .openapi({ description: 'Replays the first result for the same key and body; kept 24 hours.', example: '3f1e2d4c-create-web-1' }),
+  Prefer: ActionHeaders.shape.Prefer,
+});
+
+const actionProblems: ErrorCode[] = ['VM_NOT_FOUND', 'INVALID_STATE_TRANSITION', 'TASK_IN_PROGRESS', 'PRECONDITION_FAILED', 'FORBIDDEN', 'BACKEND_UNAVAILABLE', 'BACKEND_TIMEOUT'];
+
+const simpleActions = [
+  { action: 'start', summary: 'Start a STOPPED VM', settled: 'Started: RUNNING' },
+  { action: 'stop', summary: 'Stop a RUNNING or PAUSED VM', settled: 'Stopped: STOPPED' },
+  { action: 'pause', summary: 'Pause a RUNNING VM', settled: 'Paused: PAUSED' },
+  { action: 'resume', summary: 'Resume a PAUSED or SUSPENDED VM', settled: 'Resumed: RUNNING' },
+  { action: 'suspend', summary: 'Suspend a RUNNING VM', settled: 'Suspended: SUSPENDED' },
+] as const;
+
+export function sendVm(res: Response, status: number, record: VmRecord): void {
+  res.setHeader('ETag', `"${record.version}"`);
+  res.status(status).json(record.vm);
+}
+
+const settledStatus = (record: VmRecord, settled = 200) => (record.vm.task === null ? settled : 202);
+
+/** The versions an If-Match header names, quotes and weakness dropped; '*' stays '*'. */
+export function parseIfMatch(header: string | undefined): string[] | undefined {
+  if (header === undefined) return undefined;
+  return header
+    .split(',')
+    .map((tag) => tag.trim().replace(/^W\//, '').replace(/^"(.*)"$/, '$1'))
+    .filter((tag) => tag.length > 0);
+}
+
+function idempotencyKeyOf(header: string | undefined): string | undefined {
+  if (header === undefined) return undefined;
+  if (!/^[\x21-\x7e]{1,255}$/.test(header)) {
+    throw new ApiError('VALIDATION_ERROR', 'Idempotency-Key must be 1 to 255 visible ASCII characters', {
+      errors: [{ path: 'header.Idempotency-Key', message: '1 to 255 visible ASCII characters' }],
+    });
+  }
+  return header;
+}
+
+export function vmRoutes(api: EndpointRouter, service: VmService): void {
+  api.add({
+    method: 'post',
+    path: '/vms',
+    operationId: 'createVm',
+    summary: 'Create a VM',
+    description: 'Settles in STOPPED, or RUNNING with `"start": true`. A VM that no host can hold is created and goes to ERROR with a `fault`.',
+    tag: 'VMs',
+    body: CreateVmBody,
+    bodyRequired: true,
+    query: WaitQuery,
+    headers: CreateHeaders,
+    responses: {
+      201: { description: 'Created and settled', schema: VmSchema, headers: { ...etagHeader, Location: { description: 'The new VM', schema: { type: 'string' } } } },
+      202: { description: 'Accepted; still creating (`task: "creating"`)', schema: VmSchema, headers: etagHeader },
+    },
+    problems: ['UNKNOWN_FLAVOR', 'UNKNOWN_IMAGE', 'QUOTA_EXCEEDED', 'IDEMPOTENCY_KEY_REUSED', 'IDEMPOTENCY_KEY_IN_FLIGHT', 'FORBIDDEN', 'BACKEND_UNAVAILABLE', 'BACKEND_TIMEOUT'],
+    handler: async ({ body, query }, req, res) => {
+      const idempotencyKey = idempotencyKeyOf(req.header('Idempotency-Key'));
+      const { record, replayed } = await service.create(body, {
+        waitMs: waitMsOf(query, req, res),
+        requestId: requestContext(res).requestId,
+        ...(idempotencyKey !== undefined && { idempotencyKey }),
+      });
+      res.location(`${req.baseUrl}/vms/${record.vm.id}`);
+      if (replayed) res.setHeader('Idempotent-Replayed', 'true');
+      sendVm(res, settledStatus(record, 201), record);
+    },
+  });
+
+  api.add({
+    method: 'get',
+    path: '/vms',
+    operationId: 'listVms',
+    summary: 'List VMs, a page at a time',
+    description: 'Oldest first. Deleted VMs are left out unless `status` asks for DELETED.',
+    tag: 'VMs',
+    query: ListVmsQuery,
+    responses: { 200: { description: 'A page of VMs', schema: VmListSchema } },
+    problems: ['BACKEND_UNAVAILABLE', 'BACKEND_TIMEOUT'],
+    handler: async ({ query }, _req, res) => {
+      const page = await service.list({
+        limit: query.limit,
+        ...(query.status !== undefined && { statuses: query.status }),
+        ...(query.name !== undefined && { name: query.name }),
+        ...(query.cursor !== undefined && { cursor: query.cursor }),
+      });
+      res.json({ data: page.items.map((r) => r.vm), next_cursor: page.nextCursor });
+    },
+  });
+
+  api.add({
+    method: 'get',
+    path: '/vms/{id}',
+    operationId: 'getVm',
+    summary: 'Get a VM',
+    description: 'A deleted VM answers with `status: "DELETED"` while the backend remembers it, then 404.',
+    tag: 'VMs',
+    params: VmIdParams,
+    responses: {
+      200: { description: 'The VM', schema: VmSchema, headers: etagHeader },
+      304: { description: 'Unchanged since the ETag given in If-None-Match' },
+    },
+    problems: ['VM_NOT_FOUND', 'BACKEND_UNAVAILABLE', 'BACKEND_TIMEOUT'],
+    handler: async ({ params }, req, res) => {
+      const record = await service.get(params.id);
+      const ifNoneMatch = parseIfMatch(req.header('If-None-Match'));
+      if (ifNoneMatch && (ifNoneMatch.includes('*') || ifNoneMatch.includes(record.version))) {
+        res.setHeader('ETag', `"${record.version}"`);
+        res.status(304).end();
+        return;
+      }
+      sendVm(res, 200, record);
+    },
+  });
+
+  const act = async (id: string, request: ActionRequest, query: { wait?: string | undefined }, req: Parameters<typeof waitMsOf>[1], res: Response) => {
+    const ifMatch = parseIfMatch(req.header('If-Match'));
+    const record = await service.act(id, request, {
+      waitMs: waitMsOf(query, req, res),
+      requestId: requestContext(res).requestId,
+      ...(ifMatch !== undefined && { ifMatch }),
+    });
+    sendVm(res, settledStatus(record), record);
+  };
+
+  api.add({
+    method: 'delete',
+    path: '/vms/{id}',
+    operationId: 'deleteVm',
+    summary: 'Delete a VM',
+    description: 'Accepted from any status but DELETED, even while another task runs. The body is the VM.',
+    tag: 'VMs',
+    params: VmIdParams,
+    query: WaitQuery,
+    headers: ActionHeaders,
+    responses: settledOrNot('Deleted: DELETED'),
+    problems: actionProblems,
+    handler: ({ params, query }, req, res) => act(params.id, { action: 'delete' }, query, req, res),
+  });
+
+  for (const { action, summary, settled } of simpleActions) {
+    api.add({
+      method: 'post',
+      path: `/vms/{id}/${action}`,
+      operationId: `${action}Vm`,
+      summary,
+      tag: 'VM actions',
+      params: VmIdParams,
+      query: WaitQuery,
+      headers: ActionHeaders,
+      body: EmptyBody,
+      responses: settledOrNot(settled),
+      problems: actionProblems,
+      handler: ({ params, query }, req, res) => act(params.id, { action }, query, req, res),
+    });
+  }
+
+  api.add({
+    method: 'post',
+    path: '/vms/{id}/restart',
+    operationId: 'restartVm',
+    summary: 'Restart a RUNNING VM (soft or hard), or a placed VM in ERROR (hard only)',
+    tag: 'VM actions',
+    params: VmIdParams,
+    query: WaitQuery,
+    headers: ActionHeaders,
+    body: RestartBody,
+    responses: settledOrNot('Restarted: RUNNING'),
+    problems: actionProblems,
+    handler: ({ params, query, body }, req, res) => act(params.id, { action: 'restart', type: body.type }, query, req, res),
+  });
+
+  api.add({
+    method: 'post',
+    path: '/vms/{id}/resize',
+    operationId: 'resizeVm',
+    summary: 'Resize a STOPPED or RUNNING VM to another flavor',
+    description: 'The VM keeps its status; the resize is confirmed automatically.',
+    tag: 'VM actions',
+    params: VmIdParams,
+    query: WaitQuery,
+    headers: ActionHeaders,
+    body: ResizeBody,
+    bodyRequired: true,
+    responses: settledOrNot('Resized'),
+    problems: [...actionProblems, 'UNKNOWN_FLAVOR', 'QUOTA_EXCEEDED', 'INSUFFICIENT_CAPACITY'],
+    handler: ({ params, query, body }, req, res) => act(params.id, { action: 'resize', flavor: body.flavor }, query, req, res),
+  });
+}

@@ -1,0 +1,173 @@
+import { problemCatalog } from './problem-catalog.js';
+import { z } from './openapi/zod.js';
+import { restartTypes, vmActions, vmStatuses, vmTasks } from '../vms/vm.js';
+import { errorCodes } from '../vms/errors.js';
+
+/**
+ * The wire schemas: the same objects validate requests and generate the OpenAPI document, so the
+ * two cannot drift. Request objects are strict: an unknown field (say `flavour`) is a 400 that
+ * names it, never silently ignored.
+ */
+
+const exampleId = '2f1c7d2e-8a43-4d0f-9a5e-6f1b0c9d7e21';
+const exampleTime = '2026-02-25T10:30:00.000Z';
+
+export const vmName = z
+  .string()
+  .regex(/^[A-Za-z0-9](?:[A-Za-z0-9._-]{0,61}[A-Za-z0-9])?$/, {
+    error: '1 to 63 letters, digits, "-", "_" or "."; starting and ending with a letter or digit',
+  })
+  .openapi({ example: 'my-vm-instance' });
+
+export const VmStatusSchema = z.enum(vmStatuses).openapi('VmStatus');
+export const VmTaskSchema = z.enum(vmTasks).openapi('VmTask');
+export const VmActionSchema = z.enum(vmActions).openapi('VmAction');
+
+export const VmFaultSchema = z
+  .object({
+    code: z.string().openapi({ example: 'NO_VALID_HOST' }),
+    message: z.string().openapi({ example: 'No host has room for flavor m1.xlarge (8 vCPUs, 16384 MB RAM)' }),
+    at: z.string().openapi({ example: exampleTime }),
+  })
+  .openapi('VmFault', { description: 'Why the VM is in ERROR.' });
+
+export const VmSchema = z
+  .object({
+    id: z.uuid().openapi({ example: exampleId }),
+    name: vmName,
+    flavor: z.string().openapi({ example: 'm1.small' }),
+    image: z.string().openapi({ example: 'ubuntu-22.04' }),
+    status: VmStatusSchema,
+    task: VmTaskSchema.nullable().openapi({ description: 'The action still in progress; null when settled.' }),
+    ip_address: z.string().nullable().openapi({ example: '192.168.1.100' }),
+    fault: VmFaultSchema.nullable(),
+    created_at: z.string().openapi({ example: exampleTime }),
+    updated_at: z.string().openapi({ example: exampleTime }),
+  })
+  .openapi('Vm');
+
+export const VmListSchema = z
+  .object({
+    data: z.array(VmSchema),
+    next_cursor: z.string().nullable().openapi({ description: 'Pass as ?cursor= for the next page; null on the last page.' }),
+  })
+  .openapi('VmList');
+
+export const FlavorSchema = z
+  .object({
+    id: z.string().openapi({ example: '2' }),
+    name: z.string().openapi({ example: 'm1.small' }),
+    vcpus: z.number().int().openapi({ example: 1 }),
+    ram_mb: z.number().int().openapi({ example: 2048 }),
+    disk_gb: z.number().int().openapi({ example: 20 }),
+  })
+  .openapi('Flavor');
+
+export const ImageSchema = z
+  .object({
+    id: z.string().openapi({ example: '8c2e4a51-3b9f-4f7e-9d1a-0a6b1c2d3e41' }),
+    name: z.string().openapi({ example: 'ubuntu-22.04' }),
+    min_disk_gb: z.number().int().openapi({ example: 3 }),
+    min_ram_mb: z.number().int().openapi({ example: 512 }),
+  })
+  .openapi('Image');
+
+export const FlavorListSchema = z.object({ data: z.array(FlavorSchema) }).openapi('FlavorList');
+export const ImageListSchema = z.object({ data: z.array(ImageSchema) }).openapi('ImageList');
+
+export const ProblemSchema = z
+  .object({
+    type: z.string().openapi({ example: '/errors/invalid-state-transition' }),
+    title: z.string().openapi({ example: 'Invalid state transition' }),
+    status: z.number().int().openapi({ example: 409 }),
+    detail: z.string().openapi({ example: 'Cannot pause a VM that is STOPPED' }),
+    instance: z.string().openapi({ example: `/api/v1/vms/${exampleId}/pause` }),
+    code: z.enum(errorCodes).openapi({ example: 'INVALID_STATE_TRANSITION' }),
+    request_id: z.string().openapi({ example: '6d0f8a3e-51c2-4a8e-b1c4-2f9e7d3a1b20' }),
+    errors: z.array(z.object({ path: z.string(), message: z.string() })).optional(),
+    current_status: VmStatusSchema.optional(),
+    allowed_actions: z.array(VmActionSchema).optional(),
+    task: z.string().optional(),
+    upstream: z.enum(['unreachable', 'error']).optional(),
+    checks: z.array(z.object({ name: z.string(), ok: z.boolean(), detail: z.string().optional() })).optional(),
+  })
+  .openapi('Problem', {
+    description: `RFC 9457 problem details. Codes: ${Object.keys(problemCatalog).join(', ')}.`,
+  });
+
+const flavorRef = z.string().min(1).max(255).openapi({ description: 'A flavor name or id', example: 'm1.small' });
+const imageRef = z.string().min(1).max(255).openapi({ description: 'An image name or id', example: 'ubuntu-22.04' });
+
+export const CreateVmBody = z
+  .strictObject({
+    name: vmName,
+    flavor: flavorRef,
+    image: imageRef,
+    start: z.boolean().default(false).openapi({ description: 'Settle in RUNNING instead of STOPPED.' }),
+  })
+  .openapi('CreateVm', { example: { name: 'web-1', flavor: 'm1.small', image: 'ubuntu-22.04', start: true } });
+
+export const ResizeBody = z.strictObject({ flavor: flavorRef }).openapi('ResizeVm', { example: { flavor: 'm1.medium' } });
+
+export const RestartBody = z
+  .strictObject({ type: z.enum(restartTypes).default('soft') })
+  .openapi('RestartVm', { example: { type: 'soft' } });
+
+/** Actions without a body accept none, or an empty object. */
+export const EmptyBody = z.strictObject({}).openapi('NoBody');
+
+export const VmIdParams = z.strictObject({
+  id: z.uuid({ error: 'must be a VM id (a UUID)' }).openapi({ param: { name: 'id', in: 'path' }, example: exampleId }),
+});
+
+export const CatalogParams = z.strictObject({
+  nameOrId: z.string().min(1).max(255).openapi({ param: { name: 'nameOrId', in: 'path' }, example: 'm1.small' }),
+});
+
+const statusList = z
+  .string()
+  .transform((value, ctx) => {
+    const parts = value.split(',').map((s) => s.trim().toUpperCase());
+    const bad = parts.filter((p) => !(vmStatuses as readonly string[]).includes(p));
+    if (bad.length > 0) {
+      ctx.addIssue({ code: 'custom', message: `unknown status ${bad.join(', ')}; one or more of ${vmStatuses.join(', ')}` });
+      return z.NEVER;
+    }
+    return parts as (typeof vmStatuses)[number][];
+  })
+  .openapi({
+    param: { name: 'status', in: 'query' },
+    description: `One status or a comma-separated list (${vmStatuses.join(', ')}). Without it, every status but DELETED.`,
+    example: 'RUNNING',
+  });
+
+export const ListVmsQuery = z.strictObject({
+  status: statusList.optional(),
+  name: z
+    .string()
+    .min(1)
+    .max(64)
+    .optional()
+    .openapi({ description: 'Exact name, or a prefix ending in `*` (e.g. `web-*`).', example: 'web-*' }),
+  limit: z.coerce
+    .number({ error: 'must be a whole number from 1 to 1000' })
+    .int({ error: 'must be a whole number from 1 to 1000' })
+    .min(1, { error: 'must be a whole number from 1 to 1000' })
+    .max(1000, { error: 'must be a whole number from 1 to 1000' })
+    .default(50)
+    .openapi({ example: 50 }),
+  cursor: z.string().min(1).max(200).optional().openapi({ description: 'The next_cursor of the previous page.' }),
+});
+
+/** `?wait=` on every mutating call: `true`, `false`, or a number of seconds. */
+export const WaitQuery = z.strictObject({
+  wait: z
+    .string()
+    .regex(/^(true|false|\d{1,3})$/, { error: 'must be true, false or a number of seconds (at most 120)' })
+    .refine((v) => !/^\d+$/.test(v) || Number(v) <= 120, { error: 'must be true, false or a number of seconds (at most 120)' })
+    .optional()
+    .openapi({
+      description: 'Wait for the task to settle: `true` (30 s) or seconds, up to 120. `Prefer: wait=N` does the same.',
+      example: 'true',
+    }),
+});

@@ -1,0 +1,30 @@
+import pino, { type Logger } from 'pino';
+
+export type { Logger };
+
+/**
+ * Anything that could carry a secret is censored wherever it appears in a log object, so a
+ * careless `log.info({ req })` cannot leak one.
+ */
+export const redactedPaths = [
+  'req.headers.authorization',
+  'req.headers["x-api-key"]',
+  'req.headers.cookie',
+  'req.headers["x-auth-token"]',
+  'res.headers["x-subject-token"]',
+  '*.password',
+  '*.secret',
+  '*.token',
+  '*.OS_PASSWORD',
+  '*.OS_APPLICATION_CREDENTIAL_SECRET',
+  '*.API_KEYS',
+  '*.API_READONLY_KEYS',
+];
+
+export function createLogger(options: { level: string; pretty: boolean }): Logger {
+  return pino({
+    level: options.level,
+    redact: { paths: redactedPaths, censor: '[redacted]' },
+    ...(options.pretty ? { transport: { target: 'pino-pretty', options: { colorize: true } } } : {}),
+  });
+}

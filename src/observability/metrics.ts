@@ -1,0 +1,34 @@
+import { Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { vmStatuses, type VmStatus } from '../vms/vm.js';
+
+export interface Metrics {
+  registry: Registry;
+  requestDuration: Histogram<'method' | 'route' | 'status'>;
+}
+
+/**
+ * One registry per app, never prom-client's global one, so that several apps (tests, benchmarks)
+ * can live in one process.
+ */
+export function createMetrics(countVmsByStatus: () => Promise<Record<VmStatus, number>>): Metrics {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
+  const requestDuration = new Histogram({
+    name: 'http_request_duration_seconds',
+    help: 'HTTP request duration by route template and status',
+    labelNames: ['method', 'route', 'status'] as const,
+    buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 120],
+    registers: [registry],
+  });
+  new Gauge({
+    name: 'vms',
+    help: 'Live VMs by status',
+    labelNames: ['status'] as const,
+    registers: [registry],
+    async collect() {
+      const counts = await countVmsByStatus();
+      for (const status of vmStatuses) this.set({ status }, counts[status]);
+    },
+  });
+  return { registry, requestDuration };
+}

@@ -1,0 +1,43 @@
+import { once } from 'node:events';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Logger } from 'pino';
+import { buildApp } from './app.js';
+import { createBackend } from './backends/create-backend.js';
+import type { Config } from './config/config.js';
+
+export interface RunningServer {
+  server: Server;
+  port: number;
+  /** Stops accepting, lets in-flight requests finish (waiting ones answer at once), closes the backend. */
+  shutdown(): Promise<void>;
+}
+
+export async function startServer(config: Config, logger: Logger): Promise<RunningServer> {
+  const backend = await createBackend(config, logger);
+  const stopping = new AbortController();
+  const app = buildApp({ config, backend, logger, shutdownSignal: stopping.signal });
+  const server = app.listen(config.PORT, config.HOST);
+  await once(server, 'listening');
+  const port = (server.address() as AddressInfo).port;
+  logger.info({ event: 'server.listening', host: config.HOST, port, backend: backend.name }, `listening on http://${config.HOST}:${port}`);
+
+  let closing: Promise<void> | undefined;
+  const shutdown = () =>
+    (closing ??= (async () => {
+      logger.info({ event: 'server.stopping' }, 'shutting down: no new connections, finishing in-flight requests');
+      stopping.abort();
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeIdleConnections();
+      const forced = setTimeout(() => {
+        logger.warn({ event: 'server.forced_close' }, 'in-flight requests did not finish in time; closing their connections');
+        server.closeAllConnections();
+      }, config.SHUTDOWN_TIMEOUT_MS);
+      forced.unref();
+      await closed;
+      clearTimeout(forced);
+      await backend.close();
+      logger.info({ event: 'server.stopped' }, 'stopped');
+    })());
+  return { server, port, shutdown };
+}

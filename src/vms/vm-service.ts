@@ -1,0 +1,250 @@
+import { createHash } from 'node:crypto';
+import type { Logger } from 'pino';
+import type { Backend, CatalogRepository, CommandGuard, VmPage, VmRecord, VmRepository } from '../repository/vm-repository.js';
+import { waitFor } from '../shared/wait-for.js';
+import { ApiError } from './errors.js';
+import { allowedActions, transitions } from './transitions.js';
+import { vmStatuses, type Flavor, type Image, type RestartType, type VmStatus, type VmTask } from './vm.js';
+
+export interface CreateVmRequest {
+  name: string;
+  flavor: string;
+  image: string;
+  start: boolean;
+}
+
+/** An action as a client asks for it: flavors still by name or id. */
+export type ActionRequest =
+  | { action: 'start' | 'stop' | 'pause' | 'resume' | 'suspend' | 'delete' }
+  | { action: 'restart'; type: RestartType }
+  | { action: 'resize'; flavor: string };
+
+export interface CallOptions {
+  /** How long to wait for the task to settle; 0 answers at once. */
+  waitMs: number;
+  requestId?: string;
+}
+
+export interface ActionOptions extends CallOptions {
+  /** Versions from If-Match; '*' matches any. */
+  ifMatch?: readonly string[];
+}
+
+export interface ListRequest {
+  statuses?: readonly VmStatus[];
+  /** Exact, or a prefix when it ends with '*'. */
+  name?: string;
+  limit: number;
+  cursor?: string;
+}
+
+const eventMessages: Record<VmTask, string> = {
+  creating: 'VM created',
+  starting: 'VM started',
+  stopping: 'VM stopped',
+  restarting: 'VM restarted',
+  pausing: 'VM paused',
+  resuming: 'VM resumed',
+  suspending: 'VM suspended',
+  resizing: 'VM resized',
+  deleting: 'VM deleted',
+};
+
+const listedByDefault = vmStatuses.filter((s) => s !== 'DELETED');
+
+/**
+ * The rules of the API: the state machine, If-Match, idempotency and waiting. It knows the
+ * repository port, never a backend, and never HTTP.
+ */
+export class VmService {
+  private readonly vms: VmRepository;
+  private readonly catalog: CatalogRepository;
+  /** Idempotency keys whose first request is still being served by this process. */
+  private readonly keysInFlight = new Set<string>();
+
+  constructor(
+    backend: Pick<Backend, 'vms' | 'catalog'>,
+    private readonly log: Logger,
+    /** Aborted on shutdown, so that waiting requests answer at once. */
+    private readonly shutdown: AbortSignal,
+  ) {
+    this.vms = backend.vms;
+    this.catalog = backend.catalog;
+    this.vms.onSettled(({ vm, previous, task }) => {
+      const message = vm.status === 'ERROR' ? 'VM failed' : eventMessages[task];
+      this.log.info({ event: 'vm.settled', vm_id: vm.id, previous_status: previous, status: vm.status, task, fault: vm.fault ?? undefined }, message);
+    });
+  }
+
+  async create(
+    request: CreateVmRequest,
+    options: CallOptions & { idempotencyKey?: string },
+  ): Promise<{ record: VmRecord; replayed: boolean }> {
+    const key = options.idempotencyKey;
+    if (key === undefined) return { record: await this.createNow(request, options), replayed: false };
+    // Claimed before the first await, so that a concurrent retry in this process sees it.
+    if (this.keysInFlight.has(key)) {
+      throw new ApiError('IDEMPOTENCY_KEY_IN_FLIGHT', 'A request with this Idempotency-Key is still being processed; retry later');
+    }
+    this.keysInFlight.add(key);
+    try {
+      const { flavor, image } = await this.resolveCatalog(request);
+      const fingerprint = fingerprintOf(request, flavor, image);
+      const earlier = await this.vms.findByIdempotencyKey(key);
+      if (earlier) {
+        if (earlier.fingerprint !== fingerprint) {
+          throw new ApiError('IDEMPOTENCY_KEY_REUSED', 'This Idempotency-Key was used with a different request body');
+        }
+        return { record: await this.settle(earlier.record, options), replayed: true };
+      }
+      return { record: await this.createNow(request, options, { key, fingerprint }, { flavor, image }), replayed: false };
+    } finally {
+      this.keysInFlight.delete(key);
+    }
+  }
+
+  async get(id: string): Promise<VmRecord> {
+    const record = await this.vms.get(id);
+    if (!record) throw new ApiError('VM_NOT_FOUND', `No VM with id ${id}`);
+    return record;
+  }
+
+  async list(request: ListRequest): Promise<VmPage> {
+    const name = request.name;
+    return this.vms.list({
+      statuses: request.statuses && request.statuses.length > 0 ? request.statuses : listedByDefault,
+      ...(name !== undefined && {
+        name: name.endsWith('*') ? { value: name.slice(0, -1), prefix: true } : { value: name, prefix: false },
+      }),
+      limit: request.limit,
+      ...(request.cursor !== undefined && { cursor: request.cursor }),
+    });
+  }
+
+  async act(id: string, request: ActionRequest, options: ActionOptions): Promise<VmRecord> {
+    const command =
+      request.action === 'resize' ? { action: 'resize' as const, flavor: await this.flavorNamedInBody(request.flavor) } : request;
+    const guard: CommandGuard = (current) => {
+      if (options.ifMatch && !options.ifMatch.includes('*') && !options.ifMatch.includes(current.version)) {
+        throw new ApiError('PRECONDITION_FAILED', 'The VM has changed since the ETag given in If-Match', {
+          current_status: current.vm.status,
+        });
+      }
+      assertAllowed(current, request, command.action === 'resize' ? command.flavor : undefined);
+    };
+    const record = await this.vms.apply(id, command, guard, options.requestId);
+    this.log.info(
+      { event: 'vm.action_accepted', vm_id: id, action: request.action, status: record.vm.status, task: record.vm.task },
+      `VM ${request.action} accepted`,
+    );
+    return this.settle(record, options);
+  }
+
+  async listFlavors(): Promise<Flavor[]> {
+    return this.catalog.listFlavors();
+  }
+
+  async getFlavor(nameOrId: string): Promise<Flavor> {
+    const flavor = await this.catalog.findFlavor(nameOrId);
+    if (!flavor) throw new ApiError('FLAVOR_NOT_FOUND', `No flavor named or with id "${nameOrId}"`);
+    return flavor;
+  }
+
+  async listImages(): Promise<Image[]> {
+    return this.catalog.listImages();
+  }
+
+  async getImage(nameOrId: string): Promise<Image> {
+    const image = await this.catalog.findImage(nameOrId);
+    if (!image) throw new ApiError('IMAGE_NOT_FOUND', `No image named or with id "${nameOrId}"`);
+    return image;
+  }
+
+  private async createNow(
+    request: CreateVmRequest,
+    options: CallOptions,
+    idempotency?: { key: string; fingerprint: string },
+    resolved?: { flavor: Flavor; image: Image },
+  ): Promise<VmRecord> {
+    const { flavor, image } = resolved ?? (await this.resolveCatalog(request));
+    const record = await this.vms.create({
+      name: request.name,
+      flavor,
+      image,
+      start: request.start,
+      ...(idempotency && { idempotency }),
+      ...(options.requestId !== undefined && { requestId: options.requestId }),
+    });
+    this.log.info(
+      { event: 'vm.create_accepted', vm_id: record.vm.id, name: record.vm.name, flavor: flavor.name, image: image.name, start: request.start },
+      'VM create accepted',
+    );
+    return this.settle(record, options);
+  }
+
+  private async resolveCatalog(request: CreateVmRequest): Promise<{ flavor: Flavor; image: Image }> {
+    const [flavor, image] = await Promise.all([this.flavorNamedInBody(request.flavor), this.catalog.findImage(request.image)]);
+    if (!image) {
+      throw new ApiError('UNKNOWN_IMAGE', `No image named or with id "${request.image}"`, {
+        errors: [{ path: 'image', message: 'unknown image; see GET /api/v1/images' }],
+      });
+    }
+    return { flavor, image };
+  }
+
+  private async flavorNamedInBody(nameOrId: string): Promise<Flavor> {
+    const flavor = await this.catalog.findFlavor(nameOrId);
+    if (!flavor) {
+      throw new ApiError('UNKNOWN_FLAVOR', `No flavor named or with id "${nameOrId}"`, {
+        errors: [{ path: 'flavor', message: 'unknown flavor; see GET /api/v1/flavors' }],
+      });
+    }
+    return flavor;
+  }
+
+  /** Waits (if asked) for the task to settle, and returns the freshest record either way. */
+  private async settle(record: VmRecord, options: CallOptions): Promise<VmRecord> {
+    if (record.vm.task === null || options.waitMs <= 0) return record;
+    return waitFor(
+      async () => (await this.vms.get(record.vm.id)) ?? record,
+      (current) => current.vm.task === null,
+      { timeoutMs: options.waitMs, intervalMs: this.vms.pollIntervalMs, signal: this.shutdown },
+    );
+  }
+}
+
+/** The state machine's verdict on `request` for the VM as it is now; throws the 409 that explains a refusal. */
+export function assertAllowed(current: VmRecord, request: ActionRequest, newFlavor?: Flavor): void {
+  const { vm, placed } = current;
+  const allowed = allowedActions(vm.status, placed);
+  const refuse = (detail: string, allowedNow: typeof allowed = allowed): never => {
+    throw new ApiError('INVALID_STATE_TRANSITION', detail, { current_status: vm.status, allowed_actions: allowedNow });
+  };
+  const transition = transitions[vm.status][request.action];
+  if (!transition) refuse(`Cannot ${request.action} a VM that is ${vm.status}`);
+  if (request.action === 'delete') return; // accepted even while another task runs
+  if (vm.task !== null) {
+    throw new ApiError('TASK_IN_PROGRESS', `The VM is busy ${vm.task}; only delete is accepted until it settles`, {
+      current_status: vm.status,
+      task: vm.task,
+      allowed_actions: ['delete'],
+    });
+  }
+  if (transition?.placedOnly && !placed) {
+    refuse(`Cannot ${request.action} a VM in ${vm.status} that was never placed on a host; it can only be deleted`);
+  }
+  if (transition?.hardOnly && request.action === 'restart' && request.type !== 'hard') {
+    refuse(`A VM in ${vm.status} can only be restarted with {"type":"hard"}`);
+  }
+  if (newFlavor && newFlavor.name === vm.flavor) {
+    throw new ApiError('VALIDATION_ERROR', `The VM already has flavor ${vm.flavor}`, {
+      errors: [{ path: 'flavor', message: `already ${vm.flavor}; name another flavor` }],
+    });
+  }
+}
+
+function fingerprintOf(request: CreateVmRequest, flavor: Flavor, image: Image): string {
+  return createHash('sha256')
+    .update(JSON.stringify([request.name, flavor.id, image.id, request.start]))
+    .digest('base64url');
+}
