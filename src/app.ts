@@ -52,9 +52,11 @@ export function buildApp({ config, backend, logger, shutdownSignal, version = '0
         return id;
       },
       customLogLevel: (_req, res, error) => (error || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info'),
+      // Every line logged for a request, the completion line included, carries its id.
+      quietReqLogger: true,
       customAttributeKeys: { responseTime: 'duration_ms', reqId: 'request_id' },
-      customSuccessObject: (req, res, value: Record<string, unknown>) => ({ ...value, route: routeOf(req as express.Request) }),
-      customErrorObject: (req, res, _error, value: Record<string, unknown>) => ({ ...value, route: routeOf(req as express.Request) }),
+      customSuccessObject: (req, res, value: Record<string, unknown>) => ({ ...value, route: routeOf(req as express.Request, res as express.Response) }),
+      customErrorObject: (req, res, _error, value: Record<string, unknown>) => ({ ...value, route: routeOf(req as express.Request, res as express.Response) }),
       serializers: {
         req: (req: { method: string; url: string }) => ({ method: req.method, url: req.url }),
         res: (res: { statusCode: number }) => ({ status: res.statusCode }),
@@ -63,7 +65,7 @@ export function buildApp({ config, backend, logger, shutdownSignal, version = '0
   );
   app.use((req, res, next) => {
     const stop = metrics.requestDuration.startTimer();
-    res.once('finish', () => stop({ method: req.method, route: routeOf(req), status: String(res.statusCode) }));
+    res.once('finish', () => stop({ method: req.method, route: routeOf(req, res), status: String(res.statusCode) }));
     next();
   });
 
@@ -80,8 +82,12 @@ export function buildApp({ config, backend, logger, shutdownSignal, version = '0
   return app;
 }
 
-/** The route template (never the raw URL, whose ids would explode the metric's cardinality). */
-function routeOf(req: express.Request): string {
+/**
+ * The route template (never the raw URL, whose ids would explode the metric's cardinality). API
+ * endpoints record theirs as they match, because Express has reset req.baseUrl by 'finish'.
+ */
+function routeOf(req: express.Request, res: express.Response): string {
+  const recorded = (res.locals as { route?: string }).route;
   const route = req.route as { path?: string } | undefined;
-  return route?.path ? `${req.baseUrl}${route.path}` : 'unmatched';
+  return recorded ?? route?.path ?? 'unmatched';
 }

@@ -56,7 +56,9 @@ export class EndpointRouter {
   add<P extends ZodType, Q extends ZodType, B extends ZodType>(endpoint: Endpoint<P, Q, B>): void {
     this.document(endpoint);
     const expressPath = endpoint.path.replace(/\{(\w+)\}/g, ':$1');
+    const template = `${this.basePath}${endpoint.path}`;
     this.router[endpoint.method](expressPath, async (req: Request, res: Response, next: NextFunction) => {
+      res.locals.route = template;
       try {
         const input = {
           params: parse(endpoint.params, req.params, 'path'),

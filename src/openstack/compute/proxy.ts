@@ -1,0 +1,132 @@
+import { parseResource } from '../resource.js';
+import type { CallOptions, ServiceCaller, ServiceRequest } from '../service.js';
+import { flavorListResponseSchema, flavorPaths, flavorResponseSchema, type Flavor } from './flavors.js';
+import {
+  createServerBody,
+  createdServerResponseSchema,
+  listServersQuery,
+  nextMarker,
+  serverActionBody,
+  serverListResponseSchema,
+  serverPaths,
+  serverResponseSchema,
+  serverTagsResponseSchema,
+  type CreateServerOptions,
+  type ListServersQuery,
+  type Server,
+  type ServerAction,
+} from './servers.js';
+import {
+  assertMicroversionInRange,
+  computeVersionResponseSchema,
+  computeVersionRoot,
+  microversionRange,
+  type MicroversionRange,
+} from './versions.js';
+
+export interface ServerPage {
+  servers: Server[];
+  /** Pass as `marker` for the next page; undefined on the last one. */
+  nextMarker: string | undefined;
+}
+
+/** Nova, at one pinned microversion sent with every call. */
+export class ComputeProxy {
+  readonly microversion: string;
+  private readonly caller: ServiceCaller;
+
+  constructor(caller: ServiceCaller, microversion: string) {
+    this.caller = caller;
+    this.microversion = microversion;
+  }
+
+  private async call(request: ServiceRequest, options: CallOptions | undefined): Promise<unknown> {
+    const response = await this.caller.call('compute', { ...request, microversion: this.microversion }, options);
+    return response.body;
+  }
+
+  /** Returns once Nova accepted the request (202); the server then builds asynchronously. */
+  async createServer(create: CreateServerOptions, options?: CallOptions): Promise<{ id: string }> {
+    const body = await this.call({ method: 'POST', path: serverPaths.collection, body: createServerBody(create) }, options);
+    return parseResource(createdServerResponseSchema, body, 'compute created server').server;
+  }
+
+  async getServer(id: string, options?: CallOptions): Promise<Server> {
+    const body = await this.call({ method: 'GET', path: serverPaths.one(id) }, options);
+    return parseResource(serverResponseSchema, body, 'compute server').server;
+  }
+
+  /** One page of GET /servers/detail. */
+  async listServers(query: ListServersQuery = {}, options?: CallOptions): Promise<ServerPage> {
+    const body = await this.call({ method: 'GET', path: serverPaths.detail, query: listServersQuery(query) }, options);
+    const page = parseResource(serverListResponseSchema, body, 'compute server list');
+    return { servers: page.servers, nextMarker: nextMarker(page.servers_links) };
+  }
+
+  /** Every page of GET /servers/detail. */
+  async listAllServers(query: ListServersQuery = {}, options?: CallOptions): Promise<Server[]> {
+    const servers: Server[] = [];
+    const seen = new Set<string>();
+    for (let marker = query.marker; ; ) {
+      const page = await this.listServers({ ...query, marker }, options);
+      servers.push(...page.servers);
+      // A marker seen before would loop for ever; Nova never sends one, but a proxy in between might.
+      if (page.nextMarker === undefined || seen.has(page.nextMarker)) return servers;
+      seen.add(page.nextMarker);
+      marker = page.nextMarker;
+    }
+  }
+
+  async deleteServer(id: string, options?: CallOptions): Promise<void> {
+    await this.call({ method: 'DELETE', path: serverPaths.one(id) }, options);
+  }
+
+  /** POST /servers/{id}/action; Nova answers 202 (204 for confirmResize) with nothing to read. */
+  async serverAction(id: string, action: ServerAction, options?: CallOptions): Promise<void> {
+    await this.call({ method: 'POST', path: serverPaths.action(id), body: serverActionBody(action) }, options);
+  }
+
+  /** PUT /servers/{id}/tags/{tag} (2.26+): adds one tag, keeps the others. */
+  async addServerTag(id: string, tag: string, options?: CallOptions): Promise<void> {
+    await this.call({ method: 'PUT', path: serverPaths.tag(id, tag) }, options);
+  }
+
+  /** PUT /servers/{id}/tags (2.26+): replaces every tag. */
+  async replaceServerTags(id: string, tags: readonly string[], options?: CallOptions): Promise<string[]> {
+    const body = await this.call({ method: 'PUT', path: serverPaths.tags(id), body: { tags } }, options);
+    return parseResource(serverTagsResponseSchema, body, 'compute server tags').tags;
+  }
+
+  /** GET /flavors/detail, every page. */
+  async listFlavors(options?: CallOptions): Promise<Flavor[]> {
+    const flavors: Flavor[] = [];
+    const seen = new Set<string>();
+    for (let marker: string | undefined; ; ) {
+      const body = await this.call({ method: 'GET', path: flavorPaths.detail, query: { marker } }, options);
+      const page = parseResource(flavorListResponseSchema, body, 'compute flavor list');
+      flavors.push(...page.flavors);
+      const next = nextMarker(page.flavors_links);
+      if (next === undefined || seen.has(next)) return flavors;
+      seen.add(next);
+      marker = next;
+    }
+  }
+
+  async getFlavor(id: string, options?: CallOptions): Promise<Flavor> {
+    const body = await this.call({ method: 'GET', path: flavorPaths.one(id) }, options);
+    return parseResource(flavorResponseSchema, body, 'compute flavor').flavor;
+  }
+
+  /** The microversions this cloud's Nova offers, from its version document. */
+  async getMicroversionRange(options?: CallOptions): Promise<MicroversionRange> {
+    const body = await this.call({ method: 'GET', path: '/', rebase: computeVersionRoot }, options);
+    return microversionRange(parseResource(computeVersionResponseSchema, body, 'compute version document'));
+  }
+
+  /** Throws OpenStackMicroversionError when the pinned microversion is outside the cloud's range. */
+  async assertMicroversionSupported(options?: CallOptions): Promise<MicroversionRange> {
+    const range = await this.getMicroversionRange(options);
+    assertMicroversionInRange(this.microversion, range);
+    return range;
+  }
+}
