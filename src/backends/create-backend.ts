@@ -17,7 +17,7 @@ export async function createBackend(config: Config, _logger: Logger): Promise<Ba
         ipCidr: config.MOCK_IP_CIDR,
         deletedRetentionMs: config.MOCK_DELETED_RETENTION_S * 1000,
         idempotencyTtlMs: DAY_MS,
-      });
+      }, { extraFlavors: config.MOCK_EXTRA_FLAVORS });
     case 'openstack':
       throw new Error('BACKEND=openstack is not built yet');
   }

@@ -19,6 +19,21 @@ const cidr = z.string().regex(/^(\d{1,3}\.){3}\d{1,3}\/([1-9]|[12]\d|30)$/, {
   error: 'must be an IPv4 CIDR with a prefix from /1 to /30, e.g. 192.168.1.0/24',
 });
 
+/** `name:vcpus:ram_mb:disk_gb`, comma-separated, e.g. `huge:1:1000000:1`. */
+const flavorList = z.string().transform((value, ctx) => {
+  const flavors = [];
+  for (const entry of value.split(',').map((e) => e.trim()).filter((e) => e.length > 0)) {
+    const match = /^([A-Za-z0-9][A-Za-z0-9._-]{0,62}):(\d{1,7}):(\d{1,9}):(\d{1,7})$/.exec(entry);
+    if (!match) {
+      ctx.addIssue({ code: 'custom', message: `"${entry}" is not name:vcpus:ram_mb:disk_gb` });
+      return z.NEVER;
+    }
+    const [, name = '', vcpus, ram, disk] = match;
+    flavors.push({ id: name, name, vcpus: Number(vcpus), ram_mb: Number(ram), disk_gb: Number(disk) });
+  }
+  return flavors;
+});
+
 const keyList = z
   .string()
   .transform((v) => v.split(',').map((k) => k.trim()).filter((k) => k.length > 0));
@@ -50,6 +65,7 @@ export const envSchema = z.object({
   MOCK_QUOTA_VCPUS: quota.default(200),
   MOCK_QUOTA_RAM_MB: quota.default(409_600),
   MOCK_IP_CIDR: cidr.default('192.168.1.0/24'),
+  MOCK_EXTRA_FLAVORS: flavorList.default([]),
   MOCK_DELETED_RETENTION_S: int(0, 30 * 86_400).default(3_600),
 
   OS_CLOUD: z.string().min(1).optional(),

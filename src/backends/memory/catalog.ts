@@ -19,8 +19,8 @@ export const seedImages: readonly Image[] = [
 
 export class MemoryCatalog implements CatalogRepository {
   constructor(
-    private readonly flavors: readonly Flavor[] = seedFlavors,
-    private readonly images: readonly Image[] = seedImages,
+    private readonly flavors: readonly Flavor[],
+    private readonly images: readonly Image[],
   ) {}
 
   async listFlavors(): Promise<Flavor[]> {

@@ -1,17 +1,19 @@
 import type { Backend, Readiness } from '../../repository/vm-repository.js';
-import { MemoryCatalog } from './catalog.js';
+import type { Flavor } from '../../vms/vm.js';
+import { MemoryCatalog, seedFlavors, seedImages } from './catalog.js';
 import { MemoryVmRepository, type MemoryLimits } from './memory-vm-repository.js';
 
 export type { MemoryLimits };
 
 export const DAY_MS = 86_400_000;
 
-export function createMemoryBackend(limits: MemoryLimits, now: () => number = Date.now): Backend {
-  const vms = new MemoryVmRepository(limits, now);
+/** `extraFlavors` join the seed's, e.g. one that no host can hold, to reach ERROR on purpose. */
+export function createMemoryBackend(limits: MemoryLimits, options: { now?: () => number; extraFlavors?: readonly Flavor[] } = {}): Backend {
+  const vms = new MemoryVmRepository(limits, options.now);
   return {
     name: 'memory',
     vms,
-    catalog: new MemoryCatalog(),
+    catalog: new MemoryCatalog([...seedFlavors, ...(options.extraFlavors ?? [])], seedImages),
     async checkReady(): Promise<Readiness> {
       return { ready: true, checks: [{ name: 'memory', ok: true }] };
     },
