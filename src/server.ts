@@ -28,13 +28,17 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
       logger.info({ event: 'server.stopping' }, 'shutting down: no new connections, finishing in-flight requests');
       stopping.abort();
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      // close() only drops the connections idle at that moment; keep-alive ones that finish their
+      // request afterwards must be dropped as they become idle.
       server.closeIdleConnections();
+      const sweep = setInterval(() => server.closeIdleConnections(), 50);
       const forced = setTimeout(() => {
         logger.warn({ event: 'server.forced_close' }, 'in-flight requests did not finish in time; closing their connections');
         server.closeAllConnections();
       }, config.SHUTDOWN_TIMEOUT_MS);
       forced.unref();
       await closed;
+      clearInterval(sweep);
       clearTimeout(forced);
       await backend.close();
       logger.info({ event: 'server.stopped' }, 'stopped');

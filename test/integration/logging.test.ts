@@ -1,0 +1,49 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ApiClient } from '../support/api-client.js';
+import { startApp, type RunningApp } from '../support/memory-app.js';
+
+let app: RunningApp;
+let api: ApiClient;
+beforeAll(async () => {
+  app = await startApp();
+  api = new ApiClient(app.baseUrl);
+});
+afterAll(() => app.close());
+
+const completions = () => app.logs.filter((l) => l.msg === 'request completed' || l.msg === 'request errored');
+
+describe('request ids', () => {
+  it('echoes a well-formed X-Request-Id and puts it in the problem body and the log line', async () => {
+    const response = await api.call('GET', '/api/v1/vms/not-a-uuid', { headers: { 'x-request-id': 'trace-abc.123' } });
+    expect(response.headers.get('x-request-id')).toBe('trace-abc.123');
+    expect(response.body).toMatchObject({ request_id: 'trace-abc.123' });
+    expect(completions().find((l) => l.request_id === 'trace-abc.123')).toMatchObject({ res: { status: 400 } });
+  });
+
+  it('makes up an id when none, or a malformed one, is given', async () => {
+    const none = await api.call('GET', '/healthz');
+    expect(none.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
+    const hostile = await api.call('GET', '/healthz', { headers: { 'x-request-id': 'x'.repeat(300) } });
+    expect(hostile.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
+  });
+});
+
+describe('request log', () => {
+  it('writes one JSON line per request with method, route template, status, duration and request id', async () => {
+    const before = completions().length;
+    const vm = (await api.createVm({ name: 'logged', flavor: 'm1.tiny', image: 'debian-12' })).body;
+    await api.getVm(vm.id);
+    const lines = completions().slice(before);
+    expect(lines).toHaveLength(2);
+    expect(lines[1]).toMatchObject({ req: { method: 'GET' }, route: '/api/v1/vms/{id}', res: { status: 200 }, request_id: expect.any(String) });
+    expect(lines[1]?.duration_ms).toEqual(expect.any(Number));
+  });
+
+  it('logs domain events with the VM id and its previous and new status', async () => {
+    const vm = (await api.createVm({ name: 'evented', flavor: 'm1.tiny', image: 'debian-12' })).body;
+    await api.act(vm.id, 'start');
+    const started = app.logs.find((l) => l.event === 'vm.settled' && l.vm_id === vm.id && l.msg === 'VM started');
+    expect(started).toMatchObject({ previous_status: 'STOPPED', status: 'RUNNING', task: 'starting' });
+    expect(app.logs.find((l) => l.event === 'vm.action_accepted' && l.vm_id === vm.id)).toMatchObject({ action: 'start' });
+  });
+});
