@@ -38,11 +38,12 @@ export class IpPool {
 }
 
 export function parseIpv4(text: string): number {
-  const parts = text.split('.').map(Number);
-  if (parts.length !== 4 || parts.some((p) => !Number.isInteger(p) || p < 0 || p > 255)) {
+  const octets = text.split('.');
+  // Number() would read '', ' 4', '0x1' and '4e0' as numbers; only plain decimals are octets.
+  if (octets.length !== 4 || octets.some((o) => !/^\d{1,3}$/.test(o) || Number(o) > 255)) {
     throw new Error(`not an IPv4 address: ${text}`);
   }
-  return parts.reduce((acc, p) => acc * 256 + p, 0);
+  return octets.reduce((acc, o) => acc * 256 + Number(o), 0);
 }
 
 export function formatIpv4(address: number): string {
