@@ -21,6 +21,11 @@ Subcommands (up.sh runs them in this order):
   quotas     demo project: instances/cores/ram = $DEMO_QUOTA_INSTANCES (200),
              $DEMO_QUOTA_CORES (200), $DEMO_QUOTA_RAM (-1 = unlimited, so `huge`
              reaches the scheduler instead of being refused by the RAM quota)
+  warmup     as admin, in the admin project (so demo's listings and
+             changes-since stay empty): boot one m1.tiny on `private`, wait
+             ACTIVE, delete it. The first boot after start-up is 3-4x slower
+             than later ones (cold code paths in every service); this pays for
+             it here instead of in the first test
   verify     as demo: token, flavors, images, network and quotas are all
              visible; writes $RUN/stack.json (endpoints, ids, names)
 All settings come from environment variables exported by up.sh.
@@ -280,6 +285,42 @@ def cmd_quotas():
     print("nova: demo project %s quotas %s" % (pid, want))
 
 
+def cmd_warmup():
+    s, ep = nova_session()
+    s.headers["OpenStack-API-Version"] = "compute 2.93"
+    g = "http://%s:%s" % (HOSTIP, E.get("GLANCE_PORT", "9292"))
+    img = requests.get(g + "/v2/images", params={"name": IMAGE_NAMES[0]},
+                       headers={"X-Auth-Token": s.headers["X-Auth-Token"]}, timeout=30).json()["images"][0]["id"]
+    server = {"name": "warmup", "imageRef": img, "flavorRef": "1", "networks": "none"}
+    if E.get("ENABLE_NEUTRON", "0") == "1":
+        q = "http://%s:%s/v2.0" % (HOSTIP, E.get("NEUTRON_PORT", "9696"))
+        nets = s.get(q + "/networks", params={"name": "private"}, timeout=30).json()["networks"]
+        server["networks"] = [{"uuid": nets[0]["id"]}]
+    t0 = time.time()
+    r = s.post(ep + "/servers", json={"server": server}, timeout=60)
+    if r.status_code != 202:
+        raise SystemExit("warmup create: %s %s" % (r.status_code, r.text))
+    sid = r.json()["server"]["id"]
+    try:
+        deadline = time.time() + 60
+        while True:
+            srv = s.get(ep + "/servers/" + sid, timeout=30).json()["server"]
+            if srv["status"] == "ACTIVE" and srv["OS-EXT-STS:task_state"] is None:
+                break
+            if srv["status"] == "ERROR" or time.time() > deadline:
+                raise SystemExit("warmup server: %s %s" % (srv["status"], srv.get("fault")))
+            time.sleep(0.2)
+        active = time.time() - t0
+    finally:
+        s.delete(ep + "/servers/" + sid, timeout=30)
+    deadline = time.time() + 60
+    while s.get(ep + "/servers/" + sid, timeout=30).status_code != 404:
+        if time.time() > deadline:
+            raise SystemExit("warmup server not deleted")
+        time.sleep(0.2)
+    print("warmup: boot -> ACTIVE %.1f s, deleted after %.1f s" % (active, time.time() - t0))
+
+
 def cmd_verify():
     """Everything the tests need, seen as the demo user they authenticate as."""
     user, project = E.get("DEMO_USER", "demo"), E.get("DEMO_PROJECT", "demo")
@@ -339,4 +380,4 @@ def cmd_verify():
 if __name__ == "__main__":
     {"keystone": cmd_keystone, "flavors": cmd_flavors, "image": cmd_image,
      "wait-nova": cmd_wait_nova, "network": cmd_network,
-     "quotas": cmd_quotas, "verify": cmd_verify}[sys.argv[1]]()
+     "quotas": cmd_quotas, "warmup": cmd_warmup, "verify": cmd_verify}[sys.argv[1]]()
