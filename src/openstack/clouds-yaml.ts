@@ -14,6 +14,8 @@ export interface CloudsYamlLookup {
   cwd?: string;
   /** Default os.homedir(). */
   homeDir?: string;
+  /** Default /etc/openstack. */
+  siteConfigDir?: string;
 }
 
 /** What a clouds.yaml entry contributes to ConnectionOptions. */
@@ -36,7 +38,7 @@ const suffixes = ['.yaml', '.yml', '.json'];
 export function cloudsYamlSearchPaths(lookup: CloudsYamlLookup = {}): { clouds: string[]; secure: string[] } {
   const env = lookup.env ?? process.env;
   const userConfig = join(env['XDG_CONFIG_HOME'] || join(lookup.homeDir ?? homedir(), '.config'), 'openstack');
-  const dirs = [lookup.cwd ?? process.cwd(), userConfig, '/etc/openstack'];
+  const dirs = [lookup.cwd ?? process.cwd(), userConfig, lookup.siteConfigDir ?? '/etc/openstack'];
   const inDirs = (base: string) => dirs.flatMap((dir) => suffixes.map((suffix) => join(dir, base + suffix)));
   const withOverride = (name: string | undefined, files: string[]) => (name ? [name, ...files] : files);
   return {

@@ -193,6 +193,9 @@ function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
+/** fetch's own message is only "fetch failed"; the reason is at the end of the cause chain. */
 function describe(cause: unknown): string {
-  return cause instanceof Error ? cause.message : String(cause);
+  let innermost = cause;
+  while (innermost instanceof Error && innermost.cause !== undefined) innermost = innermost.cause;
+  return innermost instanceof Error ? innermost.message : String(innermost);
 }

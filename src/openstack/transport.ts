@@ -208,15 +208,14 @@ function isRetryable(method: HttpMethod, error: AttemptError): boolean {
   return error instanceof OpenStackTimeoutError || error instanceof OpenStackConnectionError;
 }
 
-/** undici wraps the socket error: `TypeError('fetch failed', { cause: { code } })`, sometimes an AggregateError. */
+/**
+ * undici wraps the socket error: `TypeError('fetch failed', { cause: { code } })`. When several
+ * addresses were tried, the cause is Node's AggregateError, which carries the first address's code.
+ */
 function errorCode(err: unknown): string | undefined {
   for (let current: unknown = err, depth = 0; current instanceof Error && depth < 5; current = current.cause, depth++) {
     const code = (current as { code?: unknown }).code;
     if (typeof code === 'string') return code;
-    if (current instanceof AggregateError) {
-      const inner = errorCode(current.errors[0]);
-      if (inner !== undefined) return inner;
-    }
   }
   return undefined;
 }

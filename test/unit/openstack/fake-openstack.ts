@@ -1,0 +1,169 @@
+/**
+ * A fake OpenStack for the client's unit tests: one node:http server on 127.0.0.1, port 0, that
+ * plays Keystone under /identity, Nova under /compute and Glance under /image, serving recorded
+ * bodies and remembering every request it saw.
+ */
+import { readFileSync } from 'node:fs';
+import { createServer, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Writable } from 'node:stream';
+import { fileURLToPath } from 'node:url';
+import pino, { type Logger } from 'pino';
+
+const fixturesDir = fileURLToPath(new URL('../../fixtures/openstack/', import.meta.url));
+
+/** A body recorded from the real cloud, from test/fixtures/openstack/ (e.g. "shared-samples/images.json"). */
+export function fixture(name: string): unknown {
+  return JSON.parse(readFileSync(fixturesDir + name, 'utf8'));
+}
+
+/** The shared samples of error bodies are stored as { status, body }. */
+export function errorSample(name: string): { status: number; body: unknown } {
+  return fixture(`shared-samples/${name}`) as { status: number; body: unknown };
+}
+
+export interface SeenRequest {
+  method: string;
+  /** Path and query, as received. */
+  url: string;
+  path: string;
+  query: URLSearchParams;
+  headers: IncomingHttpHeaders;
+  body: unknown;
+}
+
+export interface Reply {
+  status: number;
+  body?: unknown;
+  /** Sent as is, instead of JSON. */
+  text?: string;
+  headers?: Record<string, string>;
+}
+
+/** 'hang' never answers; 'destroy' drops the connection without an answer. */
+export type Handler = (req: SeenRequest, res: ServerResponse) => Reply | 'hang' | 'destroy' | Promise<Reply | 'hang' | 'destroy'>;
+
+export class FakeOpenStack {
+  readonly seen: SeenRequest[] = [];
+  readonly url: string;
+  private readonly server: Server;
+  private readonly routes = new Map<string, Handler>();
+  private tokensIssued = 0;
+  /** The catalog every token carries; tests may rewrite it. */
+  catalog: unknown[];
+
+  private constructor(server: Server) {
+    this.server = server;
+    this.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    this.catalog = rewriteHosts((fixture('shared-samples/token-password.json') as { token: { catalog: unknown[] } }).token.catalog, this.url);
+    this.route('POST', '/identity/v3/auth/tokens', (req) => this.issueToken(req));
+  }
+
+  static async start(): Promise<FakeOpenStack> {
+    const server = createServer();
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const fake = new FakeOpenStack(server);
+    server.on('request', (req: IncomingMessage, res: ServerResponse) => void fake.handle(req, res));
+    return fake;
+  }
+
+  get authUrl(): string {
+    return `${this.url}/identity/v3`;
+  }
+
+  /** Replaces the handler of `METHOD /path` (path without query). */
+  route(method: string, path: string, handler: Handler | Reply): void {
+    this.routes.set(`${method} ${path}`, typeof handler === 'function' ? handler : () => handler);
+  }
+
+  /** Answers with each reply in turn, then keeps repeating the last one. */
+  sequence(method: string, path: string, replies: (Reply | 'hang' | 'destroy')[]): void {
+    let index = 0;
+    this.route(method, path, () => replies[Math.min(index++, replies.length - 1)] as Reply | 'hang' | 'destroy');
+  }
+
+  requests(method: string, path: string): SeenRequest[] {
+    return this.seen.filter((req) => req.method === method && req.path === path);
+  }
+
+  get tokenRequests(): SeenRequest[] {
+    return this.requests('POST', '/identity/v3/auth/tokens');
+  }
+
+  async close(): Promise<void> {
+    this.server.closeAllConnections();
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+
+  private issueToken(req: SeenRequest): Reply {
+    this.tokensIssued++;
+    const methods = (req.body as { auth: { identity: { methods: string[] } } }).auth.identity.methods;
+    const sample = methods.includes('application_credential') ? 'shared-samples/token-appcred.json' : 'shared-samples/token-password.json';
+    const body = fixture(sample) as { token: Record<string, unknown> };
+    body.token['catalog'] = this.catalog;
+    return { status: 201, body, headers: { 'X-Subject-Token': `token-${this.tokensIssued}` } };
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const chunks: Buffer[] = [];
+    for await (const chunk of req) chunks.push(chunk as Buffer);
+    const text = Buffer.concat(chunks).toString('utf8');
+    const url = new URL(req.url ?? '/', this.url);
+    const seen: SeenRequest = {
+      method: req.method ?? 'GET',
+      url: req.url ?? '/',
+      path: url.pathname,
+      query: url.searchParams,
+      headers: req.headers,
+      body: text.length > 0 ? JSON.parse(text) : undefined,
+    };
+    this.seen.push(seen);
+    const handler = this.routes.get(`${seen.method} ${seen.path}`);
+    const reply = handler
+      ? await handler(seen, res)
+      : { status: 404, body: { itemNotFound: { code: 404, message: `fake has no route ${seen.method} ${seen.path}` } } };
+    if (reply === 'hang') return;
+    if (reply === 'destroy') {
+      req.socket.destroy();
+      return;
+    }
+    const payload = reply.text ?? (reply.body === undefined ? '' : JSON.stringify(reply.body));
+    res.writeHead(reply.status, {
+      'Content-Type': reply.text === undefined ? 'application/json' : 'text/html',
+      'X-OpenStack-Request-ID': 'req-00000000-0000-4000-8000-000000000001',
+      ...reply.headers,
+    });
+    res.end(payload);
+  }
+}
+
+/** The recorded catalog points at the real ports; point it at the fake. */
+export function rewriteHosts<T>(value: T, base: string): T {
+  const text = JSON.stringify(value)
+    .replaceAll('http://127.0.0.1:5000', `${base}/identity`)
+    .replaceAll('http://127.0.0.1:8774', `${base}/compute`)
+    .replaceAll('http://127.0.0.1:9292', `${base}/image`)
+    .replaceAll('http://127.0.0.1:9696', `${base}/network`);
+  return JSON.parse(text) as T;
+}
+
+/** A debug-level pino logger whose lines the test can read. */
+export function capturingLogger(): { logger: Logger; lines: () => string[] } {
+  const lines: string[] = [];
+  const stream = new Writable({
+    write(chunk: Buffer, _encoding, callback) {
+      lines.push(chunk.toString('utf8'));
+      callback();
+    },
+  });
+  return { logger: pino({ level: 'debug' }, stream), lines: () => lines };
+}
+
+/** A port nothing listens on (a closed ephemeral port), for connection-refused tests. */
+export async function closedPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
