@@ -1,0 +1,61 @@
+/**
+ * What every bench process shares: the memory backend's limits for big runs, and how the store is
+ * filled directly through the repository (not over HTTP), so that set-up takes seconds.
+ */
+import { DAY_MS, createMemoryBackend, type MemoryLimits } from '../src/backends/memory/memory-backend.js';
+import type { Backend } from '../src/repository/vm-repository.js';
+import type { Flavor, Image } from '../src/vms/vm.js';
+
+export const FLAVOR_NAMES = ['m1.tiny', 'm1.small', 'm1.medium', 'm1.large', 'm1.xlarge'] as const;
+export const IMAGE_NAME = 'ubuntu-22.04';
+
+/** No quota, room for millions of vCPUs, a /8 address pool: every created VM settles RUNNING or STOPPED. */
+export const benchLimits: MemoryLimits = {
+  actionDelayMs: 0,
+  capacityVcpus: 10_000_000,
+  capacityRamMb: 1_000_000_000,
+  quotaInstances: -1,
+  quotaVcpus: -1,
+  quotaRamMb: -1,
+  ipCidr: '10.0.0.0/8',
+  deletedRetentionMs: 3_600_000,
+  idempotencyTtlMs: DAY_MS,
+};
+
+export function createBenchBackend(): Backend {
+  return createMemoryBackend(benchLimits);
+}
+
+export async function catalogOf(backend: Backend): Promise<{ flavors: Flavor[]; image: Image }> {
+  const flavors: Flavor[] = [];
+  for (const name of FLAVOR_NAMES) {
+    const flavor = await backend.catalog.findFlavor(name);
+    if (!flavor) throw new Error(`the catalog has no flavor ${name}`);
+    flavors.push(flavor);
+  }
+  const image = await backend.catalog.findImage(IMAGE_NAME);
+  if (!image) throw new Error(`the catalog has no image ${IMAGE_NAME}`);
+  return { flavors, image };
+}
+
+/**
+ * Creates `count` VMs named `<prefix>-<i>` through the repository, flavors in turn, every other one
+ * started. Calls `keep` with each new id (the caller decides what, if anything, to remember).
+ */
+export async function populate(backend: Backend, count: number, prefix: string, keep?: (id: string, i: number) => void): Promise<void> {
+  const { flavors, image } = await catalogOf(backend);
+  for (let i = 0; i < count; i++) {
+    const record = await backend.vms.create({
+      name: `${prefix}-${i}`,
+      flavor: flavors[i % flavors.length] as Flavor,
+      image,
+      start: i % 2 === 0,
+    });
+    keep?.(record.vm.id, i);
+  }
+}
+
+/** Up to `max` ids spread evenly over a population of `count`, for the GET-by-id scenario. */
+export function sampleEvery(count: number, max: number): number {
+  return Math.max(1, Math.floor(count / max));
+}

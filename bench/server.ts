@@ -1,0 +1,77 @@
+/**
+ * A server under test, run by bench/run.ts in a child process of its own so that it never shares an
+ * event loop with autocannon:
+ *
+ *   node --import tsx bench/server.ts --app real|baseline --vms <count>
+ *
+ * It fills its store, listens on 127.0.0.1 (a free port), and tells the parent over the IPC channel
+ * { type: 'ready', port, ids, node }. It exits when the parent disconnects (or dies).
+ */
+import { once } from 'node:events';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { parseArgs } from 'node:util';
+import { pino } from 'pino';
+import { buildApp } from '../src/app.js';
+import { addVm, buildBaselineApp, createBaselineStore, makeVm } from './baseline-app.js';
+import { FLAVOR_NAMES, IMAGE_NAME, createBenchBackend, populate, sampleEvery } from './fixtures.js';
+
+export interface ReadyMessage {
+  type: 'ready';
+  port: number;
+  /** Up to 1000 ids of stored VMs, spread over the whole store. */
+  ids: string[];
+  node: string;
+  populateMs: number;
+}
+
+const MAX_IDS = 1000;
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({ options: { app: { type: 'string' }, vms: { type: 'string', default: '1000' } } });
+  const count = Number(values.vms);
+  if (!Number.isSafeInteger(count) || count < 1) throw new Error(`--vms must be a positive whole number, got ${values.vms}`);
+  const every = sampleEvery(count, MAX_IDS);
+  const ids: string[] = [];
+  const keep = (id: string, i: number) => {
+    if (i % every === 0 && ids.length < MAX_IDS) ids.push(id);
+  };
+
+  const started = performance.now();
+  let server: Server;
+  if (values.app === 'real') {
+    const backend = createBenchBackend();
+    await populate(backend, count, 'seed', keep);
+    const app = buildApp({
+      config: { API_KEYS: [], API_READONLY_KEYS: [], RATE_LIMIT_PER_MINUTE: 0 },
+      backend,
+      logger: pino({ level: 'silent' }),
+    });
+    server = app.listen(0, '127.0.0.1');
+  } else if (values.app === 'baseline') {
+    const store = createBaselineStore();
+    for (let i = 0; i < count; i++) {
+      const vm = makeVm(`seed-${i}`, FLAVOR_NAMES[i % FLAVOR_NAMES.length] as string, IMAGE_NAME, i % 2 === 0, i + 1);
+      addVm(store, vm);
+      keep(vm.id, i);
+    }
+    server = buildBaselineApp(store).listen(0, '127.0.0.1');
+  } else {
+    throw new Error(`--app must be real or baseline, got ${values.app}`);
+  }
+  const populateMs = performance.now() - started;
+  await once(server, 'listening');
+  const { port } = server.address() as AddressInfo;
+  const ready: ReadyMessage = { type: 'ready', port, ids, node: process.version, populateMs };
+  if (!process.send) throw new Error('bench/server.ts must be started by bench/run.ts (it needs the IPC channel)');
+  process.send(ready);
+}
+
+// Exiting normally (not by a signal) lets --cpu-prof / --heap-prof write their files.
+process.on('disconnect', () => process.exit(0));
+process.on('SIGTERM', () => process.exit(0));
+
+main().catch((error: unknown) => {
+  console.error('bench server failed:', error);
+  process.exit(1);
+});
