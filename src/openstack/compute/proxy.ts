@@ -91,6 +91,16 @@ export class ComputeProxy {
     await this.call({ method: 'PUT', path: serverPaths.tag(id, tag) }, options);
   }
 
+  /** DELETE /servers/{id}/tags/{tag} (2.26+): Nova answers 404 when the tag is not there. */
+  async removeServerTag(id: string, tag: string, options?: CallOptions): Promise<void> {
+    await this.call({ method: 'DELETE', path: serverPaths.tag(id, tag) }, options);
+  }
+
+  /** PUT /servers/{id}/metadata/{key}: sets one item, keeps the others. */
+  async setServerMetadataItem(id: string, key: string, value: string, options?: CallOptions): Promise<void> {
+    await this.call({ method: 'PUT', path: serverPaths.metadataItem(id, key), body: { meta: { [key]: value } } }, options);
+  }
+
   /** PUT /servers/{id}/tags (2.26+): replaces every tag. */
   async replaceServerTags(id: string, tags: readonly string[], options?: CallOptions): Promise<string[]> {
     const body = await this.call({ method: 'PUT', path: serverPaths.tags(id), body: { tags } }, options);

@@ -123,6 +123,9 @@ export interface ListServersQuery {
   /** A regular expression in Nova. */
   name?: string;
   status?: string;
+  /** e.g. created_at; Nova adds id as a tie-breaker, so markers page stably. */
+  sortKey?: string;
+  sortDir?: 'asc' | 'desc';
 }
 
 export function listServersQuery(query: ListServersQuery): Record<string, QueryValue> {
@@ -134,6 +137,8 @@ export function listServersQuery(query: ListServersQuery): Record<string, QueryV
     'tags-any': query.tagsAny,
     name: query.name,
     status: query.status,
+    sort_key: query.sortKey,
+    sort_dir: query.sortDir,
   };
 }
 
@@ -187,4 +192,5 @@ export const serverPaths = {
   action: (id: string) => `/servers/${encodeURIComponent(id)}/action`,
   tags: (id: string) => `/servers/${encodeURIComponent(id)}/tags`,
   tag: (id: string, tag: string) => `/servers/${encodeURIComponent(id)}/tags/${encodeURIComponent(tag)}`,
+  metadataItem: (id: string, key: string) => `/servers/${encodeURIComponent(id)}/metadata/${encodeURIComponent(key)}`,
 };
