@@ -36,6 +36,8 @@ interface StoredVm {
   readonly image: Image;
   readonly createdAt: number;
   flavor: Flavor;
+  /** The flavor whose vCPUs and RAM this VM holds: the new one from the moment a resize is accepted. */
+  held: Flavor;
   status: VmStatus;
   task: VmTask | null;
   ip: number | null;
@@ -96,6 +98,7 @@ export class MemoryVmRepository implements VmRepository {
       image: input.image,
       createdAt: now,
       flavor: input.flavor,
+      held: input.flavor,
       status: 'STOPPED',
       task: null,
       ip: null,
@@ -113,6 +116,8 @@ export class MemoryVmRepository implements VmRepository {
     const outcome = this.place(stored, input.flavor);
     this.byId.set(stored.id, stored);
     if (input.idempotency) {
+      // Re-inserted, not overwritten, so the Map's order stays the keys' expiry order.
+      this.idempotency.delete(input.idempotency.key);
       this.idempotency.set(input.idempotency.key, {
         vmId: stored.id,
         fingerprint: input.idempotency.fingerprint,
@@ -175,6 +180,8 @@ export class MemoryVmRepository implements VmRepository {
     if (command.action === 'resize') {
       flavor = command.flavor;
       this.assertResizeFits(stored, flavor);
+      // Held now, not when the resize settles, so that concurrent resizes cannot overbook.
+      this.moveUsage(stored, flavor);
     }
     this.start(stored, transition.task, transition.next, flavor);
     return this.toRecord(stored);
@@ -203,6 +210,10 @@ export class MemoryVmRepository implements VmRepository {
 
   private delete(stored: StoredVm): VmRecord {
     if (stored.task === 'deleting') return this.toRecord(stored);
+    if (stored.status === 'DELETED') {
+      // The guard is the rule; this keeps a tombstone from releasing its resources twice.
+      throw new ApiError('INVALID_STATE_TRANSITION', 'Cannot delete a VM that is DELETED', { current_status: 'DELETED' });
+    }
     // A VM that never got a host has nothing to tear down: it goes at once, with no task.
     if (this.limits.actionDelayMs > 0 && stored.placed) {
       this.start(stored, 'deleting', 'DELETED', stored.flavor);
@@ -235,7 +246,6 @@ export class MemoryVmRepository implements VmRepository {
     const previous = stored.status;
     stored.timer = null;
     stored.task = null;
-    if (flavor !== stored.flavor) this.moveUsage(stored, stored.flavor, flavor);
     stored.flavor = flavor;
     stored.fault = next === 'ERROR' ? (fault ?? stored.fault) : null;
     this.setStatus(stored, next);
@@ -294,27 +304,29 @@ export class MemoryVmRepository implements VmRepository {
     if (stored.ip !== null) this.ipPool.release(stored.ip);
     stored.ip = null;
     if (stored.placed) {
-      this.hostUsage.vcpus -= stored.flavor.vcpus;
-      this.hostUsage.ramMb -= stored.flavor.ram_mb;
+      this.hostUsage.vcpus -= stored.held.vcpus;
+      this.hostUsage.ramMb -= stored.held.ram_mb;
     }
     this.usage.instances -= 1;
-    this.usage.vcpus -= stored.flavor.vcpus;
-    this.usage.ramMb -= stored.flavor.ram_mb;
+    this.usage.vcpus -= stored.held.vcpus;
+    this.usage.ramMb -= stored.held.ram_mb;
     this.tombstones.push({ vm: stored, expiresAt: this.now() + this.limits.deletedRetentionMs });
   }
 
-  private moveUsage(stored: StoredVm, from: Flavor, to: Flavor): void {
+  private moveUsage(stored: StoredVm, to: Flavor): void {
+    const from = stored.held;
     this.usage.vcpus += to.vcpus - from.vcpus;
     this.usage.ramMb += to.ram_mb - from.ram_mb;
     if (stored.placed) {
       this.hostUsage.vcpus += to.vcpus - from.vcpus;
       this.hostUsage.ramMb += to.ram_mb - from.ram_mb;
     }
+    stored.held = to;
   }
 
   private assertResizeFits(stored: StoredVm, flavor: Flavor): void {
-    const vcpus = flavor.vcpus - stored.flavor.vcpus;
-    const ramMb = flavor.ram_mb - stored.flavor.ram_mb;
+    const vcpus = flavor.vcpus - stored.held.vcpus;
+    const ramMb = flavor.ram_mb - stored.held.ram_mb;
     this.assertQuota(0, vcpus, ramMb);
     if (!this.hostFits(vcpus, ramMb)) {
       throw new ApiError(
