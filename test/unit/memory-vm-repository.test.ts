@@ -67,7 +67,6 @@ async function listAll(repo: MemoryVmRepository, statuses: readonly VmStatus[] =
   return (await repo.list({ statuses, limit: 1000 })).items;
 }
 
-
 /** The command for `action`, with a flavor other than `from` for resize. */
 function command(action: VmAction, from: Flavor = tiny): VmCommand {
   if (action === 'restart') return { action, type: 'hard' };
