@@ -819,6 +819,30 @@ describe('MemoryVmRepository, settling after a delay', () => {
     expect(error.code).toBe('QUOTA_EXCEEDED');
   });
 
+  it('a resize in progress holds its new room: a create meanwhile cannot take it', async () => {
+    repo = new MemoryVmRepository(limits({ actionDelayMs: DELAY, capacityVcpus: 5 }), () => Date.now());
+    const a = await repo.create(input({ flavor: tiny }));
+    vi.advanceTimersByTime(DELAY);
+    await repo.apply(a.vm.id, { action: 'resize', flavor: large }, accept); // holds 4 of 5 from now
+    const b = await repo.create(input({ flavor: medium }));
+    vi.advanceTimersByTime(DELAY);
+    expect((await must(repo, b.vm.id)).vm.fault?.code).toBe('NO_VALID_HOST');
+  });
+
+  it('deleting a VM in the middle of a resize frees everything the resize held', async () => {
+    repo = new MemoryVmRepository(limits({ actionDelayMs: DELAY, capacityVcpus: 4, quotaVcpus: 4 }), () => Date.now());
+    const a = await repo.create(input({ flavor: tiny }));
+    vi.advanceTimersByTime(DELAY);
+    await repo.apply(a.vm.id, { action: 'resize', flavor: large }, accept);
+    await repo.apply(a.vm.id, { action: 'delete' }, accept);
+    vi.advanceTimersByTime(DELAY);
+    const deleted = await must(repo, a.vm.id);
+    expect(deleted.vm).toMatchObject({ status: 'DELETED', flavor: 'm1.tiny' });
+    const b = await repo.create(input({ flavor: large }));
+    vi.advanceTimersByTime(DELAY);
+    expect((await must(repo, b.vm.id)).vm).toMatchObject({ status: 'STOPPED', fault: null });
+  });
+
   it('close() clears every pending timer, so nothing settles afterwards', async () => {
     const created = await repo.create(input());
     const other = await repo.create(input());

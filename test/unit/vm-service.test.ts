@@ -3,7 +3,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { seedFlavors, seedImages } from '../../src/backends/memory/catalog.js';
 import { DAY_MS, createMemoryBackend, type MemoryLimits } from '../../src/backends/memory/memory-backend.js';
 import type { Backend, CreateVmInput, VmRecord, VmRepository } from '../../src/repository/vm-repository.js';
-import { ApiError } from '../../src/vms/errors.js';
+import { ApiError, isApiError } from '../../src/vms/errors.js';
 import { VmService, type CreateVmRequest } from '../../src/vms/vm-service.js';
 import type { Flavor } from '../../src/vms/vm.js';
 
@@ -213,6 +213,23 @@ describe('VmService.create with an Idempotency-Key', () => {
     expect(replay).toMatchObject({ replayed: true, record: { vm: { id: created.record.vm.id } } });
     expect(creates).toBe(2);
     expect(await countAll(backend)).toBe(2);
+  });
+
+  it('passes the request id down to the repository with the create', async () => {
+    const inputs: CreateVmInput[] = [];
+    const { service } = setup({}, {
+      wrap: (vms) => Object.assign(Object.create(vms) as VmRepository, {
+        create: (input: CreateVmInput) => {
+          inputs.push(input);
+          return vms.create(input);
+        },
+      }),
+    });
+    await service.create(body(), { ...now, requestId: 'req-42', idempotencyKey: 'k' });
+    await service.create(body({ name: 'no-id' }), now);
+    expect(inputs[0]).toMatchObject({ requestId: 'req-42', idempotency: { key: 'k', fingerprint: expect.any(String) } });
+    expect(inputs[1]).not.toHaveProperty('requestId');
+    expect(inputs[1]).not.toHaveProperty('idempotency');
   });
 
   it('a first request that failed frees its key for the retry', async () => {
@@ -464,6 +481,14 @@ describe('VmService waiting (memory backend with a delay)', () => {
     expect(again).toMatchObject({ replayed: true, record: { vm: { id: first.record.vm.id, status: 'STOPPED', task: null } } });
   });
 
+  it('a VM that vanishes while waited on is answered with the last record known', async () => {
+    const { service } = setup({ actionDelayMs: 10_000 }, {
+      wrap: (vms) => Object.assign(Object.create(vms) as VmRepository, { get: async () => undefined }),
+    });
+    const { record } = await service.create(body(), { waitMs: 60 });
+    expect(record.vm.task).toBe('creating');
+  });
+
   it('the shutdown signal ends a wait at once with the VM still in progress', async () => {
     const shutdown = new AbortController();
     const { service } = setup({ actionDelayMs: 10_000 }, { shutdown: shutdown.signal });
@@ -483,5 +508,28 @@ describe('VmService waiting (memory backend with a delay)', () => {
     const { record } = await service.create(body(), { waitMs: 60_000 });
     expect(record.vm.task).toBe('creating');
     expect(Date.now() - started).toBeLessThan(1_000);
+  });
+});
+
+describe('the memory backend and the error type', () => {
+  it('the memory backend is named memory and always ready', async () => {
+    const { backend } = setup();
+    expect(backend.name).toBe('memory');
+    expect(await backend.checkReady()).toEqual({ ready: true, checks: [{ name: 'memory', ok: true }] });
+  });
+
+  it('extra flavors join the seed catalog', async () => {
+    const huge: Flavor = { id: 'huge', name: 'huge', vcpus: 1, ram_mb: 10_000_000, disk_gb: 1 };
+    const backend = createMemoryBackend(limits(), { extraFlavors: [huge] });
+    backends.push(backend);
+    expect(await backend.catalog.findFlavor('huge')).toEqual(huge);
+    expect((await backend.catalog.listFlavors()).map((f) => f.name)).toEqual([...seedFlavors.map((f) => f.name), 'huge']);
+  });
+
+  it('isApiError tells an ApiError from any other value', () => {
+    expect(isApiError(new ApiError('VM_NOT_FOUND', 'x'))).toBe(true);
+    expect(isApiError(new Error('x'))).toBe(false);
+    expect(isApiError({ code: 'VM_NOT_FOUND', detail: 'x' })).toBe(false);
+    expect(isApiError(undefined)).toBe(false);
   });
 });
