@@ -5,11 +5,11 @@ export type Config = Env;
 export type ConfigResult = { ok: true; config: Config } | { ok: false; problems: string[] };
 
 /**
- * Validates the environment once, at start-up. Empty strings count as unset, as a blank line in
- * .env (`OS_REGION_NAME=`) means "no value" to people.
+ * Validates the environment once, at start-up. Blank values count as unset, as a blank line in
+ * .env (`OS_REGION_NAME=`) means "no value" to people (and zod would coerce "  " to the number 0).
  */
 export function parseConfig(env: Record<string, string | undefined>): ConfigResult {
-  const present = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const present = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && !(typeof v === 'string' && v.trim() === '')));
   const parsed = envSchema.safeParse(present);
   if (!parsed.success) {
     return {

@@ -15,9 +15,15 @@ const int = (min: number, max: number) =>
 /** -1 means unlimited, as in Nova's quota API. */
 const quota = int(-1, Number.MAX_SAFE_INTEGER);
 
-const cidr = z.string().regex(/^(\d{1,3}\.){3}\d{1,3}\/([1-9]|[12]\d|30)$/, {
-  error: 'must be an IPv4 CIDR with a prefix from /1 to /30, e.g. 192.168.1.0/24',
-});
+const cidr = z
+  .string()
+  .regex(/^(\d{1,3}\.){3}\d{1,3}\/([1-9]|[12]\d|30)$/, {
+    error: 'must be an IPv4 CIDR with a prefix from /1 to /30, e.g. 192.168.1.0/24',
+    abort: true,
+  })
+  .refine((v) => (v.split('/')[0] ?? '').split('.').every((octet) => Number(octet) <= 255), {
+    error: 'must be an IPv4 CIDR whose octets are 0 to 255, e.g. 192.168.1.0/24',
+  });
 
 /** `name:vcpus:ram_mb:disk_gb`, comma-separated, e.g. `huge:1:1000000:1`. */
 const flavorList = z.string().transform((value, ctx) => {
@@ -69,7 +75,7 @@ export const envSchema = z.object({
   MOCK_DELETED_RETENTION_S: int(0, 30 * 86_400).default(3_600),
 
   OS_CLOUD: z.string().min(1).optional(),
-  OS_AUTH_URL: z.url({ error: 'must be a URL, e.g. http://127.0.0.1:5000/v3' }).optional(),
+  OS_AUTH_URL: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL, e.g. http://127.0.0.1:5000/v3' }).optional(),
   OS_USERNAME: z.string().min(1).optional(),
   OS_PASSWORD: z.string().min(1).optional(),
   OS_PROJECT_NAME: z.string().min(1).optional(),
