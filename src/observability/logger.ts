@@ -1,4 +1,4 @@
-import pino, { type Logger } from 'pino';
+import pino, { type DestinationStream, type Logger } from 'pino';
 
 export type { Logger };
 
@@ -21,10 +21,12 @@ export const redactedPaths = [
   '*.API_READONLY_KEYS',
 ];
 
-export function createLogger(options: { level: string; pretty: boolean }): Logger {
-  return pino({
+/** `destination` is for tests; the process logs to stdout. */
+export function createLogger(options: { level: string; pretty: boolean }, destination?: DestinationStream): Logger {
+  const settings = {
     level: options.level,
     redact: { paths: redactedPaths, censor: '[redacted]' },
     ...(options.pretty ? { transport: { target: 'pino-pretty', options: { colorize: true } } } : {}),
-  });
+  };
+  return destination ? pino(settings, destination) : pino(settings);
 }

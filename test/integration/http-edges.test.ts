@@ -1,0 +1,72 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ApiClient, type ProblemBody } from '../support/api-client.js';
+import { startApp, type RunningApp } from '../support/memory-app.js';
+
+let app: RunningApp;
+let api: ApiClient;
+beforeAll(async () => {
+  app = await startApp();
+  api = new ApiClient(app.baseUrl);
+});
+afterAll(() => app.close());
+
+const vm = () => api.createSettled({ name: 'edge', flavor: 'm1.tiny', image: 'debian-12' });
+
+describe('conditional GET', () => {
+  it('answers 304 to If-None-Match with the current ETag, and 200 once the VM changed', async () => {
+    const { id } = await vm();
+    const etag = (await api.getVm(id)).headers.get('etag') as string;
+    const unchanged = await api.call('GET', `/api/v1/vms/${id}`, { headers: { 'If-None-Match': etag } });
+    expect(unchanged.status).toBe(304);
+    expect(unchanged.headers.get('etag')).toBe(etag);
+    await api.act(id, 'start');
+    const changed = await api.call('GET', `/api/v1/vms/${id}`, { headers: { 'If-None-Match': etag } });
+    expect(changed.status).toBe(200);
+  });
+
+  it('acts with If-Match: * on any existing VM, and with a weak or listed ETag that matches', async () => {
+    const { id } = await vm();
+    expect((await api.act(id, 'start', undefined, { 'If-Match': '*' })).status).toBe(200);
+    const etag = (await api.getVm(id)).headers.get('etag') as string;
+    expect((await api.act(id, 'stop', undefined, { 'If-Match': `"nope", W/${etag}` })).status).toBe(200);
+  });
+});
+
+describe('bodies', () => {
+  it('answers 415 to JSON in a charset other than UTF-8', async () => {
+    const response = await api.call<ProblemBody>('POST', '/api/v1/vms', {
+      rawBody: '{"name":"x","flavor":"m1.tiny","image":"debian-12"}',
+      headers: { 'content-type': 'application/json; charset=latin1' },
+    });
+    expect([response.status, response.body.code]).toEqual([415, 'VALIDATION_ERROR']);
+  });
+
+  it('answers 400 to a create without a body, and to a JSON array or a stray body on an action', async () => {
+    const empty = await api.call<ProblemBody>('POST', '/api/v1/vms');
+    expect([empty.status, empty.body.errors?.[0]?.path]).toEqual([400, 'body']);
+    const array = await api.call<ProblemBody>('POST', '/api/v1/vms', { body: [1, 2] });
+    expect(array.status).toBe(400);
+    const { id } = await vm();
+    const stray = await api.call<ProblemBody>('POST', `/api/v1/vms/${id}/start`, { body: { force: true } });
+    expect([stray.status, stray.body.errors?.[0]?.path]).toEqual([400, 'body.force']);
+    const restart = await api.call<ProblemBody>('POST', `/api/v1/vms/${id}/restart`, { body: { type: 'cold' } });
+    expect([restart.status, restart.body.errors?.[0]?.path]).toEqual([400, 'body.type']);
+  });
+
+  it('answers 400 to a resize without a flavor and to an unknown one', async () => {
+    const { id } = await vm();
+    const missing = await api.call<ProblemBody>('POST', `/api/v1/vms/${id}/resize`, { body: {} });
+    expect([missing.status, missing.body.errors?.[0]]).toEqual([400, { path: 'body.flavor', message: 'required' }]);
+    const unknown = await api.call<ProblemBody>('POST', `/api/v1/vms/${id}/resize`, { body: { flavor: 'm9.huge' } });
+    expect([unknown.status, unknown.body.code]).toEqual([400, 'UNKNOWN_FLAVOR']);
+  });
+});
+
+describe('waiting', () => {
+  it('answers at once with ?wait=false', async () => {
+    const { id } = await vm();
+    const response = await api.call('POST', `/api/v1/vms/${id}/start?wait=false`);
+    expect(response.status).toBe(200);
+    expect(response.headers.get('preference-applied')).toBeNull();
+  });
+});
