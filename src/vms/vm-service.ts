@@ -4,7 +4,7 @@ import type { Backend, CatalogRepository, CommandGuard, VmPage, VmRecord, VmRepo
 import { waitFor } from '../shared/wait-for.js';
 import { ApiError } from './errors.js';
 import { allowedActions, transitions } from './transitions.js';
-import { vmStatuses, type Flavor, type Image, type RestartType, type VmStatus, type VmTask } from './vm.js';
+import { vmStatuses, type Flavor, type Image, type VmCommandWith, type VmStatus, type VmTask } from './vm.js';
 
 export interface CreateVmRequest {
   name: string;
@@ -13,11 +13,8 @@ export interface CreateVmRequest {
   start: boolean;
 }
 
-/** An action as a client asks for it: flavors still by name or id. */
-export type ActionRequest =
-  | { action: 'start' | 'stop' | 'pause' | 'resume' | 'suspend' | 'delete' }
-  | { action: 'restart'; type: RestartType }
-  | { action: 'resize'; flavor: string };
+/** An action as a client asks for it: a flavor still by name or id. */
+export type ActionRequest = VmCommandWith<string>;
 
 export interface CallOptions {
   /** How long to wait for the task to settle; 0 answers at once. */

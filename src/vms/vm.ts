@@ -57,8 +57,10 @@ export interface Image {
   min_ram_mb: number;
 }
 
-/** What a mutating request asks of a VM. */
-export type VmCommand =
+/** What a mutating request asks of a VM, with the new flavor as `F` (a name from a client, a Flavor once resolved). */
+export type VmCommandWith<F> =
   | { action: 'start' | 'stop' | 'pause' | 'resume' | 'suspend' | 'delete' }
   | { action: 'restart'; type: RestartType }
-  | { action: 'resize'; flavor: Flavor };
+  | { action: 'resize'; flavor: F };
+
+export type VmCommand = VmCommandWith<Flavor>;
