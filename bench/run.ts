@@ -22,9 +22,10 @@ const USAGE = `usage: npm run bench [-- --node /path/to/node]
 
 env:
   BENCH_NODE=/path/to/node   node binary for the server processes (default: the one running the bench)
-  BENCH_DURATION_S=5         seconds per measurement
-  BENCH_WARMUP_S=2           warm-up before the first measurement of each scenario (later rounds: half)
-  BENCH_ROUNDS=2             rounds; each scenario is measured once per round, order alternating; best round is reported
+  BENCH_DURATION_S=5         seconds of measurement per scenario
+  BENCH_SLICES=5             the measurement is cut into this many slices, taken in turn with the other
+                             scenarios of its group (A B B A ...), so that background noise hits all alike
+  BENCH_WARMUP_S=2           warm-up per scenario before its group is measured
   BENCH_CONNECTIONS=10       autocannon connections
   BENCH_BIG_VMS=100000       VMs in the big store (list scenario and heap measure)
   BENCH_NODE_FLAGS="..."     extra node flags for the server processes, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof"
@@ -49,7 +50,7 @@ const settings = {
   nodeFlags: (process.env.BENCH_NODE_FLAGS ?? '').split(/\s+/).filter((f) => f.length > 0),
   durationS: envNumber('BENCH_DURATION_S', 5),
   warmupS: envNumber('BENCH_WARMUP_S', 2),
-  rounds: Math.round(envNumber('BENCH_ROUNDS', 2)),
+  slices: Math.round(envNumber('BENCH_SLICES', 5)),
   connections: Math.round(envNumber('BENCH_CONNECTIONS', 10)),
   smallVms: 1_000,
   bigVms: Math.round(envNumber('BENCH_BIG_VMS', 100_000)),
@@ -138,13 +139,14 @@ interface RequestSpec {
   body?: () => string;
 }
 
-interface Measure {
-  rps: number;
-  p50: number;
-  p99: number;
+/** One autocannon run. */
+interface Slice {
   ok: number;
   non2xx: number;
   errors: number;
+  seconds: number;
+  /** Of the 2xx answers, in ms. */
+  latencies: Float64Array;
 }
 
 function percentile(sorted: Float64Array, p: number): number {
@@ -152,11 +154,17 @@ function percentile(sorted: Float64Array, p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(p * sorted.length) - 1))] as number;
 }
 
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? (sorted[mid] as number) : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
+}
+
 /**
  * One autocannon run. Latencies are collected from the 'response' events (sub-millisecond, where
- * autocannon's own histogram rounds to whole milliseconds); req/s counts 2xx answers only.
+ * autocannon's own histogram rounds to whole milliseconds); only 2xx answers count.
  */
-function load(server: Server, spec: RequestSpec, seconds: number): Promise<Measure> {
+function load(server: Server, spec: RequestSpec, seconds: number): Promise<Slice> {
   let turn = 0;
   const paths = spec.paths;
   const request: autocannon.Request = { method: spec.method, path: paths[0] as string };
@@ -169,9 +177,10 @@ function load(server: Server, spec: RequestSpec, seconds: number): Promise<Measu
       return next;
     };
   }
-  let latencies = new Float64Array(1 << 16);
+  let latencies = new Float64Array(1 << 15);
   let count = 0;
-  return new Promise<Measure>((resolve, reject) => {
+  const started = performance.now();
+  return new Promise<Slice>((resolve, reject) => {
     const instance = autocannon(
       { url: `http://127.0.0.1:${server.port}`, connections: settings.connections, duration: seconds, requests: [request] },
       (error: unknown, result) => {
@@ -179,14 +188,12 @@ function load(server: Server, spec: RequestSpec, seconds: number): Promise<Measu
           reject(error instanceof Error ? error : new Error(String(error)));
           return;
         }
-        const sorted = latencies.subarray(0, count).sort();
         resolve({
-          rps: result['2xx'] / result.duration,
-          p50: percentile(sorted, 0.5),
-          p99: percentile(sorted, 0.99),
           ok: result['2xx'],
           non2xx: result.non2xx,
           errors: result.errors,
+          seconds: (performance.now() - started) / 1000,
+          latencies: latencies.slice(0, count),
         });
       },
     );
@@ -209,16 +216,39 @@ interface Scenario {
   label: string;
   server: Server;
   spec: RequestSpec;
-  rounds: Measure[];
+  slices: Slice[];
 }
 
 function scenario(key: string, label: string, server: Server, spec: RequestSpec): Scenario {
-  return { key, label, server, spec, rounds: [] };
+  return { key, label, server, spec, slices: [] };
 }
 
-/** The round with the most req/s: on a shared machine noise only ever slows a run down. */
-function best(s: Scenario): Measure {
-  return s.rounds.reduce((a, b) => (b.rps > a.rps ? b : a));
+interface Summary {
+  /** 2xx answers over all slices / seconds over all slices. */
+  rps: number;
+  p50: number;
+  p99: number;
+  sliceRps: number[];
+  bad: number;
+}
+
+function summary(s: Scenario): Summary {
+  const ok = s.slices.reduce((n, x) => n + x.ok, 0);
+  const seconds = s.slices.reduce((n, x) => n + x.seconds, 0);
+  const all = new Float64Array(s.slices.reduce((n, x) => n + x.latencies.length, 0));
+  let at = 0;
+  for (const x of s.slices) {
+    all.set(x.latencies, at);
+    at += x.latencies.length;
+  }
+  all.sort();
+  return {
+    rps: ok / seconds,
+    p50: percentile(all, 0.5),
+    p99: percentile(all, 0.99),
+    sliceRps: s.slices.map((x) => x.ok / x.seconds),
+    bad: s.slices.reduce((n, x) => n + x.non2xx + x.errors, 0),
+  };
 }
 
 let createCounter = 0;
@@ -269,11 +299,10 @@ const fmtMs = (n: number) => `${n.toFixed(2).padStart(6)} ms`;
 const fmtX = (n: number) => `${n.toFixed(2)}x`;
 
 function row(s: Scenario): string {
-  const m = best(s);
-  const all = s.rounds.map((r) => Math.round(r.rps).toLocaleString('en-US')).join(' / ');
-  const bad = s.rounds.reduce((n, r) => n + r.non2xx + r.errors, 0);
-  const warn = bad > 0 ? `  !! ${bad} non-2xx/errors` : '';
-  return `  ${s.label.padEnd(46)} ${fmtRps(m.rps)} req/s   p50 ${fmtMs(m.p50)}   p99 ${fmtMs(m.p99)}   (rounds: ${all})${warn}`;
+  const m = summary(s);
+  const spread = `slices ${Math.round(Math.min(...m.sliceRps)).toLocaleString('en-US')}..${Math.round(Math.max(...m.sliceRps)).toLocaleString('en-US')}`;
+  const warn = m.bad > 0 ? `  !! ${m.bad} non-2xx/errors` : '';
+  return `  ${s.label.padEnd(46)} ${fmtRps(m.rps)} req/s   p50 ${fmtMs(m.p50)}   p99 ${fmtMs(m.p99)}   (${spread})${warn}`;
 }
 
 interface Verdict {
@@ -289,15 +318,29 @@ function verdict(target: string, pass: boolean, detail: string): string {
 }
 
 function valid(...list: Scenario[]): boolean {
-  return list.every((s) => s.rounds.every((r) => r.non2xx === 0 && r.errors === 0 && r.ok > 0));
+  return list.every((s) => s.slices.length > 0 && s.slices.every((x) => x.non2xx === 0 && x.errors === 0 && x.ok > 0));
 }
 
-/** Ratios of `b` against `a`: req/s b/a, latencies b/a. */
-function ratios(a: Scenario, b: Scenario): { rps: number; p50: number; p99: number; text: string } {
-  const ma = best(a);
-  const mb = best(b);
-  const r = { rps: mb.rps / ma.rps, p50: mb.p50 / ma.p50, p99: mb.p99 / ma.p99 };
-  return { ...r, text: `req/s ${fmtX(r.rps)}, p50 ${fmtX(r.p50)}, p99 ${fmtX(r.p99)}` };
+interface Ratio {
+  /** req/s of b over a, the median of the per-slice ratios (slices taken side by side). */
+  rps: number;
+  /** req/s of b over a, over all slices. */
+  rpsPooled: number;
+  p50: number;
+  p99: number;
+  text: string;
+}
+
+/** How `b` compares with `a`. */
+function ratio(a: Scenario, b: Scenario): Ratio {
+  const ma = summary(a);
+  const mb = summary(b);
+  const paired = mb.sliceRps.map((r, i) => r / (ma.sliceRps[i] as number));
+  const r = { rps: median(paired), rpsPooled: mb.rps / ma.rps, p50: mb.p50 / ma.p50, p99: mb.p99 / ma.p99 };
+  return {
+    ...r,
+    text: `req/s ${fmtX(r.rps)} (median of ${paired.length} side-by-side slices; pooled ${fmtX(r.rpsPooled)}), p50 ${fmtX(r.p50)}, p99 ${fmtX(r.p99)}`,
+  };
 }
 
 // ---------------------------------------------------------------- main
@@ -309,8 +352,8 @@ async function main(): Promise<void> {
   console.log(`  server node : ${serverNode} (${settings.node})${settings.nodeFlags.length ? ` flags: ${settings.nodeFlags.join(' ')}` : ''}`);
   console.log(`  load (autocannon) node : ${process.version}, ${availableParallelism()} cores`);
   console.log(
-    `  ${settings.durationS} s per measurement, ${settings.warmupS} s warm-up, ${settings.rounds} round(s), ` +
-      `${settings.connections} connections, 127.0.0.1 only; best round reported`,
+    `  ${settings.durationS} s of measurement per scenario in ${settings.slices} slices taken side by side with the other ` +
+      `scenarios of its group; ${settings.warmupS} s warm-up each; ${settings.connections} connections; 127.0.0.1 only`,
   );
 
   // 1. Heap per VM, first, in a fresh process of its own.
@@ -359,52 +402,53 @@ async function main(): Promise<void> {
     [s.postBase, s.postReal],
   ];
 
-  // 3. Rounds: every scenario once per round, the order within a group reversed every other round.
-  const warmed = new Set<string>();
-  for (let round = 0; round < settings.rounds; round++) {
-    for (const group of groups) {
-      const ordered = round % 2 === 0 ? group : [...group].reverse();
-      for (const sc of ordered) {
-        const warmup = warmed.has(sc.key) ? settings.warmupS / 2 : settings.warmupS;
-        warmed.add(sc.key);
-        await load(sc.server, sc.spec, warmup);
-        const m = await load(sc.server, sc.spec, settings.durationS);
-        sc.rounds.push(m);
-        const flag = m.non2xx + m.errors > 0 ? `  !! non-2xx ${m.non2xx}, errors ${m.errors}` : '';
-        console.log(`  [round ${round + 1}/${settings.rounds}] ${sc.key.padEnd(15)} ${fmtRps(m.rps)} req/s  p50 ${fmtMs(m.p50)}  p99 ${fmtMs(m.p99)}${flag}`);
-      }
+  // 3. Each group: warm every member, then slices in turn (A B C, C B A, ...), so that whatever else
+  // the machine is doing falls on all members alike.
+  const slice = settings.durationS / settings.slices;
+  for (const group of groups) {
+    for (const sc of group) await load(sc.server, sc.spec, settings.warmupS);
+    for (let i = 0; i < settings.slices; i++) {
+      for (const sc of i % 2 === 0 ? group : [...group].reverse()) sc.slices.push(await load(sc.server, sc.spec, slice));
+    }
+    for (const sc of group) {
+      const m = summary(sc);
+      const slices = m.sliceRps.map((r) => Math.round(r).toLocaleString('en-US')).join(' ');
+      console.log(`  measured ${sc.key.padEnd(15)} ${fmtRps(m.rps)} req/s  p50 ${fmtMs(m.p50)}  p99 ${fmtMs(m.p99)}  slices: ${slices}${m.bad ? `  !! ${m.bad} non-2xx/errors` : ''}`);
     }
   }
 
   // 4. Report.
-  console.log(`\n==== results (server node ${serverNode}; best of ${settings.rounds} round(s) of ${settings.durationS} s) ====`);
+  console.log(`\n==== results (server node ${serverNode}; ${settings.durationS} s per scenario, ${settings.slices} side-by-side slices) ====`);
 
   console.log(`\n1. GET ${API}/vms/{id}  (ids spread over the 1k store)`);
   console.log(row(s.getBase));
   console.log(row(s.getReal));
-  const get = ratios(s.getBase, s.getReal);
+  const get = ratio(s.getBase, s.getReal);
   console.log(`  real / baseline: ${get.text}`);
   console.log(verdict('GET /vms/{id} real >= 0.8x bare req/s', valid(s.getBase, s.getReal) && get.rps >= 0.8, `${fmtX(get.rps)} of bare`));
 
   console.log(`\n2. GET ${API}/vms?limit=50`);
   for (const sc of [s.listSmall, s.listBig, s.deepSmall, s.deepBig, s.listBase]) console.log(row(sc));
-  const first = ratios(s.listSmall, s.listBig);
-  const deep = ratios(s.deepSmall, s.deepBig);
-  const depth = ratios(s.listBig, s.deepBig);
-  const vsBase = ratios(s.listBase, s.listSmall);
+  const first = ratio(s.listSmall, s.listBig);
+  const deep = ratio(s.deepSmall, s.deepBig);
+  const depth = ratio(s.listBig, s.deepBig);
+  const vsBase = ratio(s.listBase, s.listSmall);
   console.log(`  ${bigLabel} / 1k, first page: ${first.text}`);
   console.log(`  ${bigLabel} / 1k, deep page : ${deep.text}`);
   console.log(`  deep / first at ${bigLabel}: ${depth.text}`);
   console.log(`  real / bare Express, first page at 1k: ${vsBase.text}`);
-  const within = (r: { rps: number; p50: number }) => 1 / r.rps <= 1.2 && r.p50 <= 1.2;
-  const withinText = (r: { rps: number; p50: number }) => `1k/${bigLabel} req/s ${fmtX(1 / r.rps)}, ${bigLabel}/1k p50 ${fmtX(r.p50)}`;
+  const depthSmall = ratio(s.listSmall, s.deepSmall);
+  console.log(`  deep / first at 1k: ${depthSmall.text}`);
+  // "Within 1.2x": the big store's page may be at most 1.2x slower, in req/s and in median latency.
+  const within = (r: Ratio) => 1 / r.rps <= 1.2 && r.p50 <= 1.2;
+  const withinText = (r: Ratio) => `1k/${bigLabel} req/s ${fmtX(1 / r.rps)}, ${bigLabel}/1k p50 ${fmtX(r.p50)}`;
   console.log(verdict(`list first page at ${bigLabel} within 1.2x of 1k`, valid(s.listSmall, s.listBig) && within(first), withinText(first)));
   console.log(verdict(`list deep page at ${bigLabel} within 1.2x of 1k`, valid(s.deepSmall, s.deepBig) && within(deep), withinText(deep)));
 
   console.log(`\n3. POST ${API}/vms  (a new VM per request, unique names)`);
   console.log(row(s.postBase));
   console.log(row(s.postReal));
-  const post = ratios(s.postBase, s.postReal);
+  const post = ratio(s.postBase, s.postReal);
   console.log(`  real / baseline: ${post.text}   (no target; for the record)`);
   if (!valid(s.postBase, s.postReal)) console.log('  !! some creates did not answer 2xx');
 
@@ -422,7 +466,7 @@ async function main(): Promise<void> {
       serverNode,
       loadNode: process.version,
       settings,
-      scenarios: Object.values(s).map((sc) => ({ key: sc.key, label: sc.label, rounds: sc.rounds, best: best(sc) })),
+      scenarios: Object.values(s).map((sc) => ({ key: sc.key, label: sc.label, ...summary(sc) })),
       heap,
       verdicts,
     };
