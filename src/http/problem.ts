@@ -35,28 +35,28 @@ function statusOf(error: ApiError): number {
   return problemCatalog[error.code].status;
 }
 
-/** Errors that body-parser raises, in its own words (`type`), turned into ours. */
-function fromBodyParser(error: { type?: string; message?: string }): ApiError | undefined {
-  switch (error.type) {
-    case 'entity.too.large':
-      return new RequestProblem(413, 'The request body is larger than 16 KiB');
-    case 'entity.parse.failed':
-      return new ApiError('VALIDATION_ERROR', 'The request body is not valid JSON', {
-        errors: [{ path: '', message: `malformed JSON: ${error.message ?? 'parse error'}` }],
-      });
-    case 'encoding.unsupported':
-    case 'charset.unsupported':
-      return new RequestProblem(415, 'The request body must be UTF-8 JSON');
-    case 'request.aborted':
-    case 'request.size.invalid':
-    case 'stream.encoding.set':
-    case 'stream.not.readable':
-      return new ApiError('VALIDATION_ERROR', 'The request body could not be read', {
-        errors: [{ path: '', message: error.type }],
-      });
-    default:
-      return undefined;
+/**
+ * Express's router and body-parser raise http-errors with a 4xx `status` for what the client sent
+ * wrong (a malformed %-escape in the path, unparsable JSON, a body too large, another charset).
+ */
+function fromClientError(error: { status?: unknown; type?: string; message?: string }): ApiError | undefined {
+  const status = error.status;
+  if (typeof status !== 'number' || status < 400 || status >= 500) return undefined;
+  if (status === 413) return new RequestProblem(413, 'The request body is larger than 16 KiB');
+  if (status === 415) return new RequestProblem(415, 'The request body must be UTF-8 JSON');
+  if (error instanceof URIError) {
+    return new ApiError('VALIDATION_ERROR', 'The URL has a malformed percent-escape', {
+      errors: [{ path: 'path', message: 'malformed percent-escape' }],
+    });
   }
+  if (error.type === 'entity.parse.failed') {
+    return new ApiError('VALIDATION_ERROR', 'The request body is not valid JSON', {
+      errors: [{ path: 'body', message: `malformed JSON: ${error.message ?? 'parse error'}` }],
+    });
+  }
+  return new ApiError('VALIDATION_ERROR', 'The request could not be read', {
+    errors: [{ path: '', message: error.type ?? 'malformed request' }],
+  });
 }
 
 /**
@@ -64,7 +64,7 @@ function fromBodyParser(error: { type?: string; message?: string }): ApiError | 
  * internal (stacks, Nova's messages) reaches the body; the log has it, under the request id.
  */
 export const problemResponder: ErrorRequestHandler = (error: unknown, req, res, _next) => {
-  const known = isApiError(error) ? error : fromBodyParser(error as { type?: string });
+  const known = isApiError(error) ? error : fromClientError(error as { status?: unknown; type?: string });
   if (known) {
     if (statusOf(known) >= 500) req.log.error({ err: error }, known.detail);
     sendProblem(req, res, known);

@@ -62,6 +62,13 @@ describe('bodies', () => {
   });
 });
 
+describe('URLs', () => {
+  it('answers a malformed percent-escape in the path with 400, not 500', async () => {
+    const response = await api.call<ProblemBody>('GET', '/api/v1/vms/%ZZ');
+    expect([response.status, response.body.code, response.body.errors?.[0]?.path]).toEqual([400, 'VALIDATION_ERROR', 'path']);
+  });
+});
+
 describe('waiting', () => {
   it('answers at once with ?wait=false', async () => {
     const { id } = await vm();
