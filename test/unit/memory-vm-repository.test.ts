@@ -457,6 +457,8 @@ describe('MemoryVmRepository, settling at once', () => {
         seen.push(...page.items.map((r) => r.vm.id));
         cursor = page.nextCursor ?? undefined;
         pages += 1;
+        // A cursor that does not advance would page forever (and microtasks never let the test time out).
+        if (pages > 1_000) throw new Error('paging does not end');
         if (between && cursor !== undefined) await between(pages);
       } while (cursor !== undefined);
       return { seen, pages };
