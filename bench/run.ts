@@ -23,7 +23,7 @@ const USAGE = `usage: npm run bench [-- --node /path/to/node]
 env:
   BENCH_NODE=/path/to/node   node binary for the server processes (default: the one running the bench)
   BENCH_DURATION_S=5         seconds of measurement per scenario
-  BENCH_SLICES=5             the measurement is cut into this many slices, taken in turn with the other
+  BENCH_SLICES=10            the measurement is cut into this many slices, taken in turn with the other
                              scenarios of its group (A B B A ...), so that background noise hits all alike
   BENCH_WARMUP_S=2           warm-up per scenario before its group is measured
   BENCH_CONNECTIONS=10       autocannon connections
@@ -50,7 +50,7 @@ const settings = {
   nodeFlags: (process.env.BENCH_NODE_FLAGS ?? '').split(/\s+/).filter((f) => f.length > 0),
   durationS: envNumber('BENCH_DURATION_S', 5),
   warmupS: envNumber('BENCH_WARMUP_S', 2),
-  slices: Math.round(envNumber('BENCH_SLICES', 5)),
+  slices: Math.round(envNumber('BENCH_SLICES', 10)),
   connections: Math.round(envNumber('BENCH_CONNECTIONS', 10)),
   smallVms: 1_000,
   bigVms: Math.round(envNumber('BENCH_BIG_VMS', 100_000)),
@@ -182,7 +182,14 @@ function load(server: Server, spec: RequestSpec, seconds: number): Promise<Slice
   const started = performance.now();
   return new Promise<Slice>((resolve, reject) => {
     const instance = autocannon(
-      { url: `http://127.0.0.1:${server.port}`, connections: settings.connections, duration: seconds, requests: [request] },
+      {
+        url: `http://127.0.0.1:${server.port}`,
+        connections: settings.connections,
+        duration: seconds,
+        // autocannon only notices the end of `duration` at its next sample tick (1 s by default).
+        sampleInt: 100,
+        requests: [request],
+      },
       (error: unknown, result) => {
         if (error) {
           reject(error instanceof Error ? error : new Error(String(error)));
