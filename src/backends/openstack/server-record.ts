@@ -1,0 +1,105 @@
+import { createHash } from 'node:crypto';
+import type { Server } from '../../openstack/index.js';
+import { isEmbeddedFlavor } from '../../openstack/index.js';
+import type { VmRecord } from '../../repository/vm-repository.js';
+import type { Vm, VmFault } from '../../vms/vm.js';
+import { marks, pendingStopTask } from './marks.js';
+import { readNovaState } from './nova-status.js';
+
+/** Names of catalog entries by id; an entry gone from the catalog shows its id. */
+export interface CatalogNames {
+  flavorName(id: string): string;
+  imageName(id: string): string;
+}
+
+/**
+ * Nova's fault messages that mean something to a client, by the stable code the API shows. The
+ * upstream text itself is logged, never shown: the message is ours.
+ */
+const knownFaults: readonly { pattern: RegExp; code: string; message: (flavor: string) => string }[] = [
+  {
+    pattern: /no valid host was found/i,
+    code: 'NO_VALID_HOST',
+    message: (flavor) => `No host has room for flavor ${flavor}`,
+  },
+  {
+    pattern: /exceeded maximum number of retries/i,
+    code: 'BUILD_RETRIES_EXCEEDED',
+    message: () => 'The cloud tried every host it could and none could build the VM',
+  },
+];
+
+/** The VM as the API shows it, from a server as Nova shows it. Pure: no calls, no side effects. */
+export function serverToRecord(server: Server, names: CatalogNames): VmRecord {
+  const taskState = server['OS-EXT-STS:task_state'];
+  const reading = readNovaState({ status: server.status, taskState, powerState: server['OS-EXT-STS:power_state'] });
+  let { status, task } = reading;
+  const pending = pendingStopTask(server.tags ?? []);
+  // A pending stop outranks what Nova shows (ACTIVE right after boot, or the unpause before the
+  // stop): a client must never see the VM settle in a state it did not ask for. A delete still shows.
+  if (pending !== undefined && status !== 'ERROR' && status !== 'DELETED' && task !== 'deleting') {
+    task = pending;
+    if (pending === 'creating') status = 'STOPPED';
+  }
+  const flavor = flavorNameOf(server, names);
+  const vm: Vm = {
+    id: server.id,
+    name: server.name,
+    flavor,
+    image: server.image === '' ? '' : names.imageName(server.image.id),
+    status,
+    task,
+    ip_address: firstFixedIpv4(server.addresses),
+    fault: status === 'ERROR' ? faultOf(server, flavor, reading.known) : null,
+    created_at: isoUtc(server.created),
+    updated_at: isoUtc(server.updated),
+  };
+  return { vm, version: versionOf(server, vm), placed: wasPlaced(server) };
+}
+
+function flavorNameOf(server: Server, names: CatalogNames): string {
+  return isEmbeddedFlavor(server.flavor) ? server.flavor.original_name : names.flavorName(server.flavor.id);
+}
+
+/** Networks are keyed by name, in no order that matters: the first fixed IPv4 one found wins. */
+function firstFixedIpv4(addresses: Server['addresses']): string | null {
+  for (const list of Object.values(addresses)) {
+    const fixed = list.find((a) => a.version === 4 && (a['OS-EXT-IPS:type'] ?? 'fixed') === 'fixed');
+    if (fixed) return fixed.addr;
+  }
+  return null;
+}
+
+function faultOf(server: Server, flavor: string, knownStatus: boolean): VmFault {
+  const at = isoUtc(server.fault?.created ?? server.updated);
+  if (!knownStatus) {
+    return { code: 'UNSUPPORTED_STATE', message: 'The cloud reports a state this API cannot manage; the VM can only be deleted', at };
+  }
+  const upstream = server.fault?.message ?? '';
+  const known = knownFaults.find((f) => f.pattern.test(upstream));
+  if (known) return { code: known.code, message: known.message(flavor), at };
+  return { code: 'CLOUD_FAULT', message: 'The cloud reports that the VM failed', at };
+}
+
+/**
+ * A server that never got a host (failed scheduling) has neither a hostId nor an availability
+ * zone (see test/fixtures/openstack/compute-server-ERROR-novalidhost.json).
+ */
+function wasPlaced(server: Server): boolean {
+  const hostId = server['hostId'];
+  const zone = server['OS-EXT-AZ:availability_zone'];
+  return (typeof hostId === 'string' && hostId !== '') || (zone !== undefined && zone !== '');
+}
+
+/** Changes whenever the VM as shown changes, or an action was accepted (the revision mark). */
+function versionOf(server: Server, vm: Vm): string {
+  const parts = [server.updated, server.status, server['OS-EXT-STS:task_state'], server.metadata[marks.revision] ?? '', vm.status, vm.task, vm.flavor];
+  return createHash('sha256').update(JSON.stringify(parts)).digest('base64url').slice(0, 22);
+}
+
+/** Nova writes "2026-11-23T19:06:55Z" (and launched_at without a zone); the API writes ISO 8601 UTC. */
+function isoUtc(text: string): string {
+  const withZone = /[zZ]|[+-]\d\d:?\d\d$/.test(text) ? text : `${text}Z`;
+  const ms = Date.parse(withZone);
+  return Number.isNaN(ms) ? text : new Date(ms).toISOString();
+}

@@ -1,0 +1,70 @@
+import type { Logger } from 'pino';
+import {
+  OpenStackConnectionError,
+  OpenStackEndpointNotFoundError,
+  OpenStackError,
+  OpenStackHttpError,
+  OpenStackTimeoutError,
+} from '../../openstack/index.js';
+import { ApiError, isApiError } from '../../vms/errors.js';
+
+/** What the failed call was about, so a 404 or a 409 can be told in the domain's words. */
+export interface FailedCall {
+  /** Doing what, for the log, e.g. "stop" or "create". */
+  operation: string;
+  vmId?: string;
+}
+
+/**
+ * Turns an OpenStack client error into the API's error. The upstream text goes to the log with
+ * both request ids; the client gets only our own sentence. Anything not from OpenStack is
+ * rethrown as is (the HTTP layer answers it with a 500).
+ */
+export function toApiError(err: unknown, call: FailedCall, log: Logger): unknown {
+  if (isApiError(err) || !(err instanceof OpenStackError)) return err;
+  log.warn(
+    {
+      event: 'openstack.call_failed',
+      operation: call.operation,
+      vm_id: call.vmId,
+      error: err.name,
+      upstream_status: err instanceof OpenStackHttpError ? err.status : undefined,
+      upstream_request_id: err instanceof OpenStackHttpError ? err.upstreamRequestId : undefined,
+      openstack_request_id: 'requestId' in err ? err.requestId : undefined,
+      upstream_message: err instanceof OpenStackHttpError ? err.upstreamMessage : err.message,
+    },
+    `OpenStack refused or failed ${call.operation}`,
+  );
+  if (err instanceof OpenStackTimeoutError) {
+    return new ApiError('BACKEND_TIMEOUT', 'The cloud did not answer in time', {}, { cause: err });
+  }
+  if (err instanceof OpenStackConnectionError || err instanceof OpenStackEndpointNotFoundError) {
+    return new ApiError('BACKEND_UNAVAILABLE', 'The cloud cannot be reached', { upstream: 'unreachable' }, { cause: err });
+  }
+  if (err instanceof OpenStackHttpError) return fromStatus(err, call);
+  return new ApiError('BACKEND_UNAVAILABLE', 'The cloud answered in a way this API does not understand', { upstream: 'error' }, { cause: err });
+}
+
+function fromStatus(err: OpenStackHttpError, call: FailedCall): ApiError {
+  const options = { cause: err };
+  switch (err.status) {
+    case 403:
+      if (/quota exceeded/i.test(err.upstreamMessage)) {
+        return new ApiError('QUOTA_EXCEEDED', "The project's quota would be exceeded; nothing was created", {}, options);
+      }
+      break;
+    case 404:
+      if (call.vmId !== undefined) return new ApiError('VM_NOT_FOUND', `No VM with id ${call.vmId}`, {}, options);
+      break;
+    case 409:
+      // Nova names the task that holds the server ("while it is in task_state powering-off"):
+      // another action got there first. Otherwise the server's state does not allow it.
+      if (/task_state/i.test(err.upstreamMessage)) {
+        return new ApiError('TASK_IN_PROGRESS', 'The VM is busy with another task; only delete is accepted until it settles', {}, options);
+      }
+      return new ApiError('INVALID_STATE_TRANSITION', `The cloud does not allow ${call.operation} in the VM's current state`, {}, options);
+  }
+  // 401 after a fresh token, 403 on a policy, 400 on a request we built: the API's own setup is
+  // at fault, not the client's request; 5xx: the cloud is failing.
+  return new ApiError('BACKEND_UNAVAILABLE', 'The cloud answered with an error', { upstream: 'error' }, options);
+}
