@@ -2,9 +2,10 @@ import type { Logger } from 'pino';
 import type { Config } from '../config/config.js';
 import type { Backend } from '../repository/vm-repository.js';
 import { DAY_MS, createMemoryBackend } from './memory/memory-backend.js';
+import { createOpenStackBackend } from './openstack/openstack-backend.js';
 
 /** The one place that reads BACKEND and builds the matching adapter. */
-export async function createBackend(config: Config, _logger: Logger): Promise<Backend> {
+export async function createBackend(config: Config, logger: Logger): Promise<Backend> {
   switch (config.BACKEND) {
     case 'memory':
       return createMemoryBackend({
@@ -19,6 +20,6 @@ export async function createBackend(config: Config, _logger: Logger): Promise<Ba
         idempotencyTtlMs: DAY_MS,
       }, { extraFlavors: config.MOCK_EXTRA_FLAVORS });
     case 'openstack':
-      throw new Error('BACKEND=openstack is not built yet');
+      return createOpenStackBackend(config, logger);
   }
 }

@@ -1,0 +1,114 @@
+import type { Logger } from 'pino';
+import type { Config } from '../../config/config.js';
+import {
+  Connection,
+  OpenStackMicroversionError,
+  compareMicroversions,
+  connectionFromCloudsYaml,
+  type AuthOptions,
+  type ConnectionOptions,
+} from '../../openstack/index.js';
+import type { Backend, Readiness } from '../../repository/vm-repository.js';
+import { OpenStackCatalog } from './catalog.js';
+import { NetworkChoice } from './network.js';
+import { OpenStackVmRepository } from './openstack-vm-repository.js';
+
+/** Tags at create time (2.52) are the newest feature the adapter relies on; 2.47 embeds the flavor. */
+export const minimumComputeMicroversion = '2.52';
+
+/** The OpenStack settings of the environment, as the client takes them (OS_CLOUD reads clouds.yaml). */
+export async function connectionFromConfig(config: Config, logger: Logger): Promise<Connection> {
+  const options: Omit<ConnectionOptions, 'auth'> = {
+    interface: config.OS_INTERFACE,
+    computeMicroversion: config.OS_COMPUTE_API_VERSION,
+    timeoutMs: config.OS_TIMEOUT_MS,
+    logger,
+    ...(config.OS_REGION_NAME !== undefined && { regionName: config.OS_REGION_NAME }),
+  };
+  if (config.OS_CLOUD !== undefined) return connectionFromCloudsYaml(config.OS_CLOUD, options);
+  return new Connection({ ...options, auth: authFromEnv(config) });
+}
+
+function authFromEnv(config: Config): AuthOptions {
+  const authUrl = config.OS_AUTH_URL ?? '';
+  if (config.OS_APPLICATION_CREDENTIAL_ID !== undefined) {
+    return {
+      type: 'applicationCredential',
+      authUrl,
+      applicationCredentialId: config.OS_APPLICATION_CREDENTIAL_ID,
+      applicationCredentialSecret: config.OS_APPLICATION_CREDENTIAL_SECRET ?? '',
+    };
+  }
+  return {
+    type: 'password',
+    authUrl,
+    username: config.OS_USERNAME,
+    password: config.OS_PASSWORD ?? '',
+    userDomainName: config.OS_USER_DOMAIN_NAME,
+    projectName: config.OS_PROJECT_NAME,
+    projectId: config.OS_PROJECT_ID,
+    projectDomainName: config.OS_PROJECT_DOMAIN_NAME,
+  };
+}
+
+/**
+ * Builds the OpenStack backend. The pinned microversion is checked against the cloud here: a
+ * cloud too old for it is a start-up error. A cloud that cannot be reached yet is not (it may come
+ * up after the API): /readyz reports it until it does.
+ */
+export async function createOpenStackBackend(config: Config, logger: Logger, connection?: Connection): Promise<Backend> {
+  const log = logger.child({ backend: 'openstack' });
+  if (compareMicroversions(config.OS_COMPUTE_API_VERSION, minimumComputeMicroversion) < 0) {
+    throw new Error(`OS_COMPUTE_API_VERSION: ${config.OS_COMPUTE_API_VERSION} is older than ${minimumComputeMicroversion}, the oldest this API works with`);
+  }
+  const cloud = connection ?? (await connectionFromConfig(config, log));
+  try {
+    const range = await cloud.compute.assertMicroversionSupported();
+    log.info({ event: 'openstack.connected', microversion: cloud.compute.microversion, cloud_range: range }, 'OpenStack compute API checked');
+  } catch (err) {
+    if (err instanceof OpenStackMicroversionError) throw new Error(`OS_COMPUTE_API_VERSION: ${err.message}`, { cause: err });
+    log.warn({ event: 'openstack.unreachable_at_start', error: String(err) }, 'OpenStack not reachable at start-up; /readyz will say so');
+  }
+  const catalog = new OpenStackCatalog(cloud, config.OS_CATALOG_CACHE_S * 1000);
+  const vms = new OpenStackVmRepository({ connection: cloud, catalog, network: new NetworkChoice(cloud, config.OS_NETWORK), log });
+  return {
+    name: 'openstack',
+    vms,
+    catalog,
+    checkReady: () => readiness(cloud),
+    async close() {
+      vms.close();
+    },
+  };
+}
+
+/** Keystone (a token) and Nova (its version document), each a check with a detail. */
+async function readiness(cloud: Connection): Promise<Readiness> {
+  const check = async (name: string, probe: () => Promise<string>) => {
+    try {
+      return { name, ok: true, detail: await probe() };
+    } catch (err) {
+      return { name, ok: false, detail: describe(err) };
+    }
+  };
+  const keystone = await check('keystone', async () => {
+    await cloud.authenticate();
+    return 'token issued';
+  });
+  const nova = keystone.ok
+    ? await check('nova', async () => {
+        const range = await cloud.compute.getMicroversionRange();
+        return `microversions ${range.min} to ${range.max}`;
+      })
+    : { name: 'nova', ok: false, detail: 'not checked: no token' };
+  return { ready: keystone.ok && nova.ok, checks: [keystone, nova] };
+}
+
+/** The error's class and, for timeouts and refused connections, what happened; no upstream text. */
+function describe(err: unknown): string {
+  if (!(err instanceof Error)) return 'failed';
+  const status = 'status' in err && typeof err.status === 'number' ? ` ${err.status}` : '';
+  const code = 'code' in err && typeof err.code === 'string' ? ` ${err.code}` : '';
+  const timeout = 'timeoutMs' in err && typeof err.timeoutMs === 'number' ? ` after ${err.timeoutMs} ms` : '';
+  return `${err.name}${status}${code}${timeout}`;
+}
