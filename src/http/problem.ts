@@ -1,4 +1,5 @@
 import type { ErrorRequestHandler, Request, RequestHandler, Response } from 'express';
+import type { Logger } from 'pino';
 import { ApiError, isApiError } from '../vms/errors.js';
 import { problemCatalog, slugOf } from './problem-catalog.js';
 import { requestContext } from './request-context.js';
@@ -63,20 +64,23 @@ function fromClientError(error: { status?: unknown; type?: string; message?: str
  * The single place where every error, known or not, becomes an answer. Nothing upstream or
  * internal (stacks, Nova's messages) reaches the body; the log has it, under the request id.
  */
-export const problemResponder: ErrorRequestHandler = (error: unknown, req, res, _next) => {
-  const known = isApiError(error) ? error : fromClientError(error as { status?: unknown; type?: string });
-  if (known) {
-    if (statusOf(known) >= 500) req.log.error({ err: error }, known.detail);
-    sendProblem(req, res, known);
-    return;
-  }
-  req.log.error({ err: error }, 'unhandled error');
-  if (res.headersSent) {
-    res.destroy();
-    return;
-  }
-  sendProblem(req, res, new ApiError('INTERNAL_ERROR', 'An unexpected error occurred; the request id finds it in the logs'));
-};
+export function problemResponder(logger: Logger): ErrorRequestHandler {
+  return (error: unknown, req, res, _next) => {
+    const requestId = requestContext(res).requestId;
+    const known = isApiError(error) ? error : fromClientError(error as { status?: unknown; type?: string });
+    if (known) {
+      if (statusOf(known) >= 500) logger.error({ err: error, request_id: requestId }, known.detail);
+      sendProblem(req, res, known);
+      return;
+    }
+    logger.error({ err: error, request_id: requestId }, 'unhandled error');
+    if (res.headersSent) {
+      res.destroy();
+      return;
+    }
+    sendProblem(req, res, new ApiError('INTERNAL_ERROR', 'An unexpected error occurred; the request id finds it in the logs'));
+  };
+}
 
 export const routeNotFound: RequestHandler = (req, res) => {
   sendProblem(req, res, new ApiError('NOT_FOUND', `No route for ${req.method} ${req.path}`));

@@ -6,8 +6,6 @@ import type { Response } from 'express';
  */
 export interface RequestContext {
   requestId: string;
-  /** Whether the caller's key allows changes (always true when keys are off). */
-  canWrite: boolean;
 }
 
 export function requestContext(res: Response): RequestContext {

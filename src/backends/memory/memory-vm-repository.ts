@@ -34,7 +34,8 @@ interface StoredVm {
   readonly id: string;
   readonly name: string;
   readonly image: Image;
-  readonly createdAt: number;
+  /** Made once: every read shows it. */
+  readonly createdAt: string;
   flavor: Flavor;
   /** The flavor whose vCPUs and RAM this VM holds: the new one from the moment a resize is accepted. */
   held: Flavor;
@@ -96,7 +97,7 @@ export class MemoryVmRepository implements VmRepository {
       id: uuidv4(),
       name: input.name,
       image: input.image,
-      createdAt: now,
+      createdAt: new Date(now).toISOString(),
       flavor: input.flavor,
       held: input.flavor,
       status: 'STOPPED',
@@ -394,7 +395,7 @@ export class MemoryVmRepository implements VmRepository {
       task: stored.task,
       ip_address: stored.ip === null ? null : formatIpv4(stored.ip),
       fault: stored.fault,
-      created_at: new Date(stored.createdAt).toISOString(),
+      created_at: stored.createdAt,
       updated_at: new Date(stored.updatedAt).toISOString(),
     };
   }

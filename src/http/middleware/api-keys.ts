@@ -2,7 +2,6 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import type { RequestHandler } from 'express';
 import { ApiError } from '../../vms/errors.js';
 import { sendProblem } from '../problem.js';
-import { requestContext } from '../request-context.js';
 
 const digest = (key: string) => createHash('sha256').update(key).digest();
 
@@ -14,20 +13,13 @@ function holds(digests: Buffer[], candidate: Buffer): boolean {
 }
 
 /**
- * Optional API keys: off when no key is configured. A key comes as `Authorization: Bearer <key>`
- * or `X-API-Key: <key>`; read-only keys may only GET.
+ * API keys, as `Authorization: Bearer <key>` or `X-API-Key: <key>`; read-only keys may only GET.
+ * The app mounts this only when keys are configured.
  */
 export function apiKeys(options: { keys: string[]; readonlyKeys: string[] }): RequestHandler {
   const full = options.keys.map(digest);
   const readonly = options.readonlyKeys.map(digest);
-  const enabled = full.length + readonly.length > 0;
   return (req, res, next) => {
-    const context = requestContext(res);
-    context.canWrite = true;
-    if (!enabled) {
-      next();
-      return;
-    }
     const bearer = /^Bearer\s+(.+)$/i.exec(req.headers.authorization ?? '')?.[1];
     const presented = bearer ?? req.headers['x-api-key'];
     if (typeof presented !== 'string' || presented.length === 0) {
@@ -41,7 +33,6 @@ export function apiKeys(options: { keys: string[]; readonlyKeys: string[] }): Re
       return;
     }
     if (holds(readonly, candidate)) {
-      context.canWrite = false;
       if (req.method === 'GET' || req.method === 'HEAD') {
         next();
         return;

@@ -4,8 +4,8 @@ import { v4 as uuidv4 } from 'uuid';
 const acceptable = /^[A-Za-z0-9._:-]{1,128}$/;
 
 /**
- * pino-http's genReqId: a caller's X-Request-Id is kept when it is a sane token (so ids correlate
- * across services), otherwise one is made; either way it is echoed back.
+ * A caller's X-Request-Id is kept when it is a sane token (so ids correlate across services),
+ * otherwise one is made; either way it is echoed back.
  */
 export function requestIdFor(req: IncomingMessage, res: ServerResponse): string {
   const given = req.headers['x-request-id'];
