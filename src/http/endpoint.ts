@@ -1,6 +1,6 @@
 import type { OpenAPIRegistry, RouteConfig } from '@asteasolutions/zod-to-openapi';
 import { Router, type NextFunction, type Request, type Response } from 'express';
-import type { z, ZodType } from 'zod';
+import { z, type ZodType } from 'zod';
 import { ApiError, type ErrorCode, type FieldError } from '../vms/errors.js';
 import { problemCatalog } from './problem-catalog.js';
 import { ProblemSchema } from './schemas.js';
@@ -38,6 +38,9 @@ export interface Endpoint<P extends ZodType, Q extends ZodType, B extends ZodTyp
   ) => Promise<void>;
 }
 
+/** The query of an endpoint that takes none: any parameter is a typo worth a 400. */
+const NoQuery = z.strictObject({});
+
 /** Problems any endpoint under /api/v1 can answer with, whatever it does. */
 const everywhere: ErrorCode[] = ['VALIDATION_ERROR', 'UNAUTHENTICATED', 'RATE_LIMITED', 'INTERNAL_ERROR'];
 
@@ -62,7 +65,7 @@ export class EndpointRouter {
       try {
         const input = {
           params: parse(endpoint.params, req.params, 'path'),
-          query: parse(endpoint.query, req.query, 'query'),
+          query: endpoint.query ? parse(endpoint.query, req.query, 'query') : req.url.includes('?') && parse(NoQuery, req.query, 'query'),
           body: endpoint.body ? parseBody(endpoint.body, req, endpoint.bodyRequired === true) : undefined,
         } as { params: z.output<P>; query: z.output<Q>; body: z.output<B> };
         await endpoint.handler(input, req, res);

@@ -63,6 +63,13 @@ describe('bodies', () => {
 });
 
 describe('URLs', () => {
+  it('answers 400 to a query parameter on an endpoint that takes none', async () => {
+    const { id } = await vm();
+    const response = await api.call<ProblemBody>('GET', `/api/v1/vms/${id}?verbose=1`);
+    expect([response.status, response.body.errors?.[0]]).toEqual([400, { path: 'query.verbose', message: 'unknown parameter' }]);
+    expect((await api.call('GET', `/api/v1/vms/${id}?`)).status).toBe(200);
+  });
+
   it('answers a malformed percent-escape in the path with 400, not 500', async () => {
     const response = await api.call<ProblemBody>('GET', '/api/v1/vms/%ZZ');
     expect([response.status, response.body.code, response.body.errors?.[0]?.path]).toEqual([400, 'VALIDATION_ERROR', 'path']);

@@ -47,3 +47,25 @@ describe('request log', () => {
     expect(app.logs.find((l) => l.event === 'vm.action_accepted' && l.vm_id === vm.id)).toMatchObject({ action: 'start' });
   });
 });
+
+describe('aborted requests', () => {
+  it('logs a request the client gave up on as aborted, with status 499', async () => {
+    const slow = await startApp({ MOCK_ACTION_DELAY_MS: '60000' });
+    try {
+      const client = new AbortController();
+      const request = fetch(`${slow.baseUrl}/api/v1/vms?wait=60`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-request-id': 'gave-up' },
+        body: JSON.stringify({ name: 'impatient', flavor: 'm1.tiny', image: 'debian-12' }),
+        signal: client.signal,
+      });
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      client.abort();
+      await expect(request).rejects.toThrow();
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      expect(slow.logs.find((l) => l.request_id === 'gave-up' && l.msg === 'request aborted by the client')).toMatchObject({ res: { status: 499 } });
+    } finally {
+      await slow.close();
+    }
+  });
+});
