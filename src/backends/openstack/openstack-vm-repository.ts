@@ -72,6 +72,12 @@ export class OpenStackVmRepository implements VmRepository {
   private readonly listeners: SettledListener[] = [];
   private readonly closing = new AbortController();
   private readonly nudges = new Map<string, Nudge>();
+  /**
+   * Servers this process sent a DELETE for, until Nova no longer shows them. A delete that
+   * interrupts another task (a start, say) can show the server briefly settled again, task_state
+   * null, before it goes: the VM must read as deleting throughout.
+   */
+  private readonly deletesSent = new Set<string>();
   /** One command at a time per VM in this process, so that racing requests meet a fresh state. */
   private readonly locks = new Map<string, Promise<unknown>>();
   /** Deleted servers are final: once seen, kept (bounded) instead of listing changes again. */
@@ -282,6 +288,7 @@ export class OpenStackVmRepository implements VmRepository {
     await this.upstream(call, () => this.act(current, { action: 'delete' }, options));
     this.nudges.delete(vm.id);
     this.recentReads.delete(vm.id);
+    if (current.placed) this.deletesSent.add(vm.id);
     if (!current.placed) {
       // Nothing to tear down: Nova forgets a server that never got a host at once.
       const gone: VmRecord = { ...current, vm: { ...vm, status: 'DELETED', task: null, updated_at: new Date(this.now()).toISOString() } };
@@ -315,8 +322,9 @@ export class OpenStackVmRepository implements VmRepository {
       try {
         server = await this.connection.compute.getServer(id, options);
       } catch (err) {
-        if (err instanceof OpenStackHttpError && err.status === 404) return this.findDeleted(id, options);
-        throw err;
+        if (!(err instanceof OpenStackHttpError && err.status === 404)) throw err;
+        this.deletesSent.delete(id);
+        return this.findDeleted(id, options);
       }
       const [record] = await this.reconcileAll([server], options);
       return record;
@@ -360,6 +368,7 @@ export class OpenStackVmRepository implements VmRepository {
   }
 
   private async reconcile(server: Server, options: CallOptions): Promise<VmRecord> {
+    if (this.deletesSent.has(server.id)) return this.shownDeleting(server);
     let shown = server;
     const tags = server.tags ?? [];
     const pending = pendingStopMarks(tags);
@@ -377,6 +386,17 @@ export class OpenStackVmRepository implements VmRepository {
     }
     this.nudge(server.id, due, options);
     return serverToRecord(shown, this.catalog.names);
+  }
+
+  /** A server this process is deleting: no reconciling call, and the task is 'deleting' until it is gone. */
+  private shownDeleting(server: Server): VmRecord {
+    this.nudge(server.id, undefined, {});
+    const record = serverToRecord(server, this.catalog.names);
+    if (record.vm.status === 'DELETED') {
+      this.deletesSent.delete(server.id);
+      return record;
+    }
+    return { ...record, vm: { ...record.vm, task: 'deleting' }, version: `${record.version}-d` };
   }
 
   private async dropMarks(id: string, pending: readonly string[], options: CallOptions): Promise<boolean> {
