@@ -1,0 +1,369 @@
+import pino from 'pino';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createOpenStackBackend } from '../../../src/backends/openstack/openstack-backend.js';
+import type { OpenStackVmRepository } from '../../../src/backends/openstack/openstack-vm-repository.js';
+import type { Backend, CommandGuard, VmRecord } from '../../../src/repository/vm-repository.js';
+import { waitFor } from '../../../src/shared/wait-for.js';
+import { ApiError } from '../../../src/vms/errors.js';
+import type { Flavor, Image, VmCommand } from '../../../src/vms/vm.js';
+import { assertAllowed } from '../../../src/vms/vm-service.js';
+import { configFrom } from '../../support/memory-app.js';
+import { FakeNova } from './fake-nova.js';
+import { marks } from '../../../src/backends/openstack/marks.js';
+
+const silent = pino({ level: 'silent' });
+let fake: FakeNova;
+let backend: Backend;
+let vms: OpenStackVmRepository;
+let tiny: Flavor;
+let small: Flavor;
+let cirros: Image;
+
+function env(extra: Record<string, string> = {}) {
+  return configFrom({
+    BACKEND: 'openstack',
+    OS_AUTH_URL: fake.authUrl,
+    OS_USERNAME: 'demo',
+    OS_PASSWORD: 'secret',
+    OS_PROJECT_NAME: 'demo',
+    OS_NETWORK: 'private',
+    OS_TIMEOUT_MS: '2000',
+    ...extra,
+  });
+}
+
+/** The service's own guard: the state machine of the contract. */
+const guardFor =
+  (command: VmCommand): CommandGuard =>
+  (current) =>
+    assertAllowed(current, command.action === 'resize' ? { action: 'resize', flavor: command.flavor.name } : command, command.action === 'resize' ? command.flavor : undefined);
+
+const settled = async (id: string): Promise<VmRecord | undefined> =>
+  waitFor(() => vms.get(id), (r) => r === undefined || r.vm.task === null, { timeoutMs: 3000, intervalMs: 5 });
+
+async function act(id: string, command: VmCommand): Promise<VmRecord | undefined> {
+  await vms.apply(id, command, guardFor(command), 'a5a1c0de-0000-4000-8000-000000000001');
+  return settled(id);
+}
+
+async function newVm(start: boolean, flavor = tiny): Promise<VmRecord> {
+  const record = await vms.create({ name: `vm-${Math.random().toString(36).slice(2, 8)}`, flavor, image: cirros, start });
+  return (await settled(record.vm.id)) as VmRecord;
+}
+
+beforeEach(async () => {
+  fake = await FakeNova.start();
+  backend = await createOpenStackBackend(env(), silent);
+  vms = backend.vms as OpenStackVmRepository;
+  // Nothing shared between reads in these tests: each read goes to the fake.
+  Object.assign(vms, { readReuseMs: 0, pollIntervalMs: 5 });
+  tiny = (await backend.catalog.findFlavor('m1.tiny')) as Flavor;
+  small = (await backend.catalog.findFlavor('2')) as Flavor;
+  cirros = (await backend.catalog.findImage('cirros-0.6')) as Image;
+});
+
+afterEach(async () => {
+  await backend.close();
+  await fake.close();
+});
+
+describe('OpenStack backend: catalog, start-up and readiness', () => {
+  it('lists flavors from Nova and active images from Glance, by name or id, and caches them', async () => {
+    expect((await backend.catalog.listFlavors()).map((f) => f.name)).toContain('huge');
+    expect(small).toMatchObject({ name: 'm1.small', vcpus: 1, ram_mb: 2048, disk_gb: 20 });
+    expect((await backend.catalog.listImages()).map((i) => i.name)).toEqual(['cirros', 'cirros-0.6']);
+    expect(await backend.catalog.findImage('e6aa3004-d4bc-4f41-8f53-1cfc9f850b94')).toMatchObject({ name: 'cirros' });
+    expect(await backend.catalog.findFlavor('nope')).toBeUndefined();
+    expect(fake.requests(/flavors\/detail/)).toHaveLength(1);
+  });
+
+  it('is ready when Keystone gives a token and Nova answers, and says which one failed otherwise', async () => {
+    expect(await backend.checkReady()).toEqual({
+      ready: true,
+      checks: [
+        { name: 'keystone', ok: true, detail: 'token issued' },
+        { name: 'nova', ok: true, detail: 'microversions 2.1 to 2.93' },
+      ],
+    });
+    fake.fail(/^GET \/compute\/v2\.1\/$/, { status: 500, body: { computeFault: { message: 'secret upstream text' } } });
+    const novaDown = await backend.checkReady();
+    expect(novaDown.ready).toBe(false);
+    expect(novaDown.checks[1]).toEqual({ name: 'nova', ok: false, detail: 'OpenStackHttpError 500' });
+    fake.fail(/auth\/tokens/, { status: 401, body: { error: { message: 'bad password' } } }, 5);
+    const fresh = await createOpenStackBackend(env(), silent);
+    const keystoneDown = await fresh.checkReady();
+    expect(keystoneDown.checks).toEqual([
+      { name: 'keystone', ok: false, detail: 'OpenStackHttpError 401' },
+      { name: 'nova', ok: false, detail: 'not checked: no token' },
+    ]);
+    await fresh.close();
+  });
+
+  it('refuses to start on a cloud older than the pinned microversion, or a pin older than it needs', async () => {
+    await expect(createOpenStackBackend(env({ OS_COMPUTE_API_VERSION: '2.99' }), silent)).rejects.toThrow(/OS_COMPUTE_API_VERSION: .*2\.99.*2\.1 to 2\.93/);
+    await expect(createOpenStackBackend(env({ OS_COMPUTE_API_VERSION: '2.40' }), silent)).rejects.toThrow(/older than 2\.52/);
+  });
+
+  it('starts while the cloud is unreachable, and reports it unready', async () => {
+    const down = await createOpenStackBackend(env({ OS_AUTH_URL: 'http://127.0.0.1:9/v3', OS_TIMEOUT_MS: '200' }), silent);
+    const readiness = await down.checkReady();
+    expect(readiness.ready).toBe(false);
+    expect(readiness.checks[0]?.detail).toMatch(/^OpenStackConnectionError/);
+    await down.close();
+  });
+
+  it('authenticates with an application credential too', async () => {
+    const appcred = await createOpenStackBackend(
+      configFrom({ BACKEND: 'openstack', OS_AUTH_URL: fake.authUrl, OS_APPLICATION_CREDENTIAL_ID: 'id', OS_APPLICATION_CREDENTIAL_SECRET: 's' }),
+      silent,
+    );
+    expect((await appcred.checkReady()).ready).toBe(true);
+    const body = fake.seen.filter((s) => s.line.startsWith('POST /identity')).at(-1)?.body as { auth: { identity: { methods: string[] } } };
+    expect(body.auth.identity.methods).toEqual(['application_credential']);
+    await appcred.close();
+  });
+});
+
+describe('OpenStack backend: creating', () => {
+  it('creates a server on the named network, marked start=false, and reports it STOPPED creating until Nova has stopped it', async () => {
+    const created = await vms.create({ name: 'web-1', flavor: tiny, image: cirros, start: false, requestId: 'a5a1c0de-0000-4000-8000-000000000002' });
+    expect(created.vm).toMatchObject({ name: 'web-1', status: 'STOPPED', task: 'creating', flavor: 'm1.tiny', image: 'cirros-0.6' });
+    const post = fake.seen.find((s) => s.line === 'POST /compute/v2.1/servers');
+    expect(post?.body).toMatchObject({ server: { networks: [{ uuid: '194c1421-e3d5-4e38-a239-2a76272164bf' }], tags: [marks.startFalse], flavorRef: '1' } });
+    expect(post?.headers['x-openstack-request-id']).toBe('req-a5a1c0de-0000-4000-8000-000000000002');
+    const vm = (await settled(created.vm.id))?.vm;
+    expect(vm).toMatchObject({ status: 'STOPPED', task: null, ip_address: '10.0.0.229', fault: null });
+    expect(fake.requests(/action$/)).toHaveLength(1);
+    expect(fake.servers.get(created.vm.id)).toMatchObject({ status: 'SHUTOFF', tags: [] });
+  });
+
+  it('creates a RUNNING VM when asked to start, with networks auto or none as configured', async () => {
+    expect((await newVm(true)).vm).toMatchObject({ status: 'RUNNING', task: null });
+    for (const network of ['auto', 'none', '194c1421-e3d5-4e38-a239-2a76272164bf']) {
+      const other = await createOpenStackBackend(env({ OS_NETWORK: network }), silent);
+      await other.vms.create({ name: 'n', flavor: tiny, image: cirros, start: true });
+      const body = fake.seen.filter((s) => s.line === 'POST /compute/v2.1/servers').at(-1)?.body as { server: { networks: unknown } };
+      expect(body.server.networks).toEqual(network.length > 4 ? [{ uuid: network }] : network);
+      await other.close();
+    }
+  });
+
+  it('answers a network name the cloud does not have with BACKEND_UNAVAILABLE, and looks it up again next time', async () => {
+    const other = await createOpenStackBackend(env({ OS_NETWORK: 'nowhere' }), silent);
+    const attempt = other.vms.create({ name: 'n', flavor: tiny, image: cirros, start: true });
+    await expect(attempt).rejects.toMatchObject({ code: 'BACKEND_UNAVAILABLE', extras: { upstream: 'error' } });
+    await expect(other.vms.create({ name: 'n', flavor: tiny, image: cirros, start: true })).rejects.toThrow(ApiError);
+    expect(fake.requests(/networks\?name=nowhere/)).toHaveLength(2);
+    await other.close();
+  });
+
+  it('puts a VM no host can hold in ERROR with NO_VALID_HOST, never placed, and deletes it at once', async () => {
+    const huge = (await backend.catalog.findFlavor('huge')) as Flavor;
+    const vm = await newVm(false, huge);
+    expect(vm).toMatchObject({ vm: { status: 'ERROR', task: null, fault: { code: 'NO_VALID_HOST' } }, placed: false });
+    await expect(vms.apply(vm.vm.id, { action: 'restart', type: 'hard' }, guardFor({ action: 'restart', type: 'hard' }))).rejects.toMatchObject({
+      code: 'INVALID_STATE_TRANSITION',
+    });
+    const events: string[] = [];
+    vms.onSettled((e) => events.push(`${e.task}:${e.vm.status}`));
+    const deleted = await vms.apply(vm.vm.id, { action: 'delete' }, guardFor({ action: 'delete' }));
+    expect(deleted.vm).toMatchObject({ status: 'DELETED', task: null });
+    expect((await vms.get(vm.vm.id))?.vm.status).toBe('DELETED');
+    expect(events).toEqual(['deleting:DELETED']);
+  });
+
+  it('refuses a create over the quota with QUOTA_EXCEEDED', async () => {
+    const buster = (await backend.catalog.findFlavor('quota-buster')) as Flavor;
+    await expect(vms.create({ name: 'q', flavor: buster, image: cirros, start: false })).rejects.toMatchObject({ code: 'QUOTA_EXCEEDED' });
+  });
+
+  it('maps a dropped connection and a 503 to BACKEND_UNAVAILABLE, unreachable and error', async () => {
+    fake.fail(/^GET \/compute\/v2\.1\/servers\/detail/, 'destroy', 3);
+    await expect(vms.list({ statuses: ['RUNNING'], limit: 5 })).rejects.toMatchObject({ code: 'BACKEND_UNAVAILABLE', extras: { upstream: 'unreachable' } });
+    const slow = await createOpenStackBackend(env({ OS_TIMEOUT_MS: '100' }), silent);
+    fake.fail(/^GET \/compute\/v2\.1\/servers\/detail/, { status: 503, body: {} }, 10);
+    await expect(slow.vms.list({ statuses: ['RUNNING'], limit: 5 })).rejects.toMatchObject({ code: 'BACKEND_UNAVAILABLE', extras: { upstream: 'error' } });
+    await slow.close();
+  });
+
+  it('finds a server by its Idempotency-Key tag with the fingerprint it was created with', async () => {
+    const created = await vms.create({ name: 'i', flavor: tiny, image: cirros, start: true, idempotency: { key: 'k/1,2', fingerprint: 'fp' } });
+    const found = await vms.findByIdempotencyKey('k/1,2');
+    expect(found).toMatchObject({ record: { vm: { id: created.vm.id } }, fingerprint: 'fp' });
+    expect(await vms.findByIdempotencyKey('other')).toBeUndefined();
+  });
+});
+
+describe('OpenStack backend: actions', () => {
+  it('drives a VM through the contract: start, restarts, pause, resume, suspend, resume, stop, resize (confirmed), delete', async () => {
+    const vm = await newVm(false);
+    const id = vm.vm.id;
+    const events: string[] = [];
+    vms.onSettled((e) => events.push(`${e.task}:${e.previous}->${e.vm.status}`));
+    let version = vm.version;
+    const steps: [VmCommand, string][] = [
+      [{ action: 'start' }, 'RUNNING'],
+      [{ action: 'restart', type: 'soft' }, 'RUNNING'],
+      [{ action: 'restart', type: 'hard' }, 'RUNNING'],
+      [{ action: 'pause' }, 'PAUSED'],
+      [{ action: 'resume' }, 'RUNNING'],
+      [{ action: 'suspend' }, 'SUSPENDED'],
+      [{ action: 'resume' }, 'RUNNING'],
+      [{ action: 'resize', flavor: small }, 'RUNNING'],
+      [{ action: 'stop' }, 'STOPPED'],
+      [{ action: 'resize', flavor: tiny }, 'STOPPED'],
+    ];
+    for (const [command, status] of steps) {
+      const after = await act(id, command);
+      expect({ action: command.action, status: after?.vm.status, task: after?.vm.task }).toEqual({ action: command.action, status, task: null });
+      expect(after?.version).not.toBe(version);
+      version = after?.version as string;
+    }
+    expect((await vms.get(id))?.vm.flavor).toBe('m1.tiny');
+    expect(fake.requests(/action$/).length).toBeGreaterThanOrEqual(steps.length + 2);
+    const deleting = await vms.apply(id, { action: 'delete' }, guardFor({ action: 'delete' }));
+    expect(deleting.vm.task).toBe('deleting');
+    const gone = await settled(id);
+    expect(gone?.vm).toMatchObject({ status: 'DELETED', task: null });
+    await waitFor(async () => events, (e) => e.some((x) => x.startsWith('deleting')), { timeoutMs: 2000, intervalMs: 5 });
+    expect(events).toContain('resizing:RUNNING->RUNNING');
+    expect(events).toContain('deleting:STOPPED->DELETED');
+  });
+
+  it('stops a PAUSED VM by unpausing it first, showing stopping throughout, and leaves no mark', async () => {
+    const vm = await newVm(true);
+    await act(vm.vm.id, { action: 'pause' });
+    const accepted = await vms.apply(vm.vm.id, { action: 'stop' }, guardFor({ action: 'stop' }));
+    expect(accepted.vm).toMatchObject({ status: 'PAUSED', task: 'stopping' });
+    const middle = await vms.get(vm.vm.id); // ACTIVE with the mark: the stop goes out now
+    expect(middle?.vm.task).toBe('stopping');
+    expect((await settled(vm.vm.id))?.vm).toMatchObject({ status: 'STOPPED', task: null });
+    expect(fake.servers.get(vm.vm.id)?.tags).toEqual([]);
+  });
+
+  it('takes the mark back when Nova refuses the unpause', async () => {
+    const vm = await newVm(true);
+    await act(vm.vm.id, { action: 'pause' });
+    fake.fail(/\/action$/, { status: 409, body: { conflictingRequest: { message: "Cannot 'unpause' instance while it is in task_state pausing" } } });
+    await expect(vms.apply(vm.vm.id, { action: 'stop' }, guardFor({ action: 'stop' }))).rejects.toMatchObject({ code: 'TASK_IN_PROGRESS' });
+    expect(fake.servers.get(vm.vm.id)?.tags).toEqual([]);
+  });
+
+  it('runs the guard on the fresh record and sends nothing when it refuses', async () => {
+    const vm = await newVm(false);
+    const before = fake.requests(/action$|metadata/).length;
+    await expect(vms.apply(vm.vm.id, { action: 'pause' }, guardFor({ action: 'pause' }))).rejects.toMatchObject({ code: 'INVALID_STATE_TRANSITION' });
+    expect(fake.requests(/action$|metadata/).length).toBe(before);
+    await expect(vms.apply('00000000-0000-4000-8000-00000000ffff', { action: 'start' }, () => undefined)).rejects.toMatchObject({ code: 'VM_NOT_FOUND' });
+  });
+
+  it('serializes racing commands on one VM: the second meets the first one task and is refused', async () => {
+    const vm = await newVm(true);
+    const results = await Promise.allSettled(
+      (['stop', 'pause', 'suspend'] as const).map((action) => vms.apply(vm.vm.id, { action }, guardFor({ action }))),
+    );
+    expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
+    for (const r of results) if (r.status === 'rejected') expect(['TASK_IN_PROGRESS', 'INVALID_STATE_TRANSITION']).toContain((r.reason as ApiError).code);
+  });
+
+  it('maps a 409 from Nova for a race with another process to TASK_IN_PROGRESS', async () => {
+    const vm = await newVm(true);
+    fake.fail(/\/action$/, { status: 409, body: fixture409 });
+    await expect(vms.apply(vm.vm.id, { action: 'stop' }, guardFor({ action: 'stop' }))).rejects.toMatchObject({ code: 'TASK_IN_PROGRESS' });
+  });
+
+  it('finishes a start=false create that another process began: a fresh backend reads, stops and clears the mark', async () => {
+    const created = await vms.create({ name: 'crash', flavor: tiny, image: cirros, start: false });
+    await backend.close();
+    backend = await createOpenStackBackend(env(), silent);
+    vms = backend.vms as OpenStackVmRepository;
+    Object.assign(vms, { readReuseMs: 0 });
+    expect((await settled(created.vm.id))?.vm).toMatchObject({ status: 'STOPPED', task: null });
+    expect(fake.servers.get(created.vm.id)).toMatchObject({ status: 'SHUTOFF', tags: [] });
+  });
+
+  it('keeps showing creating when the mark cannot be cleared yet, and tolerates another process clearing it', async () => {
+    fake.fail(/DELETE .*\/tags\//, { status: 500, body: {} }, 1000);
+    const created = await vms.create({ name: 'mark', flavor: tiny, image: cirros, start: false });
+    await waitFor(() => vms.get(created.vm.id), () => fake.servers.get(created.vm.id)?.status === 'SHUTOFF', { timeoutMs: 2000, intervalMs: 5 });
+    expect((await vms.get(created.vm.id))?.vm).toMatchObject({ status: 'STOPPED', task: 'creating' });
+    fake.clearFaults();
+    fake.fail(/DELETE .*\/tags\//, { status: 404, body: {} });
+    expect((await vms.get(created.vm.id))?.vm).toMatchObject({ status: 'STOPPED', task: null });
+  });
+});
+
+const fixture409 = { conflictingRequest: { code: 409, message: "Cannot 'stop' instance x while it is in task_state powering-off" } };
+
+describe('OpenStack backend: reading and listing', () => {
+  it('answers a server Nova never had with undefined, and a deleted one as DELETED (remembered)', async () => {
+    expect(await vms.get('00000000-0000-4000-8000-00000000ffff')).toBeUndefined();
+    const vm = await newVm(true);
+    await act(vm.vm.id, { action: 'delete' });
+    expect((await vms.get(vm.vm.id))?.vm.status).toBe('DELETED');
+    await new Promise((resolve) => setTimeout(resolve, 100)); // the delete's watcher is done
+    const lookups = fake.requests(/changes-since/).length;
+    expect((await vms.get(vm.vm.id))?.vm.status).toBe('DELETED');
+    expect(fake.requests(/changes-since/).length).toBe(lookups);
+  });
+
+  it('pages oldest first with an opaque cursor, filters by name and status, and lists deleted VMs only when asked', async () => {
+    const ids: string[] = [];
+    for (let i = 0; i < 5; i++) ids.push((await newVm(i % 2 === 0)).vm.id);
+    await newVm(true).then((v) => act(v.vm.id, { action: 'delete' }));
+    const seen: string[] = [];
+    let cursor: string | undefined;
+    let pages = 0;
+    do {
+      const page = await vms.list({ statuses: ['RUNNING', 'STOPPED'], limit: 2, name: { value: 'vm-', prefix: true }, ...(cursor && { cursor }) });
+      seen.push(...page.items.map((r) => r.vm.id));
+      cursor = page.nextCursor ?? undefined;
+      pages += 1;
+    } while (cursor);
+    expect(seen).toEqual(ids);
+    expect(pages).toBe(3);
+    expect(fake.requests(/servers\/detail\?.*sort_key=created_at&sort_dir=asc/).length).toBeGreaterThanOrEqual(3);
+    const running = await vms.list({ statuses: ['RUNNING'], limit: 50 });
+    expect(running.items.map((r) => r.vm.status)).toEqual(['RUNNING', 'RUNNING', 'RUNNING']);
+    const deleted = await vms.list({ statuses: ['DELETED'], limit: 50 });
+    expect(deleted.items.map((r) => r.vm.status)).toEqual(['DELETED']);
+    const exact = await vms.list({ statuses: ['RUNNING', 'STOPPED'], limit: 50, name: { value: 'nope.', prefix: false } });
+    expect(exact).toEqual({ items: [], nextCursor: null });
+  });
+
+  it('lists live VMs first, then deleted ones, when both are asked for', async () => {
+    await newVm(true);
+    await newVm(true).then((v) => act(v.vm.id, { action: 'delete' }));
+    const first = await vms.list({ statuses: ['RUNNING', 'DELETED'], limit: 10 });
+    expect(first.items.map((r) => r.vm.status)).toEqual(['RUNNING']);
+    expect(first.nextCursor).not.toBeNull();
+    const second = await vms.list({ statuses: ['RUNNING', 'DELETED'], limit: 10, cursor: first.nextCursor as string });
+    expect(second).toMatchObject({ items: [{ vm: { status: 'DELETED' } }], nextCursor: null });
+    await expect(vms.list({ statuses: ['RUNNING'], limit: 10, cursor: first.nextCursor as string })).rejects.toMatchObject({ code: 'VALIDATION_ERROR' });
+  });
+
+  it('counts live VMs by status for the gauge, and reuses the counts for a few seconds', async () => {
+    await newVm(true);
+    await newVm(false);
+    const counts = await vms.countByStatus();
+    expect(counts).toMatchObject({ RUNNING: 1, STOPPED: 1, DELETED: 0, ERROR: 0 });
+    await vms.countByStatus();
+    expect(fake.requests(/servers\/detail$/)).toHaveLength(1);
+  });
+
+  it('forgets a failed count instead of serving it again', async () => {
+    fake.fail(/servers\/detail/, { status: 500, body: {} });
+    await expect(vms.countByStatus()).rejects.toMatchObject({ code: 'BACKEND_UNAVAILABLE' });
+    await expect(vms.countByStatus()).resolves.toMatchObject({ RUNNING: 0 });
+  });
+
+  it('shares back-to-back reads of one VM within the reuse window', async () => {
+    const vm = await newVm(true);
+    await new Promise((resolve) => setTimeout(resolve, 30)); // the create's watcher is done
+    Object.assign(vms, { readReuseMs: 10_000 });
+    const before = fake.requests(/servers\/0/).length;
+    await Promise.all([vms.get(vm.vm.id), vms.get(vm.vm.id)]);
+    await vms.get(vm.vm.id);
+    expect(fake.requests(/servers\/0/).length).toBe(before + 1);
+  });
+});
