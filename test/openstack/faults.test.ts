@@ -4,16 +4,19 @@
  * the others, and each test switches one fault on, checks the answer and how long it took, then
  * switches it off and checks recovery.
  *
- * Part 1 checks the proxies themselves and the client (src/openstack) under each fault.
+ * Part 1 checks the proxies themselves and the client (src/openstack) under each fault; part 2
+ * the API (BACKEND=openstack) under the same faults.
  */
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import {
   type Connection,
   OpenStackConnectionError,
   OpenStackHttpError,
   OpenStackTimeoutError,
 } from '../../src/openstack/index.js';
-import { loadStack, directConnection } from './support/fault-env.js';
+import { ApiClient, type ApiResponse, type ProblemBody } from '../support/api-client.js';
+import { startApp, type RunningApp } from '../support/memory-app.js';
+import { apiEnv, directConnection, loadStack } from './support/fault-env.js';
 import { TOKEN_PATH, startProxiedCloud, type ProxiedCloud, type StackInfo } from './support/fault-proxy.js';
 
 const loaded = loadStack();
@@ -110,6 +113,19 @@ afterAll(async () => {
   await Promise.all(mine.map((s) => direct.compute.deleteServer(s.id).catch(() => undefined)));
   await cloud?.close();
 }, 120_000);
+
+/** Reads the catalogs, the VM list and the network lookup's source until each answers (at most ~2 min). */
+async function warmUp(api: ApiClient): Promise<void> {
+  const deadline = Date.now() + 120_000;
+  for (const path of ['/api/v1/flavors', '/api/v1/images', '/api/v1/vms?limit=1', '/readyz']) {
+    for (;;) {
+      const response = await api.call('GET', path);
+      if (response.status === 200) break;
+      if (Date.now() > deadline) throw new Error(`warm-up: ${path} still answers ${response.status}: ${JSON.stringify(response.body)}`);
+      await new Promise((r) => setTimeout(r, 500));
+    }
+  }
+}
 
 /** A fresh client (empty token cache) that reaches the cloud only through the proxies. */
 function proxiedConnection(): Connection {
@@ -237,5 +253,202 @@ describe('the client under faults (src/openstack through the proxies)', () => {
     }
     expect((await conn.compute.getServer(serverId)).id).toBe(serverId);
     expect(cloud.keystone.count('POST', TOKEN_PATH)).toBe(1);
+  });
+});
+
+/**
+ * Part 2: the same faults through OUR HTTP API (BACKEND=openstack, OS_AUTH_URL = the Keystone
+ * proxy): the problem answer (contract section 4), a bounded time, then recovery once the fault is off.
+ */
+describe('the API under faults (BACKEND=openstack through the proxies)', () => {
+  let app: RunningApp;
+  let api: ApiClient;
+  /** A RUNNING VM made through the API. */
+  let vmId: string;
+  let vmPath: RegExp;
+
+  beforeAll(async () => {
+    cloud.clearAll();
+    app = await startApp(apiEnv(stack, { OS_AUTH_URL: cloud.authUrl, OS_TIMEOUT_MS: String(TIMEOUT_MS), LOG_LEVEL: 'info' }));
+    api = new ApiClient(app.baseUrl);
+    // Warm up as a running API would be: token, catalogs, and each service's first check of the
+    // new token (Nova, Glance and Neutron each ask Keystone once), which a loaded machine makes slow.
+    await warmUp(api);
+    // The server made in the file's beforeAll (directly, ACTIVE): the API sees it as RUNNING.
+    vmId = serverId;
+    vmPath = new RegExp(`^/v2\\.1/servers/${vmId}$`);
+    const vm = await api.getVm(vmId);
+    expect({ status: vm.status, vm: vm.body.status }).toEqual({ status: 200, vm: 'RUNNING' });
+  }, 180_000);
+
+  afterAll(async () => {
+    cloud?.clearAll();
+    await app?.close();
+  });
+
+  beforeEach(async () => {
+    cloud.clearAll();
+    cloud.resetAllCounts();
+    // The backend shares a read of one VM with the get()s of the next 150 ms: let the previous
+    // test's last read expire, so that this test's call really goes to Nova.
+    await new Promise((r) => setTimeout(r, 400));
+  });
+
+  /** A problem answer of the contract's shape, with none of the upstream's words in it. */
+  function expectProblem(response: ApiResponse<ProblemBody>, status: number, code: string): void {
+    expect({ status: response.status, code: response.body.code }).toEqual({ status, code });
+    expect(response.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+    expect(response.body.status).toBe(status);
+    expect(typeof response.body.request_id).toBe('string');
+    expect(JSON.stringify(response.body)).not.toMatch(/computeFault|serviceUnavailable|Unexpected API Error|127\.0\.0\.1/);
+  }
+
+  it('answers 504 BACKEND_TIMEOUT when Nova is slower than OS_TIMEOUT_MS on GET, within the budget, and recovers', async () => {
+    cloud.nova.inject({ method: 'GET', path: vmPath, fault: { kind: 'delay', ms: TIMEOUT_MS * 4 } });
+    const result = await timed(() => api.call<ProblemBody>('GET', `/api/v1/vms/${vmId}`));
+    const response = result.value as ApiResponse<ProblemBody>;
+    expectProblem(response, 504, 'BACKEND_TIMEOUT');
+    // No hung request: the client's budget for one call is 2 x OS_TIMEOUT_MS, attempts included.
+    expect(result.ms).toBeGreaterThanOrEqual(TIMEOUT_MS - 50);
+    expect(result.ms).toBeLessThan(3 * TIMEOUT_MS);
+    expect(cloud.nova.count('GET', vmPath)).toBeGreaterThanOrEqual(2);
+    cloud.clearAll();
+    const again = await api.getVm(vmId);
+    expect(again.status).toBe(200);
+    expect(again.body.id).toBe(vmId);
+  });
+
+  it('answers 502 BACKEND_UNAVAILABLE when Nova answers 503 on GET, after 3 attempts, and recovers', async () => {
+    cloud.nova.inject({ method: 'GET', path: vmPath, fault: { kind: 'status', status: 503 } });
+    const result = await timed(() => api.call<ProblemBody>('GET', `/api/v1/vms/${vmId}`));
+    // An upstream 5xx is "answered with an error": 502 (a 503 is for an unreachable cloud).
+    expectProblem(result.value as ApiResponse<ProblemBody>, 502, 'BACKEND_UNAVAILABLE');
+    expect(cloud.nova.count('GET', vmPath)).toBe(3);
+    expect(result.ms).toBeLessThan(2 * TIMEOUT_MS);
+    cloud.clearAll();
+    expect((await api.getVm(vmId)).status).toBe(200);
+  });
+
+  it('answers 502 when Nova answers 500 to a stop, having sent the POST exactly once, and the stop then works', async () => {
+    cloud.nova.inject({ method: 'POST', path: SERVER_ACTION, fault: { kind: 'status', status: 500 } });
+    const result = await timed(() => api.call<ProblemBody>('POST', `/api/v1/vms/${vmId}/stop`));
+    expectProblem(result.value as ApiResponse<ProblemBody>, 502, 'BACKEND_UNAVAILABLE');
+    expect(cloud.nova.count('POST', SERVER_ACTION)).toBe(1);
+    expect(result.ms).toBeLessThan(2 * TIMEOUT_MS);
+    // Nothing happened to the VM.
+    const unchanged = await api.getVm(vmId);
+    expect({ status: unchanged.body.status, task: unchanged.body.task }).toEqual({ status: 'RUNNING', task: null });
+    cloud.clearAll();
+    cloud.resetAllCounts();
+    const stopped = await api.actAndSettle(vmId, 'stop');
+    expect(stopped.status).toBe('STOPPED');
+    expect(cloud.nova.count('POST', SERVER_ACTION)).toBeGreaterThanOrEqual(1);
+  });
+
+  it('answers 503 when the connection breaks on a create, sent exactly once: one server in Nova, not two; then creates', async () => {
+    cloud.nova.inject({ method: 'POST', path: SERVERS, fault: { kind: 'reset', when: 'after' } });
+    const name = `${runTag}-api-reset`;
+    const result = await timed(() => api.call<ProblemBody>('POST', '/api/v1/vms', { body: { name, flavor: 'm1.tiny', image: 'cirros-0.6' } }));
+    expectProblem(result.value as ApiResponse<ProblemBody>, 503, 'BACKEND_UNAVAILABLE');
+    expect(result.ms).toBeLessThan(2 * TIMEOUT_MS);
+    expect(cloud.nova.count('POST', SERVERS)).toBe(1);
+    cloud.clearAll();
+    // Nova got the request before the connection broke: it made the server, once.
+    expect(await eventuallyNamed(name)).toHaveLength(1);
+    const retried = await api.createVm({ name: `${name}-2`, flavor: 'm1.tiny', image: 'cirros-0.6' });
+    expect(retried.status).toBe(202);
+    expect(await serversNamed(`${name}-2`)).toHaveLength(1);
+  });
+
+  it('answers 503 at once when Nova is unreachable, /readyz says 503 naming nova, and both recover', async () => {
+    await cloud.nova.down();
+    try {
+      const result = await timed(() => api.call<ProblemBody>('GET', `/api/v1/vms/${vmId}`));
+      expectProblem(result.value as ApiResponse<ProblemBody>, 503, 'BACKEND_UNAVAILABLE');
+      expect(result.ms).toBeLessThan(2_000);
+      const ready = await api.call<ProblemBody & { checks: { name: string; ok: boolean; detail?: string }[] }>('GET', '/readyz');
+      expect(ready.status).toBe(503);
+      expect(ready.body.code).toBe('BACKEND_UNAVAILABLE');
+      expect(ready.body.detail).toMatch(/nova/);
+      expect(ready.body.checks.find((c) => c.name === 'nova')).toMatchObject({ ok: false });
+      expect(ready.body.checks.find((c) => c.name === 'keystone')).toMatchObject({ ok: true });
+    } finally {
+      await cloud.nova.up();
+    }
+    expect((await api.getVm(vmId)).status).toBe(200);
+    expect((await api.call('GET', '/readyz')).status).toBe(200);
+  });
+
+  it('authenticates once more when Nova refuses the token once (401): the call still succeeds', async () => {
+    cloud.nova.inject({ method: 'GET', path: vmPath, fault: { kind: 'status', status: 401 }, times: 1 });
+    const response = await api.getVm(vmId);
+    expect(response.status).toBe(200);
+    expect(response.body.id).toBe(vmId);
+    expect(cloud.keystone.count('POST', TOKEN_PATH)).toBe(1);
+    expect(cloud.nova.count('GET', vmPath)).toBeGreaterThanOrEqual(2);
+    // The new token is kept: the next call needs no Keystone.
+    expect((await api.getVm(vmId)).status).toBe(200);
+    expect(cloud.keystone.count('POST', TOKEN_PATH)).toBe(1);
+  });
+
+  describe('with Keystone down when an API process starts (no token cached)', () => {
+    /** A new API process for each test: no token, cold catalogs. */
+    let fresh: RunningApp;
+    let freshApi: ApiClient;
+
+    beforeEach(async () => {
+      await cloud.keystone.down();
+      fresh = await startApp(apiEnv(stack, { OS_AUTH_URL: cloud.authUrl, OS_TIMEOUT_MS: String(TIMEOUT_MS), LOG_LEVEL: 'info' }));
+      freshApi = new ApiClient(fresh.baseUrl);
+      cloud.resetAllCounts();
+    });
+
+    afterEach(async () => {
+      await cloud.keystone.up();
+      await fresh?.close();
+    });
+
+    it('answers 503 for a VM read at once, /readyz names keystone, and both recover once Keystone is back', async () => {
+      const result = await timed(() => freshApi.call<ProblemBody>('GET', `/api/v1/vms/${vmId}`));
+      expectProblem(result.value as ApiResponse<ProblemBody>, 503, 'BACKEND_UNAVAILABLE');
+      expect(result.ms).toBeLessThan(2_000);
+      expect(cloud.nova.count()).toBe(0);
+      const ready = await freshApi.call<ProblemBody>('GET', '/readyz');
+      expect(ready.status).toBe(503);
+      expect(ready.body.detail).toMatch(/keystone/);
+      await cloud.keystone.up();
+      expect((await freshApi.getVm(vmId)).status).toBe(200);
+      expect((await freshApi.call('GET', '/readyz')).status).toBe(200);
+      expect(cloud.keystone.count('POST', TOKEN_PATH)).toBe(1);
+    });
+
+    it('answers 503 (not 500) for the catalogs (flavors, images) and a create, whose caches are still cold', async () => {
+      const answers: Record<string, unknown> = {};
+      for (const [method, path, body] of [
+        ['GET', '/api/v1/flavors', undefined],
+        ['GET', '/api/v1/images', undefined],
+        ['POST', '/api/v1/vms', { name: `${runTag}-never`, flavor: 'm1.tiny', image: 'cirros-0.6' }],
+      ] as const) {
+        const result = await timed(() => freshApi.call<ProblemBody>(method, path, body === undefined ? {} : { body }));
+        const response = result.value as ApiResponse<ProblemBody>;
+        answers[`${method} ${path}`] = { status: response.status, code: response.body.code, fast: result.ms < 2_000 };
+      }
+      const expected = { status: 503, code: 'BACKEND_UNAVAILABLE', fast: true };
+      expect(answers).toEqual({ 'GET /api/v1/flavors': expected, 'GET /api/v1/images': expected, 'POST /api/v1/vms': expected });
+      expect(cloud.nova.count('POST', SERVERS)).toBe(0);
+    });
+  });
+
+  it('with every fault off, a full create, stop and delete works (recovery)', async () => {
+    cloud.clearAll();
+    for (const proxy of [cloud.keystone, cloud.nova, cloud.glance, cloud.neutron]) expect(proxy.isUp).toBe(true);
+    const vm = await api.createSettled({ name: `${runTag}-api-lifecycle`, flavor: 'm1.tiny', image: 'cirros-0.6', start: true });
+    expect(vm.status).toBe('RUNNING');
+    expect((await api.actAndSettle(vm.id, 'stop')).status).toBe('STOPPED');
+    const deleted = await api.deleteVm(vm.id);
+    expect(deleted.status).toBe(202);
+    const gone = await api.settled(vm.id);
+    expect(gone.status === 404 || gone.body.status === 'DELETED').toBe(true);
+    expect(await serversNamed(`${runTag}-api-lifecycle`)).toHaveLength(0);
   });
 });
