@@ -1,4 +1,4 @@
-import { readdirSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
@@ -53,6 +53,15 @@ describe('novaStatusToVm: the status table', () => {
 
   it.each(['RESCUE', 'SHELVED_OFFLOADED', 'UNKNOWN', 'constructor', ''])('reads an unknown Nova status (%j) as ERROR, not a crash', (status) => {
     expect(readNovaState({ status, taskState: null, powerState: 1 })).toEqual({ status: 'ERROR', task: null, known: false });
+  });
+
+  it('is the table ARCHITECTURE.md shows, row by row', () => {
+    const doc = readFileSync(new URL('../../../ARCHITECTURE.md', import.meta.url), 'utf8');
+    for (const [novaStatus, r] of Object.entries(novaStatusToVm)) {
+      const shown = r.status === 'power' ? 'last settled: `STOPPED` if power_state is 4 (shut down), else `RUNNING`' : `\`${r.status}\``;
+      expect(doc).toContain(`| \`${novaStatus}\` | ${shown} | \`${r.task}\` |`);
+    }
+    for (const taskState of Object.keys(novaTaskStateToTask)) expect(doc).toContain(`\`${taskState}\``);
   });
 
   it('keeps the status for a task_state it does not know (Nova itself refuses actions meanwhile)', () => {
