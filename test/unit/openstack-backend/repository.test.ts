@@ -1,3 +1,7 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
 import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createOpenStackBackend } from '../../../src/backends/openstack/openstack-backend.js';
@@ -110,6 +114,43 @@ describe('OpenStack backend: catalog, start-up and readiness', () => {
     expect(readiness.ready).toBe(false);
     expect(readiness.checks[0]?.detail).toMatch(/^OpenStackConnectionError/);
     await down.close();
+  });
+
+  it('reads OS_CLOUD from clouds.yaml, as the openstack CLI does', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'osb-'));
+    const file = join(dir, 'clouds.yaml');
+    writeFileSync(file, `clouds:\n  fake:\n    auth:\n      auth_url: ${fake.authUrl}\n      username: demo\n      password: secret\n      project_name: demo\n    region_name: RegionOne\n`);
+    const before = process.env['OS_CLIENT_CONFIG_FILE'];
+    process.env['OS_CLIENT_CONFIG_FILE'] = file;
+    try {
+      const fromFile = await createOpenStackBackend(configFrom({ BACKEND: 'openstack', OS_CLOUD: 'fake' }), silent);
+      expect((await fromFile.checkReady()).ready).toBe(true);
+      await fromFile.close();
+    } finally {
+      if (before === undefined) delete process.env['OS_CLIENT_CONFIG_FILE'];
+      else process.env['OS_CLIENT_CONFIG_FILE'] = before;
+      rmSync(dir, { recursive: true });
+    }
+  });
+
+  it('never writes the password or the token to its log, even at debug level', async () => {
+    const lines: string[] = [];
+    const sink = new Writable({
+      write(chunk: Buffer, _encoding, done) {
+        lines.push(chunk.toString());
+        done();
+      },
+    });
+    const logged = await createOpenStackBackend(env({ OS_PASSWORD: 'pa55-w0rd-xyz' }), pino({ level: 'debug' }, sink));
+    const created = await logged.vms.create({ name: 'log', flavor: tiny, image: cirros, start: false });
+    await waitFor(() => logged.vms.get(created.vm.id), (r) => r?.vm.task === null, { timeoutMs: 3000, intervalMs: 5 });
+    fake.fail(/\/action$/, { status: 409, body: fixture409 });
+    await logged.vms.apply(created.vm.id, { action: 'start' }, () => undefined).catch(() => undefined);
+    await logged.close();
+    const text = lines.join('');
+    expect(text).toContain('openstack.call_failed');
+    expect(text).not.toContain('pa55-w0rd-xyz');
+    expect(text).not.toContain('fake-token');
   });
 
   it('authenticates with an application credential too', async () => {
