@@ -2,7 +2,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/', 'coverage/', 'node_modules/', 'scripts/openstack/**/*.py'] },
+  { ignores: ['dist/', 'coverage/', 'node_modules/', '.bench/', 'scripts/openstack/**/*.py'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

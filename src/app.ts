@@ -4,7 +4,6 @@ import type { Logger } from 'pino';
 import type { Config } from './config/config.js';
 import { EndpointRouter } from './http/endpoint.js';
 import { apiKeys } from './http/middleware/api-keys.js';
-import { jsonBody } from './http/middleware/body.js';
 import { rateLimiter } from './http/middleware/rate-limit.js';
 import { requestLog } from './http/middleware/request-log.js';
 import { problemResponder, routeNotFound } from './http/problem.js';
@@ -44,11 +43,13 @@ export function buildApp({ config, backend, logger, shutdownSignal, version = '0
 
   app.use(requestLog(logger, metrics));
 
-  // The API first: it takes nearly all the traffic, and need not walk the operations' routes.
   // Rate limit and API keys are mounted only when configured: no cost per request otherwise.
-  const limits = config.RATE_LIMIT_PER_MINUTE > 0 ? [rateLimiter(config.RATE_LIMIT_PER_MINUTE)] : [];
-  const keys = config.API_KEYS.length + config.API_READONLY_KEYS.length > 0 ? [apiKeys({ keys: config.API_KEYS, readonlyKeys: config.API_READONLY_KEYS })] : [];
-  app.use(API_BASE, ...limits, ...keys, jsonBody, api.router);
+  if (config.RATE_LIMIT_PER_MINUTE > 0) app.use(API_BASE, rateLimiter(config.RATE_LIMIT_PER_MINUTE));
+  if (config.API_KEYS.length + config.API_READONLY_KEYS.length > 0) {
+    app.use(API_BASE, apiKeys({ keys: config.API_KEYS, readonlyKeys: config.API_READONLY_KEYS }));
+  }
+  // The API first: it takes nearly all the traffic, and need not walk the operations' routes.
+  app.use(api.router);
   app.use(operationRoutes({ registry, backend, metrics, version }));
   app.use(routeNotFound);
   app.use(problemResponder(logger));

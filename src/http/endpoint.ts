@@ -1,7 +1,8 @@
 import type { OpenAPIRegistry, RouteConfig } from '@asteasolutions/zod-to-openapi';
-import { Router, type NextFunction, type Request, type Response } from 'express';
+import { Router, type NextFunction, type Request, type RequestHandler, type Response } from 'express';
 import { z, type ZodType } from 'zod';
 import { ApiError, type ErrorCode, type FieldError } from '../vms/errors.js';
+import { jsonBody } from './middleware/body.js';
 import { problemCatalog } from './problem-catalog.js';
 import { ProblemSchema } from './schemas.js';
 
@@ -58,9 +59,12 @@ export class EndpointRouter {
 
   add<P extends ZodType, Q extends ZodType, B extends ZodType>(endpoint: Endpoint<P, Q, B>): void {
     this.document(endpoint);
-    const expressPath = endpoint.path.replace(/\{(\w+)\}/g, ':$1');
     const template = `${this.basePath}${endpoint.path}`;
-    this.router[endpoint.method](expressPath, async (req: Request, res: Response, next: NextFunction) => {
+    const expressPath = template.replace(/\{(\w+)\}/g, ':$1');
+    // Full paths on one router (no mounted sub-router to strip a prefix on every request), and
+    // the JSON parser only where a body is expected.
+    const handlers: RequestHandler[] = endpoint.body ? [jsonBody] : [];
+    this.router[endpoint.method](expressPath, ...handlers, async (req: Request, res: Response, next: NextFunction) => {
       res.locals.route = template;
       try {
         const input = {

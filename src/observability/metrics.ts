@@ -3,7 +3,8 @@ import { vmStatuses, type VmStatus } from '../vms/vm.js';
 
 export interface Metrics {
   registry: Registry;
-  requestDuration: Histogram<'method' | 'route' | 'status'>;
+  /** Records one request's duration, in seconds. */
+  observeRequest(method: string, route: string, status: number, seconds: number): void;
 }
 
 /**
@@ -20,6 +21,18 @@ export function createMetrics(countVmsByStatus: () => Promise<Record<VmStatus, n
     buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 120],
     registers: [registry],
   });
+  // One child per label set, found by a plain string key: prom-client would otherwise hash the
+  // label object on every request.
+  const children = new Map<string, Histogram.Internal<'method' | 'route' | 'status'>>();
+  const observeRequest = (method: string, route: string, status: number, seconds: number) => {
+    const key = `${method} ${route} ${status}`;
+    let child = children.get(key);
+    if (!child) {
+      child = requestDuration.labels({ method, route, status: String(status) });
+      children.set(key, child);
+    }
+    child.observe(seconds);
+  };
   new Gauge({
     name: 'vms',
     help: 'Live VMs by status',
@@ -30,5 +43,5 @@ export function createMetrics(countVmsByStatus: () => Promise<Record<VmStatus, n
       for (const status of vmStatuses) this.set({ status }, counts[status]);
     },
   });
-  return { registry, requestDuration };
+  return { registry, observeRequest };
 }

@@ -90,6 +90,7 @@ export class MemoryVmRepository implements VmRepository {
 
   async create(input: CreateVmInput): Promise<VmRecord> {
     this.expire();
+    this.expireKeys();
     this.assertQuota(1, input.flavor.vcpus, input.flavor.ram_mb);
     const now = this.now();
     const stored: StoredVm = {
@@ -190,6 +191,7 @@ export class MemoryVmRepository implements VmRepository {
 
   async findByIdempotencyKey(key: string): Promise<{ record: VmRecord; fingerprint: string } | undefined> {
     this.expire();
+    this.expireKeys();
     const entry = this.idempotency.get(key);
     const stored = entry && this.byId.get(entry.vmId);
     return entry && stored ? { record: this.toRecord(stored), fingerprint: entry.fingerprint } : undefined;
@@ -360,7 +362,7 @@ export class MemoryVmRepository implements VmRepository {
     }
   }
 
-  /** Forgets tombstones past their retention and idempotency keys past their lifetime. */
+  /** Forgets tombstones past their retention. */
   private expire(): void {
     const now = this.now();
     while (this.tombstoneHead < this.tombstones.length) {
@@ -374,6 +376,11 @@ export class MemoryVmRepository implements VmRepository {
       this.tombstones.splice(0, this.tombstoneHead);
       this.tombstoneHead = 0;
     }
+  }
+
+  /** Forgets idempotency keys past their lifetime; run where keys are used, not on every read. */
+  private expireKeys(): void {
+    const now = this.now();
     // Map iteration is insertion order, which is expiry order: stop at the first live key.
     for (const [key, entry] of this.idempotency) {
       if (entry.expiresAt > now) break;

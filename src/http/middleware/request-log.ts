@@ -20,7 +20,7 @@ export function requestLog(logger: Logger, metrics: Metrics): RequestHandler {
       const route = routeOf(req, res);
       const finished = res.writableFinished;
       const status = finished ? res.statusCode : 499;
-      metrics.requestDuration.observe({ method: req.method, route, status: String(status) }, durationMs / 1000);
+      metrics.observeRequest(req.method, route, status, durationMs / 1000);
       const level = !finished || status >= 400 ? (status >= 500 ? 'error' : 'warn') : 'info';
       if (!logger.isLevelEnabled(level)) return;
       logger[level](
@@ -39,9 +39,8 @@ export function requestLog(logger: Logger, metrics: Metrics): RequestHandler {
 }
 
 /**
- * The route template (never the raw URL, whose ids would explode the metric's cardinality). API
- * endpoints record theirs as they match, because Express has reset req.baseUrl by the time the
- * response ends.
+ * The route template (never the raw URL, whose ids would explode the metric's cardinality): API
+ * endpoints record their OpenAPI path as they match (`/api/v1/vms/{id}`), other routes give Express's.
  */
 function routeOf(req: Request, res: Response): string {
   const recorded = (res.locals as { route?: string }).route;

@@ -98,7 +98,7 @@ export function vmRoutes(api: EndpointRouter, service: VmService): void {
         requestId: requestContext(res).requestId,
         ...(idempotencyKey !== undefined && { idempotencyKey }),
       });
-      res.location(`${req.baseUrl}/vms/${record.vm.id}`);
+      res.location(`${req.path.replace(/\/$/, '')}/${record.vm.id}`);
       if (replayed) res.setHeader('Idempotent-Replayed', 'true');
       sendVm(res, settledStatus(record, 201), record);
     },
