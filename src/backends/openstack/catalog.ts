@@ -1,6 +1,8 @@
+import type { Logger } from 'pino';
 import type { Connection } from '../../openstack/index.js';
 import type { CatalogRepository } from '../../repository/vm-repository.js';
 import type { Flavor, Image } from '../../vms/vm.js';
+import { toApiError } from './upstream-errors.js';
 
 /** A value read again once it is older than `ttlMs`; concurrent readers share one refresh. */
 class Cached<T> {
@@ -37,14 +39,20 @@ export class OpenStackCatalog implements CatalogRepository {
   private readonly flavors: Cached<Flavor[]>;
   private readonly images: Cached<Image[]>;
 
-  constructor(connection: Connection, ttlMs: number, now: () => number = Date.now) {
-    this.flavors = new Cached(async () => (await connection.compute.listFlavors()).map(toFlavor), ttlMs, now);
+  constructor(connection: Connection, ttlMs: number, log: Logger, now: () => number = Date.now) {
+    // A cold cache and a failing cloud is a 503/504 like any other upstream failure, not a 500.
+    const mapped = <T>(operation: string, load: () => Promise<T>) => () =>
+      load().catch((err: unknown) => {
+        throw toApiError(err, { operation }, log);
+      });
+    this.flavors = new Cached(mapped('list flavors', async () => (await connection.compute.listFlavors()).map(toFlavor)), ttlMs, now);
     this.images = new Cached(
-      async () =>
+      mapped('list images', async () =>
         (await connection.image.listImages())
           // An image still uploading, or one without a name, cannot be asked for by name.
           .filter((i) => i.status === 'active' && i.name !== null)
           .map(toImage),
+      ),
       ttlMs,
       now,
     );

@@ -69,7 +69,7 @@ export async function createOpenStackBackend(config: Config, logger: Logger, con
     if (err instanceof OpenStackMicroversionError) throw new Error(`OS_COMPUTE_API_VERSION: ${err.message}`, { cause: err });
     log.warn({ event: 'openstack.unreachable_at_start', error: String(err) }, 'OpenStack not reachable at start-up; /readyz will say so');
   }
-  const catalog = new OpenStackCatalog(cloud, config.OS_CATALOG_CACHE_S * 1000);
+  const catalog = new OpenStackCatalog(cloud, config.OS_CATALOG_CACHE_S * 1000, log);
   const vms = new OpenStackVmRepository({ connection: cloud, catalog, network: new NetworkChoice(cloud, config.OS_NETWORK), log });
   return {
     name: 'openstack',

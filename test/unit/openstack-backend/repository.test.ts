@@ -81,6 +81,16 @@ describe('OpenStack backend: catalog, start-up and readiness', () => {
     expect(fake.requests(/flavors\/detail/)).toHaveLength(1);
   });
 
+  it('answers a catalog the cloud cannot give with BACKEND_UNAVAILABLE, not a bare error', async () => {
+    const cold = await createOpenStackBackend(env(), silent);
+    fake.fail(/flavors\/detail/, { status: 500, body: {} });
+    fake.fail(/v2\/images/, 'destroy', 3);
+    await expect(cold.catalog.listFlavors()).rejects.toMatchObject({ code: 'BACKEND_UNAVAILABLE', extras: { upstream: 'error' } });
+    await expect(cold.catalog.findImage('cirros')).rejects.toMatchObject({ code: 'BACKEND_UNAVAILABLE', extras: { upstream: 'unreachable' } });
+    expect(await cold.catalog.findFlavor('m1.tiny')).toMatchObject({ id: '1' });
+    await cold.close();
+  });
+
   it('is ready when Keystone gives a token and Nova answers, and says which one failed otherwise', async () => {
     expect(await backend.checkReady()).toEqual({
       ready: true,
