@@ -48,6 +48,8 @@ interface StoredVm {
   placed: boolean;
   /** Settles the running task. */
   timer: NodeJS.Timeout | null;
+  /** The API view of this version, made on first read; dropped on every change. */
+  view: Vm | null;
 }
 
 interface IdempotencyEntry {
@@ -109,6 +111,7 @@ export class MemoryVmRepository implements VmRepository {
       version: 1,
       placed: false,
       timer: null,
+      view: null,
     };
     this.usage.instances += 1;
     this.usage.vcpus += input.flavor.vcpus;
@@ -143,7 +146,7 @@ export class MemoryVmRepository implements VmRepository {
   async get(id: string): Promise<VmRecord | undefined> {
     this.expire();
     const stored = this.byId.get(id);
-    return stored ? this.toRecord(stored) : undefined;
+    return stored ? this.toRecord(stored, true) : undefined;
   }
 
   async list(query: ListVmsQuery): Promise<VmPage> {
@@ -275,6 +278,7 @@ export class MemoryVmRepository implements VmRepository {
   }
 
   private touch(stored: StoredVm): void {
+    stored.view = null;
     stored.version += 1;
     // Two changes within one millisecond must still move updated_at forward.
     stored.updatedAt = Math.max(this.now(), stored.updatedAt + 1);
@@ -388,12 +392,14 @@ export class MemoryVmRepository implements VmRepository {
     }
   }
 
-  private toRecord(stored: StoredVm): VmRecord {
-    return { vm: this.toVm(stored), version: String(stored.version), placed: stored.placed };
+  /** `remember` keeps the view for the next reader of this version (polling reads one VM often). */
+  private toRecord(stored: StoredVm, remember = false): VmRecord {
+    return { vm: this.toVm(stored, remember), version: String(stored.version), placed: stored.placed };
   }
 
-  private toVm(stored: StoredVm): Vm {
-    return {
+  private toVm(stored: StoredVm, remember = false): Vm {
+    if (stored.view) return stored.view;
+    const view: Vm = {
       id: stored.id,
       name: stored.name,
       flavor: stored.flavor.name,
@@ -405,6 +411,9 @@ export class MemoryVmRepository implements VmRepository {
       created_at: stored.createdAt,
       updated_at: new Date(stored.updatedAt).toISOString(),
     };
+    // Shared by every reader of this version: callers only serialize it, never change it.
+    if (remember) stored.view = view;
+    return view;
   }
 }
 

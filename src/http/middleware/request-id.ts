@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { v4 as uuidv4 } from 'uuid';
+import { randomUUID } from 'node:crypto';
 
 const acceptable = /^[A-Za-z0-9._:-]{1,128}$/;
 
@@ -9,7 +9,7 @@ const acceptable = /^[A-Za-z0-9._:-]{1,128}$/;
  */
 export function requestIdFor(req: IncomingMessage, res: ServerResponse): string {
   const given = req.headers['x-request-id'];
-  const id = typeof given === 'string' && acceptable.test(given) ? given : uuidv4();
+  const id = typeof given === 'string' && acceptable.test(given) ? given : randomUUID();
   res.setHeader('X-Request-Id', id);
   return id;
 }
