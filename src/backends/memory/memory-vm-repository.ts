@@ -44,6 +44,8 @@ interface StoredVm {
   ip: number | null;
   fault: VmFault | null;
   updatedAt: number;
+  /** updatedAt as the API shows it, formatted once per change rather than once per read. */
+  updatedIso: string;
   version: number;
   placed: boolean;
   /** Settles the running task. */
@@ -95,12 +97,13 @@ export class MemoryVmRepository implements VmRepository {
     this.expireKeys();
     this.assertQuota(1, input.flavor.vcpus, input.flavor.ram_mb);
     const now = this.now();
+    const iso = new Date(now).toISOString();
     const stored: StoredVm = {
       seq: this.nextSeq++,
       id: uuidv4(),
       name: input.name,
       image: input.image,
-      createdAt: new Date(now).toISOString(),
+      createdAt: iso,
       flavor: input.flavor,
       held: input.flavor,
       status: 'STOPPED',
@@ -108,6 +111,7 @@ export class MemoryVmRepository implements VmRepository {
       ip: null,
       fault: null,
       updatedAt: now,
+      updatedIso: iso,
       version: 1,
       placed: false,
       timer: null,
@@ -282,6 +286,7 @@ export class MemoryVmRepository implements VmRepository {
     stored.version += 1;
     // Two changes within one millisecond must still move updated_at forward.
     stored.updatedAt = Math.max(this.now(), stored.updatedAt + 1);
+    stored.updatedIso = new Date(stored.updatedAt).toISOString();
   }
 
   /** Takes room on the host and an address; a VM that gets neither fails with a fault. */
@@ -409,7 +414,7 @@ export class MemoryVmRepository implements VmRepository {
       ip_address: stored.ip === null ? null : formatIpv4(stored.ip),
       fault: stored.fault,
       created_at: stored.createdAt,
-      updated_at: new Date(stored.updatedAt).toISOString(),
+      updated_at: stored.updatedIso,
     };
     // Shared by every reader of this version: callers only serialize it, never change it.
     if (remember) stored.view = view;
