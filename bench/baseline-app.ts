@@ -6,7 +6,7 @@
  */
 import express, { type Express } from 'express';
 import { v4 as uuidv4 } from 'uuid';
-import type { Vm } from '../src/vms/vm.js';
+import type { Vm } from '../src/domain/vm.js';
 
 const BASE = '/api/v1';
 

@@ -4,7 +4,7 @@
  */
 import { DAY_MS, createMemoryBackend, type MemoryLimits } from '../src/backends/memory/memory-backend.js';
 import type { Backend } from '../src/repository/vm-repository.js';
-import type { Flavor, Image } from '../src/vms/vm.js';
+import type { Flavor, Image } from '../src/domain/vm.js';
 
 export const FLAVOR_NAMES = ['m1.tiny', 'm1.small', 'm1.medium', 'm1.large', 'm1.xlarge'] as const;
 export const IMAGE_NAME = 'ubuntu-22.04';

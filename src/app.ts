@@ -12,7 +12,7 @@ import { operationRoutes } from './http/routes/operations.js';
 import { vmRoutes } from './http/routes/vms.js';
 import { createMetrics } from './observability/metrics.js';
 import type { Backend } from './repository/vm-repository.js';
-import { VmService } from './vms/vm-service.js';
+import { VmService } from './service/vm-service.js';
 
 export const API_BASE = '/api/v1';
 

@@ -1,7 +1,7 @@
 import type { OpenAPIRegistry, RouteConfig } from '@asteasolutions/zod-to-openapi';
 import { Router, type NextFunction, type Request, type RequestHandler, type Response } from 'express';
 import { z, type ZodType } from 'zod';
-import { ApiError, type ErrorCode, type FieldError } from '../vms/errors.js';
+import { ApiError, type ErrorCode, type FieldError } from '../domain/errors.js';
 import { jsonBody } from './middleware/body.js';
 import { problemCatalog } from './problem-catalog.js';
 import { ProblemSchema } from './schemas.js';

@@ -1,4 +1,4 @@
-import type { ErrorCode } from '../vms/errors.js';
+import type { ErrorCode } from '../domain/errors.js';
 
 export interface ProblemType {
   status: number;

@@ -1,6 +1,6 @@
 import type { ErrorRequestHandler, Request, RequestHandler, Response } from 'express';
 import type { Logger } from 'pino';
-import { ApiError, isApiError } from '../vms/errors.js';
+import { ApiError, isApiError } from '../domain/errors.js';
 import { problemCatalog, slugOf } from './problem-catalog.js';
 import { requestContext } from './request-context.js';
 

@@ -1,7 +1,7 @@
 import { problemCatalog } from './problem-catalog.js';
 import { z } from './openapi/zod.js';
-import { restartTypes, vmActions, vmStatuses, vmTasks } from '../vms/vm.js';
-import { errorCodes } from '../vms/errors.js';
+import { restartTypes, vmActions, vmStatuses, vmTasks } from '../domain/vm.js';
+import { errorCodes } from '../domain/errors.js';
 
 /**
  * The wire schemas: the same objects validate requests and generate the OpenAPI document, so the

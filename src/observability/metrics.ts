@@ -1,5 +1,5 @@
 import { Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import { vmStatuses, type VmStatus } from '../vms/vm.js';
+import { vmStatuses, type VmStatus } from '../domain/vm.js';
 
 export interface Metrics {
   registry: Registry;

@@ -1,11 +1,11 @@
-import type { Flavor, Image, Vm, VmCommand, VmStatus, VmTask } from '../vms/vm.js';
+import type { Flavor, Image, Vm, VmCommand, VmStatus, VmTask } from '../domain/vm.js';
 
 /**
  * The port both backends implement (memory, openstack). It speaks the domain's words only: no
  * HTTP, no Nova vocabulary. Every method is async, and a VM it returns may still have a `task`
  * in progress: the backend settles it later and the service waits by polling `get`.
  *
- * Errors are thrown as ApiError (src/vms/errors.ts) with the domain code, e.g. VM_NOT_FOUND,
+ * Errors are thrown as ApiError (src/domain/errors.ts) with the domain code, e.g. VM_NOT_FOUND,
  * QUOTA_EXCEEDED, TASK_IN_PROGRESS, BACKEND_UNAVAILABLE, BACKEND_TIMEOUT.
  */
 

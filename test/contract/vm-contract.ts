@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { VmSchema } from '../../src/http/schemas.js';
-import { allowedActions, transitions } from '../../src/vms/transitions.js';
-import { vmActions, type VmAction, type VmStatus } from '../../src/vms/vm.js';
+import { allowedActions, transitions } from '../../src/domain/transitions.js';
+import { vmActions, type VmAction, type VmStatus } from '../../src/domain/vm.js';
 import { ApiClient, type ProblemBody, type VmBody } from '../support/api-client.js';
 
 /** A running API in front of some backend, and what that backend's catalog offers. */

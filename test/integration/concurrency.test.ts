@@ -1,8 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { createMemoryBackend } from '../../src/backends/memory/memory-backend.js';
 import type { Backend } from '../../src/repository/vm-repository.js';
-import { transitions } from '../../src/vms/transitions.js';
-import type { VmStatus } from '../../src/vms/vm.js';
+import { transitions } from '../../src/domain/transitions.js';
+import type { VmStatus } from '../../src/domain/vm.js';
 import { ApiClient, type ProblemBody, type VmBody } from '../support/api-client.js';
 import pino from 'pino';
 import { startServer } from '../../src/server.js';

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { createMemoryBackend } from '../../src/backends/memory/memory-backend.js';
 import type { Backend } from '../../src/repository/vm-repository.js';
-import { ApiError } from '../../src/vms/errors.js';
+import { ApiError } from '../../src/domain/errors.js';
 import { ApiClient, type ProblemBody } from '../support/api-client.js';
 import { startApp, type RunningApp } from '../support/memory-app.js';
 

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { problemCatalog, slugOf } from '../../src/http/problem-catalog.js';
-import type { ErrorCode } from '../../src/vms/errors.js';
+import type { ErrorCode } from '../../src/domain/errors.js';
 import { ApiClient } from '../support/api-client.js';
 import { startApp, type RunningApp } from '../support/memory-app.js';
 

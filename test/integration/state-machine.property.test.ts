@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { transitions } from '../../src/vms/transitions.js';
-import { vmActions, type VmAction, type VmStatus } from '../../src/vms/vm.js';
+import { transitions } from '../../src/domain/transitions.js';
+import { vmActions, type VmAction, type VmStatus } from '../../src/domain/vm.js';
 import { ApiClient } from '../support/api-client.js';
 import { startApp, type RunningApp } from '../support/memory-app.js';
 

@@ -4,9 +4,9 @@ import { seedFlavors, seedImages } from '../../src/backends/memory/catalog.js';
 import { DAY_MS } from '../../src/backends/memory/memory-backend.js';
 import { MemoryVmRepository, type MemoryLimits } from '../../src/backends/memory/memory-vm-repository.js';
 import type { CommandGuard, CreateVmInput, VmRecord } from '../../src/repository/vm-repository.js';
-import { ApiError } from '../../src/vms/errors.js';
-import { transitions } from '../../src/vms/transitions.js';
-import { vmStatuses, type Flavor, type VmAction, type VmCommand, type VmStatus } from '../../src/vms/vm.js';
+import { ApiError } from '../../src/domain/errors.js';
+import { transitions } from '../../src/domain/transitions.js';
+import { vmStatuses, type Flavor, type VmAction, type VmCommand, type VmStatus } from '../../src/domain/vm.js';
 
 const flavorNamed = (name: string): Flavor => {
   const flavor = seedFlavors.find((f) => f.name === name);

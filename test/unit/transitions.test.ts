@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { VmRecord } from '../../src/repository/vm-repository.js';
-import { ApiError } from '../../src/vms/errors.js';
-import { allowedActions, transitions } from '../../src/vms/transitions.js';
-import { assertAllowed, type ActionRequest } from '../../src/vms/vm-service.js';
+import { ApiError } from '../../src/domain/errors.js';
+import { allowedActions, transitions } from '../../src/domain/transitions.js';
+import { assertAllowed, type ActionRequest } from '../../src/service/vm-service.js';
 import {
   restartTypes,
   vmActions,
@@ -13,7 +13,7 @@ import {
   type VmAction,
   type VmStatus,
   type VmTask,
-} from '../../src/vms/vm.js';
+} from '../../src/domain/vm.js';
 
 /**
  * CONTRACT section 2, copied once as the oracle: `current action next [note]`. The cases below are

@@ -3,9 +3,9 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { seedFlavors, seedImages } from '../../src/backends/memory/catalog.js';
 import { DAY_MS, createMemoryBackend, type MemoryLimits } from '../../src/backends/memory/memory-backend.js';
 import type { Backend, CreateVmInput, VmRecord, VmRepository } from '../../src/repository/vm-repository.js';
-import { ApiError, isApiError } from '../../src/vms/errors.js';
-import { VmService, type CreateVmRequest } from '../../src/vms/vm-service.js';
-import type { Flavor } from '../../src/vms/vm.js';
+import { ApiError, isApiError } from '../../src/domain/errors.js';
+import { VmService, type CreateVmRequest } from '../../src/service/vm-service.js';
+import type { Flavor } from '../../src/domain/vm.js';
 
 interface LogLine {
   level: number;

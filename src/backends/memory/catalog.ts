@@ -1,4 +1,4 @@
-import type { Flavor, Image } from '../../vms/vm.js';
+import type { Flavor, Image } from '../../domain/vm.js';
 import type { CatalogRepository } from '../../repository/vm-repository.js';
 
 /** The seed's flavors (CONTRACT section 5), with Nova's default ids. */

@@ -1,5 +1,5 @@
 import type { Backend, Readiness } from '../../repository/vm-repository.js';
-import type { Flavor } from '../../vms/vm.js';
+import type { Flavor } from '../../domain/vm.js';
 import { MemoryCatalog, seedFlavors, seedImages } from './catalog.js';
 import { MemoryVmRepository, type MemoryLimits } from './memory-vm-repository.js';
 

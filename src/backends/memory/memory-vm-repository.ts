@@ -1,7 +1,7 @@
 import { v4 as uuidv4 } from 'uuid';
-import { ApiError } from '../../vms/errors.js';
-import { transitions } from '../../vms/transitions.js';
-import { vmStatuses, type Flavor, type Image, type Vm, type VmCommand, type VmFault, type VmStatus, type VmTask } from '../../vms/vm.js';
+import { ApiError } from '../../domain/errors.js';
+import { transitions } from '../../domain/transitions.js';
+import { vmStatuses, type Flavor, type Image, type Vm, type VmCommand, type VmFault, type VmStatus, type VmTask } from '../../domain/vm.js';
 import type {
   CommandGuard,
   CreateVmInput,

@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import type { Connection } from '../../openstack/index.js';
 import type { CatalogRepository } from '../../repository/vm-repository.js';
-import type { Flavor, Image } from '../../vms/vm.js';
+import type { Flavor, Image } from '../../domain/vm.js';
 import { toApiError } from './upstream-errors.js';
 
 /** A value read again once it is older than `ttlMs`; concurrent readers share one refresh. */

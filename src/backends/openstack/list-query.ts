@@ -1,4 +1,4 @@
-import { ApiError } from '../../vms/errors.js';
+import { ApiError } from '../../domain/errors.js';
 
 const CURSOR_PREFIX = 'o1:';
 const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { VmTask } from '../../vms/vm.js';
+import type { VmTask } from '../../domain/vm.js';
 
 /**
  * What this API keeps on a server in Nova itself, so that every API process, and one started after

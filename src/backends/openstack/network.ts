@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { Connection, ServerNetworks } from '../../openstack/index.js';
 import { parseResource } from '../../openstack/resource.js';
-import { ApiError } from '../../vms/errors.js';
+import { ApiError } from '../../domain/errors.js';
 
 const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 

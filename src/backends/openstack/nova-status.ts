@@ -1,4 +1,4 @@
-import type { VmStatus, VmTask } from '../../vms/vm.js';
+import type { VmStatus, VmTask } from '../../domain/vm.js';
 
 /**
  * How a Nova `status` reads as the contract's status and task. `status: 'power'` means "the last

@@ -11,8 +11,8 @@ import type {
   VmRepository,
 } from '../../repository/vm-repository.js';
 import { waitFor } from '../../shared/wait-for.js';
-import { ApiError } from '../../vms/errors.js';
-import { vmStatuses, type VmCommand, type VmStatus, type VmTask } from '../../vms/vm.js';
+import { ApiError } from '../../domain/errors.js';
+import { vmStatuses, type VmCommand, type VmStatus, type VmTask } from '../../domain/vm.js';
 import type { OpenStackCatalog } from './catalog.js';
 import { decodeCursor, encodeCursor, matchesName, novaNameFilter } from './list-query.js';
 import { idempotencyTag, marks, pendingStopMarks } from './marks.js';

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import type { Server } from '../../openstack/index.js';
 import { isEmbeddedFlavor } from '../../openstack/index.js';
 import type { VmRecord } from '../../repository/vm-repository.js';
-import type { Vm, VmFault } from '../../vms/vm.js';
+import type { Vm, VmFault } from '../../domain/vm.js';
 import { marks, pendingStopTask } from './marks.js';
 import { readNovaState } from './nova-status.js';
 

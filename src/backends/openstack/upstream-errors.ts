@@ -6,7 +6,7 @@ import {
   OpenStackHttpError,
   OpenStackTimeoutError,
 } from '../../openstack/index.js';
-import { ApiError, isApiError } from '../../vms/errors.js';
+import { ApiError, isApiError } from '../../domain/errors.js';
 
 /** What the failed call was about, so a 404 or a 409 can be told in the domain's words. */
 export interface FailedCall {

@@ -1,6 +1,6 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { RequestHandler } from 'express';
-import { ApiError } from '../../vms/errors.js';
+import { ApiError } from '../../domain/errors.js';
 import { sendProblem } from '../problem.js';
 
 const digest = (key: string) => createHash('sha256').update(key).digest();

@@ -1,6 +1,6 @@
 import type { RequestHandler } from 'express';
 import { rateLimit } from 'express-rate-limit';
-import { ApiError } from '../../vms/errors.js';
+import { ApiError } from '../../domain/errors.js';
 import { sendProblem } from '../problem.js';
 
 /** Per-client-address fixed window of one minute. */

@@ -1,4 +1,4 @@
-import type { VmService } from '../../vms/vm-service.js';
+import type { VmService } from '../../service/vm-service.js';
 import type { EndpointRouter } from '../endpoint.js';
 import { CatalogParams, FlavorListSchema, FlavorSchema, ImageListSchema, ImageSchema } from '../schemas.js';
 

@@ -4,7 +4,7 @@ import { Router } from 'express';
 import swaggerUi from 'swagger-ui-express';
 import type { Metrics } from '../../observability/metrics.js';
 import type { Backend } from '../../repository/vm-repository.js';
-import { ApiError, type ErrorCode } from '../../vms/errors.js';
+import { ApiError, type ErrorCode } from '../../domain/errors.js';
 import { z } from '../openapi/zod.js';
 import { codeBySlug, problemCatalog } from '../problem-catalog.js';
 import { sendProblem } from '../problem.js';

@@ -1,7 +1,7 @@
 import type { Response } from 'express';
 import type { VmRecord } from '../../repository/vm-repository.js';
-import { ApiError, type ErrorCode } from '../../vms/errors.js';
-import type { ActionRequest, VmService } from '../../vms/vm-service.js';
+import { ApiError, type ErrorCode } from '../../domain/errors.js';
+import type { ActionRequest, VmService } from '../../service/vm-service.js';
 import type { EndpointRouter, ResponseSpec } from '../endpoint.js';
 import { z } from '../openapi/zod.js';
 import { requestContext } from '../request-context.js';

@@ -16,8 +16,8 @@ import {
   serverSchema,
   type Server,
 } from '../../../src/openstack/index.js';
-import { ApiError } from '../../../src/vms/errors.js';
-import { vmStatuses, vmTasks } from '../../../src/vms/vm.js';
+import { ApiError } from '../../../src/domain/errors.js';
+import { vmStatuses, vmTasks } from '../../../src/domain/vm.js';
 import { fixture } from './fake-nova.js';
 
 const names = { flavorName: (id: string) => `flavor-${id}`, imageName: (id: string) => (id === '12872816-1e08-4e01-b7f3-dc1e25267bcc' ? 'cirros-0.6' : id) };

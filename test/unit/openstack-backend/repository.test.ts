@@ -8,9 +8,9 @@ import { createOpenStackBackend } from '../../../src/backends/openstack/openstac
 import type { OpenStackVmRepository } from '../../../src/backends/openstack/openstack-vm-repository.js';
 import type { Backend, CommandGuard, VmRecord } from '../../../src/repository/vm-repository.js';
 import { waitFor } from '../../../src/shared/wait-for.js';
-import { ApiError } from '../../../src/vms/errors.js';
-import type { Flavor, Image, VmCommand } from '../../../src/vms/vm.js';
-import { assertAllowed } from '../../../src/vms/vm-service.js';
+import { ApiError } from '../../../src/domain/errors.js';
+import type { Flavor, Image, VmCommand } from '../../../src/domain/vm.js';
+import { assertAllowed } from '../../../src/service/vm-service.js';
 import { configFrom } from '../../support/memory-app.js';
 import { FakeNova } from './fake-nova.js';
 import { marks } from '../../../src/backends/openstack/marks.js';

@@ -2,9 +2,9 @@ import { createHash } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { Backend, CatalogRepository, CommandGuard, VmPage, VmRecord, VmRepository } from '../repository/vm-repository.js';
 import { waitFor } from '../shared/wait-for.js';
-import { ApiError } from './errors.js';
-import { allowedActions, transitions } from './transitions.js';
-import { vmStatuses, type Flavor, type Image, type VmCommandWith, type VmStatus, type VmTask } from './vm.js';
+import { ApiError } from '../domain/errors.js';
+import { allowedActions, transitions } from '../domain/transitions.js';
+import { vmStatuses, type Flavor, type Image, type VmCommandWith, type VmStatus, type VmTask } from '../domain/vm.js';
 
 export interface CreateVmRequest {
   name: string;
