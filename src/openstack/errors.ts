@@ -19,14 +19,26 @@ export class OpenStackError extends Error {
   override name = 'OpenStackError';
 }
 
-/** A service answered with a non-2xx status. */
-export class OpenStackHttpError extends OpenStackError {
-  override name = 'OpenStackHttpError';
-  readonly status: number;
+/** A failure of one call, which says where the call was going. */
+export abstract class OpenStackCallError extends OpenStackError {
   readonly service: string;
   readonly method: string;
   readonly path: string;
   readonly requestId: string;
+
+  constructor(site: CallSite, message: string, options?: { cause?: unknown }) {
+    super(`${site.service} ${site.method} ${site.path} ${message}`, options);
+    this.service = site.service;
+    this.method = site.method;
+    this.path = site.path;
+    this.requestId = site.requestId;
+  }
+}
+
+/** A service answered with a non-2xx status. */
+export class OpenStackHttpError extends OpenStackCallError {
+  override name = 'OpenStackHttpError';
+  readonly status: number;
   /** The request id the service generated (X-OpenStack-Request-ID / X-Compute-Request-Id in the answer). */
   readonly upstreamRequestId: string | undefined;
   /** The key Nova wraps its error in (conflictingRequest, itemNotFound, forbidden, ...), if any. */
@@ -35,12 +47,8 @@ export class OpenStackHttpError extends OpenStackError {
   readonly upstreamMessage: string;
 
   constructor(site: CallSite, status: number, upstream: UpstreamError, upstreamRequestId: string | undefined) {
-    super(`${site.service} ${site.method} ${site.path} answered ${status}: ${upstream.message}`);
+    super(site, `answered ${status}: ${upstream.message}`);
     this.status = status;
-    this.service = site.service;
-    this.method = site.method;
-    this.path = site.path;
-    this.requestId = site.requestId;
     this.upstreamRequestId = upstreamRequestId;
     this.upstreamKind = upstream.kind;
     this.upstreamMessage = upstream.message;
@@ -48,40 +56,24 @@ export class OpenStackHttpError extends OpenStackError {
 }
 
 /** No complete answer within the time allowed (per attempt, or the total budget with retries). */
-export class OpenStackTimeoutError extends OpenStackError {
+export class OpenStackTimeoutError extends OpenStackCallError {
   override name = 'OpenStackTimeoutError';
-  readonly service: string;
-  readonly method: string;
-  readonly path: string;
-  readonly requestId: string;
   readonly timeoutMs: number;
 
   constructor(site: CallSite, timeoutMs: number) {
-    super(`${site.service} ${site.method} ${site.path} timed out after ${timeoutMs} ms`);
-    this.service = site.service;
-    this.method = site.method;
-    this.path = site.path;
-    this.requestId = site.requestId;
+    super(site, `timed out after ${timeoutMs} ms`);
     this.timeoutMs = timeoutMs;
   }
 }
 
 /** The connection could not be made or broke (refused, reset, DNS failure). */
-export class OpenStackConnectionError extends OpenStackError {
+export class OpenStackConnectionError extends OpenStackCallError {
   override name = 'OpenStackConnectionError';
-  readonly service: string;
-  readonly method: string;
-  readonly path: string;
-  readonly requestId: string;
   /** The system or undici code, e.g. ECONNREFUSED, ECONNRESET, ENOTFOUND, UND_ERR_SOCKET. */
   readonly code: string | undefined;
 
   constructor(site: CallSite, code: string | undefined, cause: unknown) {
-    super(`${site.service} ${site.method} ${site.path} failed to connect: ${code ?? describe(cause)}`, { cause });
-    this.service = site.service;
-    this.method = site.method;
-    this.path = site.path;
-    this.requestId = site.requestId;
+    super(site, `failed to connect: ${code ?? describe(cause)}`, { cause });
     this.code = code;
   }
 }

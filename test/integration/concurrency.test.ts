@@ -7,6 +7,7 @@ import { ApiClient, type ProblemBody, type VmBody } from '../support/api-client.
 import pino from 'pino';
 import { startServer } from '../../src/server.js';
 import { configFrom, startApp, type RunningApp } from '../support/memory-app.js';
+import { memoryLimits } from '../support/memory-limits.js';
 
 let app: RunningApp | undefined;
 afterEach(async () => {
@@ -119,17 +120,7 @@ describe('Idempotency-Key', () => {
   it('answers 409 to a retry while the first request is still in flight', async () => {
     let release: () => void = () => {};
     const gate = new Promise<void>((resolve) => (release = resolve));
-    const backend: Backend = createMemoryBackend({
-      actionDelayMs: 0,
-      capacityVcpus: 64,
-      capacityRamMb: 131072,
-      quotaInstances: -1,
-      quotaVcpus: -1,
-      quotaRamMb: -1,
-      ipCidr: '10.0.0.0/24',
-      deletedRetentionMs: 60_000,
-      idempotencyTtlMs: 60_000,
-    });
+    const backend: Backend = createMemoryBackend(memoryLimits());
     const create = backend.vms.create.bind(backend.vms);
     backend.vms.create = async (input) => {
       await gate;

@@ -4,6 +4,7 @@ import type { Backend } from '../../src/repository/vm-repository.js';
 import { ApiError } from '../../src/domain/errors.js';
 import { ApiClient, type ProblemBody } from '../support/api-client.js';
 import { startApp, type RunningApp } from '../support/memory-app.js';
+import { memoryLimits } from '../support/memory-limits.js';
 
 let app: RunningApp | undefined;
 afterEach(async () => {
@@ -11,17 +12,7 @@ afterEach(async () => {
   app = undefined;
 });
 
-const limits = {
-  actionDelayMs: 0,
-  capacityVcpus: 64,
-  capacityRamMb: 131072,
-  quotaInstances: -1,
-  quotaVcpus: -1,
-  quotaRamMb: -1,
-  ipCidr: '10.0.0.0/24',
-  deletedRetentionMs: 60_000,
-  idempotencyTtlMs: 60_000,
-};
+const limits = memoryLimits();
 
 /** A memory backend whose VM listing fails the way `failure` says. */
 function backendFailingWith(failure: unknown): Backend {

@@ -2,11 +2,12 @@ import fc from 'fast-check';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { seedFlavors, seedImages } from '../../src/backends/memory/catalog.js';
 import { DAY_MS } from '../../src/backends/memory/memory-backend.js';
-import { MemoryVmRepository, type MemoryLimits } from '../../src/backends/memory/memory-vm-repository.js';
+import { MemoryVmRepository } from '../../src/backends/memory/memory-vm-repository.js';
 import type { CommandGuard, CreateVmInput, VmRecord } from '../../src/repository/vm-repository.js';
 import { ApiError } from '../../src/domain/errors.js';
 import { transitions } from '../../src/domain/transitions.js';
 import { vmStatuses, type Flavor, type VmAction, type VmCommand, type VmStatus } from '../../src/domain/vm.js';
+import { memoryLimits } from '../support/memory-limits.js';
 
 const flavorNamed = (name: string): Flavor => {
   const flavor = seedFlavors.find((f) => f.name === name);
@@ -22,20 +23,7 @@ const image = seedImages[0] as (typeof seedImages)[number];
 const HOUR_MS = 3_600_000;
 const T0 = Date.parse('2026-03-01T12:00:00.000Z');
 
-function limits(over: Partial<MemoryLimits> = {}): MemoryLimits {
-  return {
-    actionDelayMs: 0,
-    capacityVcpus: 64,
-    capacityRamMb: 131_072,
-    quotaInstances: -1,
-    quotaVcpus: -1,
-    quotaRamMb: -1,
-    ipCidr: '10.0.0.0/24',
-    deletedRetentionMs: HOUR_MS,
-    idempotencyTtlMs: DAY_MS,
-    ...over,
-  };
-}
+const limits = memoryLimits;
 
 /** A clock the test moves by hand. */
 function manualClock(start = T0) {

@@ -1,11 +1,12 @@
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { seedFlavors, seedImages } from '../../src/backends/memory/catalog.js';
-import { DAY_MS, createMemoryBackend, type MemoryLimits } from '../../src/backends/memory/memory-backend.js';
+import { createMemoryBackend, type MemoryLimits } from '../../src/backends/memory/memory-backend.js';
 import type { Backend, CreateVmInput, VmRecord, VmRepository } from '../../src/repository/vm-repository.js';
 import { ApiError, isApiError } from '../../src/domain/errors.js';
 import { VmService, type CreateVmRequest } from '../../src/service/vm-service.js';
 import type { Flavor } from '../../src/domain/vm.js';
+import { memoryLimits } from '../support/memory-limits.js';
 
 interface LogLine {
   level: number;
@@ -19,20 +20,7 @@ interface LogLine {
   [key: string]: unknown;
 }
 
-function limits(over: Partial<MemoryLimits> = {}): MemoryLimits {
-  return {
-    actionDelayMs: 0,
-    capacityVcpus: 64,
-    capacityRamMb: 131_072,
-    quotaInstances: -1,
-    quotaVcpus: -1,
-    quotaRamMb: -1,
-    ipCidr: '10.0.0.0/24',
-    deletedRetentionMs: 3_600_000,
-    idempotencyTtlMs: DAY_MS,
-    ...over,
-  };
-}
+const limits = memoryLimits;
 
 const backends: Backend[] = [];
 afterEach(async () => {
