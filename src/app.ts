@@ -14,7 +14,7 @@ import { createMetrics } from './observability/metrics.js';
 import type { Backend } from './repository/vm-repository.js';
 import { VmService } from './service/vm-service.js';
 
-export const API_BASE = '/api/v1';
+const API_BASE = '/api/v1';
 
 export type AppConfig = Pick<Config, 'API_KEYS' | 'API_READONLY_KEYS' | 'RATE_LIMIT_PER_MINUTE'>;
 

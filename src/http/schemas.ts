@@ -2,6 +2,7 @@ import { problemCatalog } from './problem-catalog.js';
 import { z } from './openapi/zod.js';
 import { restartTypes, vmActions, vmStatuses, vmTasks } from '../domain/vm.js';
 import { errorCodes } from '../domain/errors.js';
+import { DEFAULT_WAIT_S, MAX_WAIT_S } from './wait.js';
 
 /**
  * The wire schemas: the same objects validate requests and generate the OpenAPI document, so the
@@ -12,7 +13,7 @@ import { errorCodes } from '../domain/errors.js';
 const exampleId = '2f1c7d2e-8a43-4d0f-9a5e-6f1b0c9d7e21';
 const exampleTime = '2026-02-25T10:30:00.000Z';
 
-export const vmName = z
+const vmName = z
   .string()
   .regex(/^[A-Za-z0-9](?:[A-Za-z0-9._-]{0,61}[A-Za-z0-9])?$/, {
     error: '1 to 63 letters, digits, "-", "_" or "."; starting and ending with a letter or digit',
@@ -159,15 +160,17 @@ export const ListVmsQuery = z.strictObject({
   cursor: z.string().min(1).max(200).optional().openapi({ description: 'The next_cursor of the previous page.' }),
 });
 
+const waitError = `must be true, false or a number of seconds (at most ${MAX_WAIT_S})`;
+
 /** `?wait=` on every mutating call: `true`, `false`, or a number of seconds. */
 export const WaitQuery = z.strictObject({
   wait: z
     .string()
-    .regex(/^(true|false|\d{1,3})$/, { error: 'must be true, false or a number of seconds (at most 120)' })
-    .refine((v) => !/^\d+$/.test(v) || Number(v) <= 120, { error: 'must be true, false or a number of seconds (at most 120)' })
+    .regex(/^(true|false|\d{1,3})$/, { error: waitError })
+    .refine((v) => !/^\d+$/.test(v) || Number(v) <= MAX_WAIT_S, { error: waitError })
     .optional()
     .openapi({
-      description: 'Wait for the task to settle: `true` (30 s) or seconds, up to 120. `Prefer: wait=N` does the same.',
+      description: `Wait for the task to settle: \`true\` (${DEFAULT_WAIT_S} s) or seconds, up to ${MAX_WAIT_S}. \`Prefer: wait=N\` does the same.`,
       example: 'true',
     }),
 });

@@ -6,7 +6,7 @@ export type { Logger };
  * Anything that could carry a secret is censored wherever it appears in a log object, so a
  * careless `log.info({ req })` cannot leak one.
  */
-export const redactedPaths = [
+const redactedPaths = [
   'req.headers.authorization',
   'req.headers["x-api-key"]',
   'req.headers.cookie',

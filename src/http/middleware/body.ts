@@ -1,7 +1,7 @@
 import express, { type RequestHandler } from 'express';
 import { RequestProblem } from '../problem.js';
 
-export const BODY_LIMIT = '16kb';
+const BODY_LIMIT = '16kb';
 
 const parseJson = express.json({ limit: BODY_LIMIT, strict: true, type: ['application/json', 'application/*+json'] });
 

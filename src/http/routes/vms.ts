@@ -48,7 +48,7 @@ const simpleActions = [
   { action: 'suspend', summary: 'Suspend a RUNNING VM', settled: 'Suspended: SUSPENDED' },
 ] as const;
 
-export function sendVm(res: Response, status: number, record: VmRecord): void {
+function sendVm(res: Response, status: number, record: VmRecord): void {
   res.setHeader('ETag', `"${record.version}"`);
   res.status(status).json(record.vm);
 }
@@ -56,7 +56,7 @@ export function sendVm(res: Response, status: number, record: VmRecord): void {
 const settledStatus = (record: VmRecord, settled = 200) => (record.vm.task === null ? settled : 202);
 
 /** The versions an If-Match header names, quotes and weakness dropped; '*' stays '*'. */
-export function parseIfMatch(header: string | undefined): string[] | undefined {
+function parseIfMatch(header: string | undefined): string[] | undefined {
   if (header === undefined) return undefined;
   return header
     .split(',')
