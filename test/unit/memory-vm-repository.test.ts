@@ -8,6 +8,7 @@ import { ApiError } from '../../src/domain/errors.js';
 import { transitions } from '../../src/domain/transitions.js';
 import { vmStatuses, type Flavor, type VmAction, type VmCommand, type VmStatus } from '../../src/domain/vm.js';
 import { memoryLimits } from '../support/memory-limits.js';
+import { caught } from '../support/caught.js';
 
 const flavorNamed = (name: string): Flavor => {
   const flavor = seedFlavors.find((f) => f.name === name);
@@ -35,15 +36,6 @@ const accept: CommandGuard = () => {};
 const input = (over: Partial<CreateVmInput> = {}): CreateVmInput => ({ name: 'vm', flavor: tiny, image, start: false, ...over });
 const iso = (ms: number) => new Date(ms).toISOString();
 
-async function caught(promise: Promise<unknown>): Promise<ApiError> {
-  try {
-    await promise;
-  } catch (error) {
-    expect(error).toBeInstanceOf(ApiError);
-    return error as ApiError;
-  }
-  throw new Error('expected the call to throw');
-}
 
 async function must(repo: MemoryVmRepository, id: string): Promise<VmRecord> {
   const record = await repo.get(id);

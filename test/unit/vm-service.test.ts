@@ -7,6 +7,7 @@ import { ApiError, isApiError } from '../../src/domain/errors.js';
 import { VmService, type CreateVmRequest } from '../../src/service/vm-service.js';
 import type { Flavor } from '../../src/domain/vm.js';
 import { memoryLimits } from '../support/memory-limits.js';
+import { caught } from '../support/caught.js';
 
 interface LogLine {
   level: number;
@@ -42,15 +43,6 @@ function setup(over: Partial<MemoryLimits> = {}, options: { wrap?: (vms: VmRepos
 const body = (over: Partial<CreateVmRequest> = {}): CreateVmRequest => ({ name: 'web-1', flavor: 'm1.small', image: 'ubuntu-22.04', start: false, ...over });
 const now = { waitMs: 0 };
 
-async function caught(promise: Promise<unknown>): Promise<ApiError> {
-  try {
-    await promise;
-  } catch (error) {
-    expect(error).toBeInstanceOf(ApiError);
-    return error as ApiError;
-  }
-  throw new Error('expected the call to throw');
-}
 
 async function countAll(backend: Backend): Promise<number> {
   return Object.values(await backend.vms.countByStatus()).reduce((a, b) => a + b, 0);
