@@ -31,3 +31,14 @@ describe('the docs agree with the code', () => {
     expect(missing).toEqual([]);
   });
 });
+
+describe('docs/errors.md', () => {
+  it('lists every problem type of the catalogue, with its description', async () => {
+    const { problemCatalog } = await import('../../src/http/problem-catalog.js');
+    const page = read('docs/errors.md');
+    for (const [code, entry] of Object.entries(problemCatalog)) {
+      expect(page).toContain(`| \`${code}\` |`);
+      expect(page).toContain(entry.description);
+    }
+  });
+});
