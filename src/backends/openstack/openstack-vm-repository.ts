@@ -216,7 +216,7 @@ export class OpenStackVmRepository implements VmRepository {
       const servers = await this.connection.compute.listAllServers({});
       await this.catalog.refresh();
       const counts = emptyCounts();
-      for (const server of servers) counts[serverToRecord(server, this.catalog.names).vm.status] += 1;
+      for (const server of servers) counts[serverToRecord(server, this.catalog.names, this.now()).vm.status] += 1;
       return counts;
     });
     this.counts = { at: this.now(), value };
@@ -341,7 +341,7 @@ export class OpenStackVmRepository implements VmRepository {
     let found: VmRecord | undefined;
     for (const server of servers) {
       if (server.status !== 'DELETED') continue;
-      const record = serverToRecord(server, this.catalog.names);
+      const record = serverToRecord(server, this.catalog.names, this.now());
       this.remember(record);
       if (server.id === id) found = record;
     }
@@ -385,13 +385,13 @@ export class OpenStackVmRepository implements VmRepository {
       }
     }
     this.nudge(server.id, due, options);
-    return serverToRecord(shown, this.catalog.names);
+    return serverToRecord(shown, this.catalog.names, this.now());
   }
 
   /** A server this process is deleting: no reconciling call, and the task is 'deleting' until it is gone. */
   private shownDeleting(server: Server): VmRecord {
     this.nudge(server.id, undefined, {});
-    const record = serverToRecord(server, this.catalog.names);
+    const record = serverToRecord(server, this.catalog.names, this.now());
     if (record.vm.status === 'DELETED') {
       this.deletesSent.delete(server.id);
       return record;

@@ -29,11 +29,26 @@ const knownFaults: readonly { pattern: RegExp; code: string; message: (flavor: s
   },
 ];
 
-/** The VM as the API shows it, from a server as Nova shows it. Pure: no calls, no side effects. */
-export function serverToRecord(server: Server, names: CatalogNames): VmRecord {
+/**
+ * Nova saves a failed build's ERROR state first and writes its fault a moment later: for this long
+ * after the change, an unplaced ERROR server without a fault is still finishing its create.
+ */
+export const FAULT_GRACE_MS = 10_000;
+
+/**
+ * The VM as the API shows it, from a server as Nova shows it, read at time `now`. Pure: no calls,
+ * no side effects.
+ */
+export function serverToRecord(server: Server, names: CatalogNames, now: number): VmRecord {
   const taskState = server['OS-EXT-STS:task_state'];
   const reading = readNovaState({ status: server.status, taskState, powerState: server['OS-EXT-STS:power_state'] });
   let { status, task } = reading;
+  const placed = wasPlaced(server);
+  if (status === 'ERROR' && reading.known && !placed && !server.fault && now - Date.parse(isoUtc(server.updated)) < FAULT_GRACE_MS) {
+    // A waiter must be able to stop on ERROR and say why: until the fault is written, still creating.
+    status = 'STOPPED';
+    task = 'creating';
+  }
   const pending = pendingStopTask(server.tags ?? []);
   // A pending stop outranks what Nova shows (ACTIVE right after boot, or the unpause before the
   // stop): a client must never see the VM settle in a state it did not ask for. A delete still shows.
@@ -54,7 +69,7 @@ export function serverToRecord(server: Server, names: CatalogNames): VmRecord {
     created_at: isoUtc(server.created),
     updated_at: isoUtc(server.updated),
   };
-  return { vm, version: versionOf(server, vm), placed: wasPlaced(server) };
+  return { vm, version: versionOf(server, vm), placed };
 }
 
 function flavorNameOf(server: Server, names: CatalogNames): string {

@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { decodeCursor, encodeCursor, matchesName, novaNameFilter } from '../../../src/backends/openstack/list-query.js';
 import { idempotencyTag, marks } from '../../../src/backends/openstack/marks.js';
 import { POWER_SHUTDOWN, novaStatusToVm, novaTaskStateToTask, readNovaState } from '../../../src/backends/openstack/nova-status.js';
-import { serverToRecord } from '../../../src/backends/openstack/server-record.js';
+import { FAULT_GRACE_MS, serverToRecord } from '../../../src/backends/openstack/server-record.js';
 import { toApiError } from '../../../src/backends/openstack/upstream-errors.js';
 import {
   OpenStackConnectionError,
@@ -20,6 +20,8 @@ import { ApiError } from '../../../src/domain/errors.js';
 import { vmStatuses, vmTasks } from '../../../src/domain/vm.js';
 import { fixture } from './fake-nova.js';
 
+/** Long after every recorded fixture was updated. */
+const LATER = Date.parse('2026-11-24T00:00:00Z');
 const names = { flavorName: (id: string) => `flavor-${id}`, imageName: (id: string) => (id === '12872816-1e08-4e01-b7f3-dc1e25267bcc' ? 'cirros-0.6' : id) };
 const silent = pino({ level: 'silent' });
 
@@ -87,7 +89,7 @@ describe('serverToRecord', () => {
 
   it.each(serverFiles)('maps the recorded %s', (file) => {
     const server = recorded(file);
-    const { vm, version, placed } = serverToRecord(server, names);
+    const { vm, version, placed } = serverToRecord(server, names, LATER);
     const [status, task] = server['OS-EXT-STS:task_state'] === 'powering-off' ? ['RUNNING', 'stopping'] : (expected[server.status] ?? []);
     expect({ status: vm.status, task: vm.task }).toEqual({ status, task });
     expect(vm.id).toBe(server.id);
@@ -105,56 +107,66 @@ describe('serverToRecord', () => {
   });
 
   it('names the image from the catalog and the flavor from the embedded flavor', () => {
-    expect(serverToRecord(activeServer(), names).vm).toMatchObject({ image: 'cirros-0.6', flavor: 'm1.tiny', ip_address: '10.0.0.229', status: 'RUNNING' });
+    expect(serverToRecord(activeServer(), names, LATER).vm).toMatchObject({ image: 'cirros-0.6', flavor: 'm1.tiny', ip_address: '10.0.0.229', status: 'RUNNING' });
   });
 
   it('names the flavor by id from the catalog before microversion 2.47, and shows no image for a volume-booted server', () => {
     const server = { ...activeServer(), flavor: { id: '2' }, image: '' as const };
-    expect(serverToRecord(server, names).vm).toMatchObject({ flavor: 'flavor-2', image: '' });
+    expect(serverToRecord(server, names, LATER).vm).toMatchObject({ flavor: 'flavor-2', image: '' });
   });
 
   it('shows a server marked start=false as STOPPED creating while Nova has it ACTIVE or powering off', () => {
     const marked = { ...activeServer(), tags: [marks.startFalse] };
-    expect(serverToRecord(marked, names).vm).toMatchObject({ status: 'STOPPED', task: 'creating' });
+    expect(serverToRecord(marked, names, LATER).vm).toMatchObject({ status: 'STOPPED', task: 'creating' });
     const stopping = { ...marked, 'OS-EXT-STS:task_state': 'powering-off' };
-    expect(serverToRecord(stopping, names).vm).toMatchObject({ status: 'STOPPED', task: 'creating' });
+    expect(serverToRecord(stopping, names, LATER).vm).toMatchObject({ status: 'STOPPED', task: 'creating' });
     const deleting = { ...marked, 'OS-EXT-STS:task_state': 'deleting' };
-    expect(serverToRecord(deleting, names).vm.task).toBe('deleting');
+    expect(serverToRecord(deleting, names, LATER).vm.task).toBe('deleting');
   });
 
   it('shows the stop of a PAUSED VM as stopping throughout, the unpause included', () => {
     const server = { ...recorded('compute-server-PAUSED.json'), tags: [marks.stopAfterUnpause], 'OS-EXT-STS:task_state': 'unpausing' };
-    expect(serverToRecord(server, names).vm).toMatchObject({ status: 'PAUSED', task: 'stopping' });
+    expect(serverToRecord(server, names, LATER).vm).toMatchObject({ status: 'PAUSED', task: 'stopping' });
+  });
+
+  it('shows an unplaced ERROR server whose fault Nova has not written yet as still creating, for a grace period', () => {
+    const failed = recorded('compute-server-ERROR-novalidhost.json');
+    const { fault: _fault, ...faultless } = failed;
+    const updated = Date.parse(`${faultless.updated.replace(/Z$/, '')}Z`);
+    expect(serverToRecord(faultless, names, updated + 1_000).vm).toMatchObject({ status: 'STOPPED', task: 'creating', fault: null });
+    expect(serverToRecord(faultless, names, updated + FAULT_GRACE_MS).vm).toMatchObject({ status: 'ERROR', task: null, fault: { code: 'CLOUD_FAULT' } });
+    expect(serverToRecord(failed, names, updated + 1_000).vm).toMatchObject({ status: 'ERROR', fault: { code: 'NO_VALID_HOST' } });
+    expect(serverToRecord(faultless, names, updated + 1_000).version).not.toBe(serverToRecord(failed, names, updated + 1_000).version);
   });
 
   it('gives an ERROR without a known fault a stable code, and an unknown status an UNSUPPORTED_STATE fault', () => {
     const failed = { ...activeServer(), status: 'ERROR', fault: { code: 500, message: 'Exceeded maximum number of retries.', created: '2026-11-23T19:07:02Z' } };
-    expect(serverToRecord(failed, names).vm.fault?.code).toBe('BUILD_RETRIES_EXCEEDED');
+    expect(serverToRecord(failed, names, LATER).vm.fault?.code).toBe('BUILD_RETRIES_EXCEEDED');
     const other = { ...activeServer(), status: 'ERROR', fault: { code: 500, message: 'Traceback: boom', created: '2026-11-23T19:07:02Z' } };
-    expect(serverToRecord(other, names).vm.fault).toMatchObject({ code: 'CLOUD_FAULT', message: expect.not.stringContaining('Traceback') });
+    expect(serverToRecord(other, names, LATER).vm.fault).toMatchObject({ code: 'CLOUD_FAULT', message: expect.not.stringContaining('Traceback') });
     const bare = { ...activeServer(), status: 'ERROR' };
-    expect(serverToRecord(bare, names).vm.fault).toMatchObject({ code: 'CLOUD_FAULT', at: '2026-11-23T19:06:55.000Z' });
+    expect(serverToRecord(bare, names, LATER).vm.fault).toMatchObject({ code: 'CLOUD_FAULT', at: '2026-11-23T19:06:55.000Z' });
     const rescue = { ...activeServer(), status: 'RESCUE' };
-    expect(serverToRecord(rescue, names)).toMatchObject({ vm: { status: 'ERROR', fault: { code: 'UNSUPPORTED_STATE' } }, placed: true });
+    expect(serverToRecord(rescue, names, LATER)).toMatchObject({ vm: { status: 'ERROR', fault: { code: 'UNSUPPORTED_STATE' } }, placed: true });
   });
 
   it('changes the version with the revision mark, the state or the update time, and not otherwise', () => {
     const base = activeServer();
-    const v = serverToRecord(base, names).version;
-    expect(serverToRecord(structuredClone(base), names).version).toBe(v);
-    expect(serverToRecord({ ...base, metadata: { [marks.revision]: 'x' } }, names).version).not.toBe(v);
-    expect(serverToRecord({ ...base, 'OS-EXT-STS:task_state': 'pausing' }, names).version).not.toBe(v);
-    expect(serverToRecord({ ...base, updated: '2026-11-23T19:06:56Z' }, names).version).not.toBe(v);
+    const v = serverToRecord(base, names, LATER).version;
+    expect(serverToRecord(structuredClone(base), names, LATER).version).toBe(v);
+    expect(serverToRecord({ ...base, metadata: { [marks.revision]: 'x' } }, names, LATER).version).not.toBe(v);
+    expect(serverToRecord({ ...base, 'OS-EXT-STS:task_state': 'pausing' }, names, LATER).version).not.toBe(v);
+    expect(serverToRecord({ ...base, updated: '2026-11-23T19:06:56Z' }, names, LATER).version).not.toBe(v);
   });
 
   it('reads timestamps without a zone as UTC and leaves unreadable ones alone', () => {
-    expect(serverToRecord({ ...activeServer(), created: '2026-11-23T19:06:55.000000' }, names).vm.created_at).toBe('2026-11-23T19:06:55.000Z');
-    expect(serverToRecord({ ...activeServer(), created: 'soon' }, names).vm.created_at).toBe('soon');
+    expect(serverToRecord({ ...activeServer(), created: '2026-11-23T19:06:55.000000' }, names, LATER).vm.created_at).toBe('2026-11-23T19:06:55.000Z');
+    expect(serverToRecord({ ...activeServer(), created: 'soon' }, names, LATER).vm.created_at).toBe('soon');
   });
 
   it('takes only a fixed IPv4 address', () => {
     const addresses = { public: [{ addr: 'fe80::1', version: 6 }, { addr: '203.0.113.9', version: 4, 'OS-EXT-IPS:type': 'floating' }] };
-    expect(serverToRecord({ ...activeServer(), addresses }, names).vm.ip_address).toBeNull();
+    expect(serverToRecord({ ...activeServer(), addresses }, names, LATER).vm.ip_address).toBeNull();
   });
 });
 
