@@ -491,6 +491,34 @@ describe('VmService waiting (memory backend with a delay)', () => {
   });
 });
 
+describe('VmService.act while a task runs', () => {
+  /** Long enough that the task is still running when the next call comes. */
+  const slow = { actionDelayMs: 300 };
+  const settledCreate = { waitMs: 5_000 };
+
+  it('a stop during starting is TASK_IN_PROGRESS allowing only delete, and following that list is accepted', async () => {
+    const { service } = setup(slow);
+    const { record } = await service.create(body(), settledCreate);
+    const starting = await service.act(record.vm.id, { action: 'start' }, now);
+    expect(starting.vm).toMatchObject({ status: 'STOPPED', task: 'starting' });
+    const error = await caught(service.act(record.vm.id, { action: 'stop' }, now));
+    expect(error.code).toBe('TASK_IN_PROGRESS');
+    expect(error.extras).toMatchObject({ current_status: 'STOPPED', task: 'starting', allowed_actions: ['delete'] });
+    expect((await service.act(record.vm.id, { action: 'delete' }, now)).vm.task).toBe('deleting');
+  });
+
+  it('an action the settled status would refuse as well is still TASK_IN_PROGRESS while a task runs', async () => {
+    const { service } = setup(slow);
+    const { record } = await service.create(body(), settledCreate);
+    await service.act(record.vm.id, { action: 'start' }, now);
+    for (const action of ['pause', 'resume', 'suspend'] as const) {
+      const error = await caught(service.act(record.vm.id, { action }, now));
+      expect(error.code).toBe('TASK_IN_PROGRESS');
+      expect(error.extras.allowed_actions).toEqual(['delete']);
+    }
+  });
+});
+
 describe('the memory backend and the error type', () => {
   it('the memory backend is named memory and always ready', async () => {
     const { backend } = setup();
