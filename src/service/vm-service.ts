@@ -27,7 +27,8 @@ export interface ActionOptions extends CallOptions {
 }
 
 export interface ListRequest {
-  statuses?: readonly VmStatus[];
+  /** A set, so that no status is listed twice; absent or empty lists every status but DELETED. */
+  statuses?: ReadonlySet<VmStatus>;
   /** Exact, or a prefix when it ends with '*'. */
   name?: string;
   limit: number;
@@ -109,7 +110,7 @@ export class VmService {
   async list(request: ListRequest): Promise<VmPage> {
     const name = request.name;
     return this.vms.list({
-      statuses: request.statuses && request.statuses.length > 0 ? request.statuses : listedByDefault,
+      statuses: request.statuses && request.statuses.size > 0 ? [...request.statuses] : listedByDefault,
       ...(name !== undefined && {
         name: name.endsWith('*') ? { value: name.slice(0, -1), prefix: true } : { value: name, prefix: false },
       }),
