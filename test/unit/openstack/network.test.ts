@@ -36,7 +36,7 @@ describe('network: Neutron v2.0 networks', () => {
   });
 
   it('sends boolean filters as Neutron reads them and follows next links to the last page', async () => {
-    const [net] = (fixture('network-networks.json') as NetworkList).networks;
+    const [net] = fixture<NetworkList>('network-networks.json').networks;
     fake.route('GET', '/network/v2.0/networks', (req) => {
       if (req.query.get('marker') === null) {
         return {
@@ -55,13 +55,13 @@ describe('network: Neutron v2.0 networks', () => {
   });
 
   it('stops when a next link comes back', async () => {
-    const [net] = (fixture('network-networks.json') as NetworkList).networks;
+    const [net] = fixture<NetworkList>('network-networks.json').networks;
     fake.route('GET', '/network/v2.0/networks', { status: 200, body: { networks: [net], networks_links: [{ rel: 'next', href: '/v2.0/networks?marker=x' }] } });
     expect(await connection.network.listNetworks()).toHaveLength(2);
   });
 
   it('gets one network from its wrapper object', async () => {
-    const [net] = (fixture('network-networks.json') as NetworkList).networks;
+    const [net] = fixture<NetworkList>('network-networks.json').networks;
     fake.route('GET', '/network/v2.0/networks/194c1421-e3d5-4e38-a239-2a76272164bf', { status: 200, body: { network: net } });
     await expect(connection.network.getNetwork('194c1421-e3d5-4e38-a239-2a76272164bf')).resolves.toMatchObject({ name: 'private' });
   });
