@@ -64,6 +64,11 @@ export const envSchema = z.object({
   RATE_LIMIT_PER_MINUTE: int(0, 1_000_000).default(0),
   SHUTDOWN_TIMEOUT_MS: int(0, 60_000).default(9_000),
 
+  EVENTS_REPLAY_COUNT: int(0, 1_000_000).default(1_000),
+  EVENTS_REPLAY_AGE_S: int(1, 86_400).default(300),
+  EVENTS_HEARTBEAT_MS: int(50, 600_000).default(15_000),
+  EVENTS_MAX_BUFFERED_KB: int(1, 1_048_576).default(256),
+
   MOCK_ACTION_DELAY_MS: int(0, 600_000).default(0),
   MOCK_CAPACITY_VCPUS: int(1, 10_000_000).default(64),
   MOCK_CAPACITY_RAM_MB: int(1, 1_000_000_000).default(131_072),

@@ -11,6 +11,8 @@ type Method = 'get' | 'post' | 'delete';
 export interface ResponseSpec {
   description: string;
   schema?: ZodType;
+  /** The schema's media type; application/json unless said (text/event-stream for the stream). */
+  mediaType?: string;
   headers?: Record<string, { description: string; schema: { type: 'string' } }>;
 }
 
@@ -85,7 +87,7 @@ export class EndpointRouter {
       responses[status] = {
         description: spec.description,
         ...(spec.headers && { headers: spec.headers }),
-        ...(spec.schema && { content: { 'application/json': { schema: spec.schema } } }),
+        ...(spec.schema && { content: { [spec.mediaType ?? 'application/json']: { schema: spec.schema } } }),
       };
     }
     const byStatus = new Map<number, ErrorCode[]>();

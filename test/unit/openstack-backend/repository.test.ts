@@ -314,12 +314,12 @@ describe('OpenStack backend: actions', () => {
 
   it('applies the state machine itself: a guard that lets everything through still gets the 409, and nothing is sent', async () => {
     const vm = await newVm(false);
-    const before = fake.requests(/action$|metadata/).length;
+    const before = fake.lines(/action$|metadata/).length;
     await expect(vms.apply(vm.vm.id, { action: 'pause' }, () => undefined)).rejects.toMatchObject({
       code: 'INVALID_STATE_TRANSITION',
       extras: { current_status: 'STOPPED' },
     });
-    expect(fake.requests(/action$|metadata/).length).toBe(before);
+    expect(fake.lines(/action$|metadata/).length).toBe(before);
   });
 
   it('serializes racing commands on one VM: the second meets the first one task and is refused', async () => {
