@@ -3,7 +3,7 @@ import { Router, type NextFunction, type Request, type RequestHandler, type Resp
 import { z, type ZodType } from 'zod';
 import { ApiError, type ErrorCode, type FieldError } from '../domain/errors.js';
 import { jsonBody } from './middleware/body.js';
-import { problemCatalog } from './problem-catalog.js';
+import { descriptionOf, statusesOf } from './problem-catalog.js';
 import { ProblemSchema } from './schemas.js';
 
 type Method = 'get' | 'post' | 'delete';
@@ -92,16 +92,11 @@ export class EndpointRouter {
     }
     const byStatus = new Map<number, ErrorCode[]>();
     for (const code of [...endpoint.problems, ...everywhere]) {
-      const status = problemCatalog[code].status;
-      byStatus.set(status, [...(byStatus.get(status) ?? []), code]);
-    }
-    if (endpoint.body) {
-      byStatus.set(413, ['VALIDATION_ERROR']);
-      byStatus.set(415, ['VALIDATION_ERROR']);
+      for (const status of statusesOf(code, endpoint.body !== undefined)) byStatus.set(status, [...(byStatus.get(status) ?? []), code]);
     }
     for (const [status, codes] of byStatus) {
       responses[String(status)] = {
-        description: [...new Set(codes)].map((c) => `\`${c}\`: ${problemCatalog[c].description}`).join('\n\n'),
+        description: [...new Set(codes)].map((c) => `\`${c}\`: ${descriptionOf(c, status)}`).join('\n\n'),
         content: { 'application/problem+json': { schema: ProblemSchema } },
       };
     }

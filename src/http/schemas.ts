@@ -44,6 +44,10 @@ export const VmSchema = z
     fault: VmFaultSchema.nullable(),
     created_at: z.string().openapi({ example: exampleTime }),
     updated_at: z.string().openapi({ example: exampleTime }),
+    allowed_actions: z.array(VmActionSchema).openapi({
+      description: 'The actions the VM accepts now, from the transition table (docs/contract.md): none when DELETED, only delete while a task runs.',
+      example: ['start', 'resize', 'delete'],
+    }),
   })
   .openapi('Vm');
 
