@@ -1,17 +1,6 @@
 import { Agent, request, type IncomingHttpHeaders } from 'node:http';
-import { Writable } from 'node:stream';
-import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
-import { parseConfig } from '../../src/config/config.js';
-import { startServer, type RunningServer } from '../../src/server.js';
-
-/** The real server (src/server.ts) on 127.0.0.1 at a free port, logs discarded. */
-async function serve(env: Record<string, string> = {}): Promise<RunningServer> {
-  const parsed = parseConfig({ HOST: '127.0.0.1', PORT: '0', ...env });
-  if (!parsed.ok) throw new Error(parsed.problems.join('; '));
-  const silent = new Writable({ write: (_chunk, _encoding, done) => done() });
-  return startServer(parsed.config, pino({ level: 'info' }, silent));
-}
+import { startRealServer, type RealServer } from '../support/real-server.js';
 
 interface Answer {
   status: number;
@@ -37,17 +26,17 @@ function send(agent: Agent, port: number, method: string, path: string, body?: u
 
 const codeOf = (error: unknown) => (error as NodeJS.ErrnoException).code ?? String(error);
 
-let server: RunningServer | undefined;
+let server: RealServer | undefined;
 const agents: Agent[] = [];
 afterEach(async () => {
   for (const agent of agents.splice(0)) agent.destroy();
-  await server?.shutdown();
+  await server?.close();
   server = undefined;
 });
 
 describe('shutdown with keep-alive clients', () => {
   it('answers every request after SIGTERM with Connection: close, so no client that honours it is reset', async () => {
-    server = await serve({ MOCK_ACTION_DELAY_MS: '60000' });
+    server = await startRealServer({ MOCK_ACTION_DELAY_MS: '60000' });
     const port = server.port;
     const clients = Array.from({ length: 20 }, () => new Agent({ keepAlive: true, maxSockets: 1 }));
     agents.push(...clients);
@@ -55,7 +44,7 @@ describe('shutdown with keep-alive clients', () => {
     await Promise.all(clients.map((agent) => send(agent, port, 'GET', '/healthz')));
     const waiting = clients.map((agent, i) => send(agent, port, 'POST', '/api/v1/vms?wait=60', { name: `w${i}`, flavor: 'm1.tiny', image: 'debian-12' }));
     await new Promise((resolve) => setTimeout(resolve, 300));
-    const stopped = server.shutdown();
+    const stopped = server.close();
 
     // Each client sends its next request soon after the answer is in (0 to 95 ms: before, during
     // and after the server's sweeps of idle connections), as busy clients would.
@@ -86,13 +75,13 @@ describe('many waiting requests', () => {
     const onWarning = (warning: Error) => warnings.push(`${warning.name}: ${warning.message}`);
     process.on('warning', onWarning);
     try {
-      server = await serve({ MOCK_ACTION_DELAY_MS: '60000' });
+      server = await startRealServer({ MOCK_ACTION_DELAY_MS: '60000' });
       const port = server.port;
       const agent = new Agent({ keepAlive: false });
       agents.push(agent);
       const waiting = Array.from({ length: 15 }, (_, i) => send(agent, port, 'POST', '/api/v1/vms?wait=60', { name: `m${i}`, flavor: 'm1.tiny', image: 'debian-12' }));
       await new Promise((resolve) => setTimeout(resolve, 500));
-      await server.shutdown();
+      await server.close();
       server = undefined;
       expect((await Promise.all(waiting)).map((a) => a.status)).toEqual(Array(15).fill(202));
       await new Promise((resolve) => setImmediate(resolve));
