@@ -133,6 +133,10 @@ function parse<T extends ZodType>(schema: T | undefined, value: unknown, where: 
       return issue.keys.map((key) => ({ path: `${base}.${key}`, message: `unknown ${where === 'query' ? 'parameter' : 'field'}` }));
     }
     const missing = issue.code === 'invalid_type' && issue.message.endsWith('received undefined');
+    // A query parameter given several times arrives as an array; unless its schema reads lists
+    // (and then says what is wrong itself, in a custom issue), that is the whole problem.
+    const given = where === 'query' && issue.path.length === 1 ? (value as Record<string, unknown>)[String(issue.path[0])] : undefined;
+    if (Array.isArray(given) && issue.code !== 'custom') return [{ path: base, message: `given ${given.length} times; give it once` }];
     return [{ path: base, message: missing ? 'required' : issue.message }];
   });
   throw new ApiError('VALIDATION_ERROR', `Invalid ${where}: ${errors.map((e) => `${e.path} (${e.message})`).join('; ')}`, { errors });
