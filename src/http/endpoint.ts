@@ -3,6 +3,7 @@ import { Router, type NextFunction, type Request, type RequestHandler, type Resp
 import { z, type ZodType } from 'zod';
 import { ApiError, type ErrorCode, type FieldError } from '../domain/errors.js';
 import { jsonBody } from './middleware/body.js';
+import type { SecurityRequirement } from './openapi/security.js';
 import { problemCatalog } from './problem-catalog.js';
 import { ProblemSchema } from './schemas.js';
 
@@ -55,6 +56,8 @@ export class EndpointRouter {
   constructor(
     private readonly registry: OpenAPIRegistry,
     private readonly basePath: string,
+    /** The security requirement of every endpoint here (openapi/security.ts). */
+    private readonly security: SecurityRequirement[],
   ) {}
 
   add<P extends ZodType, Q extends ZodType, B extends ZodType>(endpoint: Endpoint<P, Q, B>): void {
@@ -110,6 +113,7 @@ export class EndpointRouter {
       summary: endpoint.summary,
       ...(endpoint.description && { description: endpoint.description }),
       tags: [endpoint.tag],
+      security: this.security,
       request: {
         ...(endpoint.params && { params: endpoint.params as z.ZodObject }),
         ...(endpoint.query && { query: endpoint.query as z.ZodObject }),
