@@ -11,6 +11,7 @@ import type {
   VmRepository,
 } from '../../repository/vm-repository.js';
 import { ApiError } from '../../domain/errors.js';
+import { assertAllowed } from '../../domain/transitions.js';
 import { vmStatuses, type VmCommand, type VmStatus } from '../../domain/vm.js';
 import type { OpenStackCatalog } from './catalog.js';
 import { DeletedServers } from './deleted-servers.js';
@@ -164,6 +165,7 @@ export class OpenStackVmRepository implements VmRepository {
       const current = await this.reads.fresh(id, options);
       if (current === undefined) throw new ApiError('VM_NOT_FOUND', `No VM with id ${id}`);
       guard(current);
+      assertAllowed(current, command);
       const call: FailedCall = { operation: command.action, vmId: id };
       if (command.action === 'delete') return this.delete(current, call, options);
       if (current.vm.status !== 'ERROR') {

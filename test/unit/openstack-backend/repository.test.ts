@@ -10,7 +10,7 @@ import type { Backend, CommandGuard, VmRecord } from '../../../src/repository/vm
 import { waitFor } from '../../../src/shared/wait-for.js';
 import { ApiError } from '../../../src/domain/errors.js';
 import type { Flavor, Image, VmCommand } from '../../../src/domain/vm.js';
-import { assertAllowed } from '../../../src/service/vm-service.js';
+import { assertAllowed } from '../../../src/domain/transitions.js';
 import { configFrom } from '../../support/memory-app.js';
 import type { FakeCloud } from '../openstack/fake-cloud.js';
 import { FakeOpenStack } from '../openstack/fake-openstack.js';
@@ -39,11 +39,12 @@ function env(extra: Record<string, string> = {}) {
   });
 }
 
-/** The service's own guard: the state machine of the contract. */
+/** A guard that checks the state machine as well, as a guard may (the repository applies it again either way). */
 const guardFor =
   (command: VmCommand): CommandGuard =>
-  (current) =>
-    assertAllowed(current, command.action === 'resize' ? { action: 'resize', flavor: command.flavor.name } : command, command.action === 'resize' ? command.flavor : undefined);
+  (current) => {
+    assertAllowed(current, command);
+  };
 
 const settled = async (id: string): Promise<VmRecord | undefined> =>
   waitFor(() => vms.get(id), (r) => r === undefined || r.vm.task === null, { timeoutMs: 3000, intervalMs: 5 });
@@ -309,6 +310,16 @@ describe('OpenStack backend: actions', () => {
     await expect(vms.apply(vm.vm.id, { action: 'pause' }, guardFor({ action: 'pause' }))).rejects.toMatchObject({ code: 'INVALID_STATE_TRANSITION' });
     expect(fake.lines(/action$|metadata/).length).toBe(before);
     await expect(vms.apply('00000000-0000-4000-8000-00000000ffff', { action: 'start' }, () => undefined)).rejects.toMatchObject({ code: 'VM_NOT_FOUND' });
+  });
+
+  it('applies the state machine itself: a guard that lets everything through still gets the 409, and nothing is sent', async () => {
+    const vm = await newVm(false);
+    const before = fake.lines(/action$|metadata/).length;
+    await expect(vms.apply(vm.vm.id, { action: 'pause' }, () => undefined)).rejects.toMatchObject({
+      code: 'INVALID_STATE_TRANSITION',
+      extras: { current_status: 'STOPPED' },
+    });
+    expect(fake.lines(/action$|metadata/).length).toBe(before);
   });
 
   it('serializes racing commands on one VM: the second meets the first one task and is refused', async () => {
