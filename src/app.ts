@@ -6,6 +6,7 @@ import { EndpointRouter } from './http/endpoint.js';
 import { apiKeys } from './http/middleware/api-keys.js';
 import { rateLimiter } from './http/middleware/rate-limit.js';
 import { requestLog } from './http/middleware/request-log.js';
+import { securityHeaders } from './http/middleware/security-headers.js';
 import { problemResponder, routeNotFound } from './http/problem.js';
 import { EventHub } from './events/event-hub.js';
 import { vmEventFeed } from './events/vm-events.js';
@@ -62,6 +63,7 @@ export function buildApp({ config, backend, logger, shutdownSignal, version = '0
   app.set('etag', false);
 
   app.use(requestLog(logger, metrics));
+  app.use(securityHeaders());
 
   // Rate limit and API keys are mounted only when configured: no cost per request otherwise.
   if (config.RATE_LIMIT_PER_MINUTE > 0) app.use(API_BASE, rateLimiter(config.RATE_LIMIT_PER_MINUTE));

@@ -1,4 +1,5 @@
-import type { VmAction, VmStatus, VmTask } from './vm.js';
+import { ApiError } from './errors.js';
+import type { Vm, VmAction, VmCommand, VmStatus, VmTask } from './vm.js';
 
 export interface Transition {
   /** The task shown while the action runs. */
@@ -50,4 +51,51 @@ export function allowedActions(status: VmStatus, placed: boolean): VmAction[] {
   return Object.entries(transitions[status])
     .filter(([, t]) => placed || !t.placedOnly)
     .map(([action]) => action as VmAction);
+}
+
+/** What the rule needs to know of a VM (a repository's record has it). */
+export interface VmStanding {
+  vm: Pick<Vm, 'status' | 'task' | 'flavor'>;
+  /** Whether the VM was ever placed on a host (a VM that failed scheduling was not). */
+  placed: boolean;
+}
+
+/** The actions the VM accepts now: while a task runs, only delete (where its status allows one). */
+export function actionsAllowedNow({ vm, placed }: VmStanding): VmAction[] {
+  const settled = allowedActions(vm.status, placed);
+  return vm.task === null ? settled : settled.filter((action) => action === 'delete');
+}
+
+/**
+ * The state machine's verdict on `command` for the VM as it is now: the transition to carry out,
+ * or the 409 that explains the refusal. A busy VM answers TASK_IN_PROGRESS before any state check,
+ * and every refusal's `allowed_actions` is what the VM accepts now. Backends call this at the
+ * moment they act; nothing else restates the table.
+ */
+export function assertAllowed(current: VmStanding, command: VmCommand): Transition {
+  const { vm } = current;
+  const allowedNow = actionsAllowedNow(current);
+  if (vm.task !== null && command.action !== 'delete') {
+    throw new ApiError('TASK_IN_PROGRESS', `The VM is busy ${vm.task}; only delete is accepted until it settles`, {
+      current_status: vm.status,
+      task: vm.task,
+      allowed_actions: allowedNow,
+    });
+  }
+  const refuse = (detail: string): never => {
+    throw new ApiError('INVALID_STATE_TRANSITION', detail, { current_status: vm.status, allowed_actions: allowedNow });
+  };
+  const transition = transitions[vm.status][command.action] ?? refuse(`Cannot ${command.action} a VM that is ${vm.status}`);
+  if (transition.placedOnly && !current.placed) {
+    refuse(`Cannot ${command.action} a VM in ${vm.status} that was never placed on a host; it can only be deleted`);
+  }
+  if (transition.hardOnly && command.action === 'restart' && command.type !== 'hard') {
+    refuse(`A VM in ${vm.status} can only be restarted with {"type":"hard"}`);
+  }
+  if (command.action === 'resize' && command.flavor.name === vm.flavor) {
+    throw new ApiError('VALIDATION_ERROR', `The VM already has flavor ${vm.flavor}`, {
+      errors: [{ path: 'flavor', message: `already ${vm.flavor}; name another flavor` }],
+    });
+  }
+  return transition;
 }

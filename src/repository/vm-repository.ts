@@ -65,7 +65,10 @@ export interface VmRepository {
   create(input: CreateVmInput): Promise<VmRecord>;
   get(id: string): Promise<VmRecord | undefined>;
   list(query: ListVmsQuery): Promise<VmPage>;
-  /** Starts `command` on VM `id` (delete included), once `guard` accepts the current record. */
+  /**
+   * Starts `command` on VM `id` (delete included), once `guard` and then the state machine
+   * (`assertAllowed` of src/domain/transitions.ts) accept the current record.
+   */
   apply(id: string, command: VmCommand, guard: CommandGuard, requestId?: string): Promise<VmRecord>;
   /** The VM created earlier with this Idempotency-Key, and the fingerprint it was created with. */
   findByIdempotencyKey(key: string): Promise<{ record: VmRecord; fingerprint: string } | undefined>;

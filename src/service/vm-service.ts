@@ -3,7 +3,6 @@ import type { Logger } from 'pino';
 import type { Backend, CatalogRepository, CommandGuard, VmPage, VmRecord, VmRepository } from '../repository/vm-repository.js';
 import { waitFor } from '../shared/wait-for.js';
 import { ApiError } from '../domain/errors.js';
-import { allowedActions, transitions } from '../domain/transitions.js';
 import { vmStatuses, type Flavor, type Image, type Vm, type VmAction, type VmCommandWith, type VmStatus, type VmTask } from '../domain/vm.js';
 
 export interface CreateVmRequest {
@@ -28,7 +27,8 @@ export interface ActionOptions extends CallOptions {
 }
 
 export interface ListRequest {
-  statuses?: readonly VmStatus[];
+  /** A set, so that no status is listed twice; absent or empty lists every status but DELETED. */
+  statuses?: ReadonlySet<VmStatus>;
   /** Exact, or a prefix when it ends with '*'. */
   name?: string;
   limit: number;
@@ -59,8 +59,9 @@ export type VmChange =
 const listedByDefault = vmStatuses.filter((s) => s !== 'DELETED');
 
 /**
- * The rules of the API: the state machine, If-Match, idempotency and waiting. It knows the
- * repository port, never a backend, and never HTTP.
+ * The rules of the API: If-Match, idempotency and waiting. The state machine is the domain's
+ * `assertAllowed`, which the backend applies to the freshest record at the moment it acts. It knows
+ * the repository port, never a backend, and never HTTP.
  */
 export class VmService {
   private readonly vms: VmRepository;
@@ -120,7 +121,7 @@ export class VmService {
   async list(request: ListRequest): Promise<VmPage> {
     const name = request.name;
     return this.vms.list({
-      statuses: request.statuses && request.statuses.length > 0 ? request.statuses : listedByDefault,
+      statuses: request.statuses && request.statuses.size > 0 ? [...request.statuses] : listedByDefault,
       ...(name !== undefined && {
         name: name.endsWith('*') ? { value: name.slice(0, -1), prefix: true } : { value: name, prefix: false },
       }),
@@ -132,6 +133,7 @@ export class VmService {
   async act(id: string, request: ActionRequest, options: ActionOptions): Promise<VmRecord> {
     const command =
       request.action === 'resize' ? { action: 'resize' as const, flavor: await this.flavorNamedInBody(request.flavor) } : request;
+    // If-Match is judged first; the backend then applies the state machine (assertAllowed) to the same record.
     let before: Vm | undefined;
     const guard: CommandGuard = (current) => {
       before = current.vm;
@@ -140,7 +142,6 @@ export class VmService {
           current_status: current.vm.status,
         });
       }
-      assertAllowed(current, request, command.action === 'resize' ? command.flavor : undefined);
     };
     const record = await this.vms.apply(id, command, guard, options.requestId);
     this.log.info(
@@ -231,36 +232,6 @@ export class VmService {
       (current) => current.vm.task === null,
       { timeoutMs: options.waitMs, intervalMs: this.vms.pollIntervalMs, signal: this.shutdown },
     );
-  }
-}
-
-/** The state machine's verdict on `request` for the VM as it is now; throws the 409 that explains a refusal. */
-export function assertAllowed(current: VmRecord, request: ActionRequest, newFlavor?: Flavor): void {
-  const { vm, placed } = current;
-  const allowed = allowedActions(vm.status, placed);
-  const refuse = (detail: string, allowedNow: typeof allowed = allowed): never => {
-    throw new ApiError('INVALID_STATE_TRANSITION', detail, { current_status: vm.status, allowed_actions: allowedNow });
-  };
-  const transition = transitions[vm.status][request.action];
-  if (!transition) refuse(`Cannot ${request.action} a VM that is ${vm.status}`);
-  if (request.action === 'delete') return; // accepted even while another task runs
-  if (vm.task !== null) {
-    throw new ApiError('TASK_IN_PROGRESS', `The VM is busy ${vm.task}; only delete is accepted until it settles`, {
-      current_status: vm.status,
-      task: vm.task,
-      allowed_actions: ['delete'],
-    });
-  }
-  if (transition?.placedOnly && !placed) {
-    refuse(`Cannot ${request.action} a VM in ${vm.status} that was never placed on a host; it can only be deleted`);
-  }
-  if (transition?.hardOnly && request.action === 'restart' && request.type !== 'hard') {
-    refuse(`A VM in ${vm.status} can only be restarted with {"type":"hard"}`);
-  }
-  if (newFlavor && newFlavor.name === vm.flavor) {
-    throw new ApiError('VALIDATION_ERROR', `The VM already has flavor ${vm.flavor}`, {
-      errors: [{ path: 'flavor', message: `already ${vm.flavor}; name another flavor` }],
-    });
   }
 }
 

@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { ApiClient, type ProblemBody } from '../support/api-client.js';
 import { startApp, type RunningApp } from '../support/memory-app.js';
 
@@ -73,6 +73,31 @@ describe('URLs', () => {
   it('answers a malformed percent-escape in the path with 400, not 500', async () => {
     const response = await api.call<ProblemBody>('GET', '/api/v1/vms/%ZZ');
     expect([response.status, response.body.code, response.body.errors?.[0]?.path]).toEqual([400, 'VALIDATION_ERROR', 'path']);
+  });
+});
+
+describe('list filters', () => {
+  it('refuses more status values than there are statuses before the backend does any work', async () => {
+    const list = vi.spyOn(app.backend.vms, 'list');
+    try {
+      const response = await api.call<ProblemBody>('GET', `/api/v1/vms?status=${Array(2000).fill('STOPPED').join(',')}`);
+      expect([response.status, response.body.code]).toEqual([400, 'VALIDATION_ERROR']);
+      expect(response.body.errors).toEqual([{ path: 'query.status', message: expect.stringMatching(/at most 6 statuses/) }]);
+      expect(list).not.toHaveBeenCalled();
+    } finally {
+      list.mockRestore();
+    }
+  });
+
+  it('hands the service each status once', async () => {
+    const list = vi.spyOn(app.backend.vms, 'list');
+    try {
+      const response = await api.call('GET', '/api/v1/vms?status=RUNNING,running&status=ERROR');
+      expect(response.status).toBe(200);
+      expect(list.mock.calls[0]?.[0].statuses).toEqual(['RUNNING', 'ERROR']);
+    } finally {
+      list.mockRestore();
+    }
   });
 });
 

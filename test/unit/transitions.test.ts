@@ -1,14 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import type { VmRecord } from '../../src/repository/vm-repository.js';
 import { ApiError } from '../../src/domain/errors.js';
-import { allowedActions, transitions } from '../../src/domain/transitions.js';
-import { assertAllowed, type ActionRequest } from '../../src/service/vm-service.js';
+import { actionsAllowedNow, allowedActions, assertAllowed, transitions } from '../../src/domain/transitions.js';
 import {
   restartTypes,
   vmActions,
   vmStatuses,
   vmTasks,
   type Flavor,
+  type VmCommand,
   type RestartType,
   type VmAction,
   type VmStatus,
@@ -154,24 +154,32 @@ function record(status: VmStatus, task: VmTask | null, placed: boolean): VmRecor
   };
 }
 
-function requestFor(action: VmAction, type: RestartType): ActionRequest {
+function commandFor(action: VmAction, type: RestartType): VmCommand {
   if (action === 'restart') return { action, type };
-  if (action === 'resize') return { action, flavor: otherFlavor.name };
+  if (action === 'resize') return { action, flavor: otherFlavor };
   return { action };
 }
 
 type Verdict =
   | { ok: true }
-  | { ok: false; code: 'INVALID_STATE_TRANSITION'; allowed: VmAction[] }
-  | { ok: false; code: 'TASK_IN_PROGRESS' };
+  | { ok: false; code: 'INVALID_STATE_TRANSITION' | 'TASK_IN_PROGRESS'; allowed: VmAction[] };
 
-/** The contract's verdict, derived from the oracle and the rules of section 2, not from the code. */
+/** What the VM accepts now by the contract: while a task runs, only delete (where its status allows it). */
+function expectedNow(status: VmStatus, task: VmTask | null, placed: boolean): VmAction[] {
+  const settled = expectedAllowed(status, placed);
+  return task === null ? settled : settled.filter((a) => a === 'delete');
+}
+
+/**
+ * The contract's verdict, derived from the oracle and the rules of section 2, not from the code: a
+ * busy VM answers TASK_IN_PROGRESS before any state check, and every refusal lists what is allowed now.
+ */
 function expectedVerdict(status: VmStatus, action: VmAction, task: VmTask | null, placed: boolean, type: RestartType): Verdict {
   const r = row(status, action);
-  const allowed = expectedAllowed(status, placed);
+  const allowed = expectedNow(status, task, placed);
+  if (task !== null && action !== 'delete') return { ok: false, code: 'TASK_IN_PROGRESS', allowed };
   if (r === undefined) return { ok: false, code: 'INVALID_STATE_TRANSITION', allowed };
   if (action === 'delete') return { ok: true };
-  if (task !== null) return { ok: false, code: 'TASK_IN_PROGRESS' };
   if (r.hardAndPlacedOnly && (!placed || type !== 'hard')) return { ok: false, code: 'INVALID_STATE_TRANSITION', allowed };
   return { ok: true };
 }
@@ -206,21 +214,45 @@ describe('assertAllowed', () => {
     '$status + $action (type $type, busy: $busy, placed: $placed) follows the contract',
     ({ status, action, type, task, placed }) => {
       const verdict = expectedVerdict(status, action, task, placed, type);
-      const error = outcome(() => assertAllowed(record(status, task, placed), requestFor(action, type), action === 'resize' ? otherFlavor : undefined));
+      let transition: unknown;
+      const error = outcome(() => {
+        transition = assertAllowed(record(status, task, placed), commandFor(action, type));
+      });
       if (verdict.ok) {
         expect(error).toBeUndefined();
+        expect(transition).toBe(transitions[status][action]);
         return;
       }
       expect(error?.code).toBe(verdict.code);
       expect(error?.extras.current_status).toBe(status);
-      if (verdict.code === 'INVALID_STATE_TRANSITION') {
-        expect([...(error?.extras.allowed_actions ?? [])].sort()).toEqual([...verdict.allowed].sort());
-      } else {
-        expect(error?.extras.allowed_actions).toEqual(['delete']);
-        expect(error?.extras.task).toBe(task);
-      }
+      expect([...(error?.extras.allowed_actions ?? [])].sort()).toEqual([...verdict.allowed].sort());
+      if (verdict.code === 'TASK_IN_PROGRESS') expect(error?.extras.task).toBe(task);
     },
   );
+
+  it('a stop while a STOPPED VM is starting is TASK_IN_PROGRESS allowing only delete, not a state refusal', () => {
+    const error = outcome(() => assertAllowed(record('STOPPED', 'starting', true), { action: 'stop' }));
+    expect(error?.code).toBe('TASK_IN_PROGRESS');
+    expect(error?.extras).toMatchObject({ current_status: 'STOPPED', task: 'starting', allowed_actions: ['delete'] });
+  });
+
+  it('every action a refusal lists is one that assertAllowed then accepts (for some restart type)', () => {
+    for (const status of vmStatuses) {
+      for (const task of [null, ...vmTasks]) {
+        for (const placed of [true, false]) {
+          for (const action of vmActions) {
+            const error = outcome(() => assertAllowed(record(status, task, placed), commandFor(action, 'soft')));
+            for (const listed of error?.extras.allowed_actions ?? []) {
+              const accepted = (['soft', 'hard'] as const).some(
+                (type) => outcome(() => assertAllowed(record(status, task, placed), commandFor(listed, type))) === undefined,
+              );
+              expect(accepted, `${status}/${String(task)}/placed ${placed}: ${action} refused, listing ${listed}`).toBe(true);
+            }
+          }
+        }
+      }
+    }
+  });
 
   it.each(vmStatuses.filter((s) => s !== 'DELETED'))('delete from %s is accepted even while a task runs', (status) => {
     for (const task of vmTasks) {
@@ -258,7 +290,7 @@ describe('assertAllowed', () => {
 
   it.each(['STOPPED', 'RUNNING'] as const)('resizing a %s VM to the flavor it already has is a VALIDATION_ERROR on flavor', (status) => {
     const error = outcome(() =>
-      assertAllowed(record(status, null, true), { action: 'resize', flavor: currentFlavor.name }, currentFlavor),
+      assertAllowed(record(status, null, true), { action: 'resize', flavor: currentFlavor }),
     );
     expect(error?.code).toBe('VALIDATION_ERROR');
     expect(error?.extras.errors?.map((e) => e.path)).toEqual(['flavor']);
@@ -266,8 +298,16 @@ describe('assertAllowed', () => {
 
   it('resizing to the same flavor while a task runs is TASK_IN_PROGRESS, not a validation error', () => {
     const error = outcome(() =>
-      assertAllowed(record('RUNNING', 'stopping', true), { action: 'resize', flavor: currentFlavor.name }, currentFlavor),
+      assertAllowed(record('RUNNING', 'stopping', true), { action: 'resize', flavor: currentFlavor }),
     );
     expect(error?.code).toBe('TASK_IN_PROGRESS');
+  });
+});
+
+describe('actionsAllowedNow', () => {
+  const cases = vmStatuses.flatMap((status) => ([null, ...vmTasks] as const).flatMap((task) => [true, false].map((placed) => ({ status, task, placed }))));
+
+  it.each(cases)('a $status VM (task $task, placed: $placed) lists what the contract allows now', ({ status, task, placed }) => {
+    expect([...actionsAllowedNow(record(status, task, placed))].sort()).toEqual(expectedNow(status, task, placed).sort());
   });
 });

@@ -235,8 +235,8 @@ describe('VmService.get and list', () => {
     const gone = (await service.create(body({ name: 'gone' }), now)).record;
     await service.act(gone.vm.id, { action: 'delete' }, now);
     expect((await service.list({ limit: 50 })).items.map((r) => r.vm.id)).toEqual([kept.vm.id]);
-    expect((await service.list({ limit: 50, statuses: [] })).items.map((r) => r.vm.id)).toEqual([kept.vm.id]);
-    expect((await service.list({ limit: 50, statuses: ['DELETED'] })).items.map((r) => r.vm.id)).toEqual([gone.vm.id]);
+    expect((await service.list({ limit: 50, statuses: new Set() })).items.map((r) => r.vm.id)).toEqual([kept.vm.id]);
+    expect((await service.list({ limit: 50, statuses: new Set(['DELETED'] as const) })).items.map((r) => r.vm.id)).toEqual([gone.vm.id]);
   });
 
   it('a name ending in * is a prefix, any other name is exact', async () => {
@@ -488,6 +488,34 @@ describe('VmService waiting (memory backend with a delay)', () => {
     const { record } = await service.create(body(), { waitMs: 60_000 });
     expect(record.vm.task).toBe('creating');
     expect(Date.now() - started).toBeLessThan(1_000);
+  });
+});
+
+describe('VmService.act while a task runs', () => {
+  /** Long enough that the task is still running when the next call comes. */
+  const slow = { actionDelayMs: 300 };
+  const settledCreate = { waitMs: 5_000 };
+
+  it('a stop during starting is TASK_IN_PROGRESS allowing only delete, and following that list is accepted', async () => {
+    const { service } = setup(slow);
+    const { record } = await service.create(body(), settledCreate);
+    const starting = await service.act(record.vm.id, { action: 'start' }, now);
+    expect(starting.vm).toMatchObject({ status: 'STOPPED', task: 'starting' });
+    const error = await caught(service.act(record.vm.id, { action: 'stop' }, now));
+    expect(error.code).toBe('TASK_IN_PROGRESS');
+    expect(error.extras).toMatchObject({ current_status: 'STOPPED', task: 'starting', allowed_actions: ['delete'] });
+    expect((await service.act(record.vm.id, { action: 'delete' }, now)).vm.task).toBe('deleting');
+  });
+
+  it('an action the settled status would refuse as well is still TASK_IN_PROGRESS while a task runs', async () => {
+    const { service } = setup(slow);
+    const { record } = await service.create(body(), settledCreate);
+    await service.act(record.vm.id, { action: 'start' }, now);
+    for (const action of ['pause', 'resume', 'suspend'] as const) {
+      const error = await caught(service.act(record.vm.id, { action }, now));
+      expect(error.code).toBe('TASK_IN_PROGRESS');
+      expect(error.extras.allowed_actions).toEqual(['delete']);
+    }
   });
 });
 

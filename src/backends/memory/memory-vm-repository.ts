@@ -1,6 +1,6 @@
 import { v4 as uuidv4 } from 'uuid';
 import { ApiError } from '../../domain/errors.js';
-import { transitions } from '../../domain/transitions.js';
+import { assertAllowed } from '../../domain/transitions.js';
 import { vmStatuses, type Flavor, type Image, type Vm, type VmCommand, type VmFault, type VmStatus, type VmTask } from '../../domain/vm.js';
 import type {
   CommandGuard,
@@ -175,16 +175,11 @@ export class MemoryVmRepository implements VmRepository {
     this.expire();
     const stored = this.byId.get(id);
     if (!stored) throw new ApiError('VM_NOT_FOUND', `No VM with id ${id}`);
-    guard(this.toRecord(stored));
+    const current = this.toRecord(stored);
+    guard(current);
+    const transition = assertAllowed(current, command);
     if (command.action === 'delete') return this.delete(stored);
 
-    const transition = transitions[stored.status][command.action];
-    if (!transition) {
-      // The guard is the rule; this only keeps the store consistent if a guard ever lets one through.
-      throw new ApiError('INVALID_STATE_TRANSITION', `Cannot ${command.action} a VM that is ${stored.status}`, {
-        current_status: stored.status,
-      });
-    }
     let flavor = stored.flavor;
     if (command.action === 'resize') {
       flavor = command.flavor;
@@ -220,10 +215,6 @@ export class MemoryVmRepository implements VmRepository {
 
   private delete(stored: StoredVm): VmRecord {
     if (stored.task === 'deleting') return this.toRecord(stored);
-    if (stored.status === 'DELETED') {
-      // The guard is the rule; this keeps a tombstone from releasing its resources twice.
-      throw new ApiError('INVALID_STATE_TRANSITION', 'Cannot delete a VM that is DELETED', { current_status: 'DELETED' });
-    }
     // A VM that never got a host has nothing to tear down: it goes at once, with no task.
     if (this.limits.actionDelayMs > 0 && stored.placed) {
       this.start(stored, 'deleting', 'DELETED', stored.flavor);

@@ -12,6 +12,7 @@ import type {
 } from '../../repository/vm-repository.js';
 import { waitFor } from '../../shared/wait-for.js';
 import { ApiError } from '../../domain/errors.js';
+import { assertAllowed } from '../../domain/transitions.js';
 import { vmStatuses, type VmCommand, type VmStatus, type VmTask } from '../../domain/vm.js';
 import type { OpenStackCatalog } from './catalog.js';
 import { decodeCursor, encodeCursor, matchesName, novaNameFilter } from './list-query.js';
@@ -187,6 +188,7 @@ export class OpenStackVmRepository implements VmRepository {
       const current = await this.freshRead(id, options);
       if (current === undefined) throw new ApiError('VM_NOT_FOUND', `No VM with id ${id}`);
       guard(current);
+      assertAllowed(current, command);
       const call: FailedCall = { operation: command.action, vmId: id };
       if (command.action === 'delete') return this.delete(current, call, options);
       if (current.vm.status !== 'ERROR') {

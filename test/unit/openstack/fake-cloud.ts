@@ -1,19 +1,12 @@
 /**
- * A small stateful fake of Keystone + Nova + Glance + Neutron for the OpenStack backend's unit
- * tests: one node:http server on 127.0.0.1, port 0. Servers are made from the recorded ACTIVE
- * server (test/fixtures/openstack), and move the way the real Nova does (NOTES.md's matrix): an
- * accepted action sets task_state at once, and the server settles on the next read.
+ * The stateful part of the fake OpenStack (fake-openstack.ts): Nova servers made from the recorded
+ * BUILD/ERROR servers that move the way the real Nova does (NOTES.md's matrix: an accepted action
+ * sets task_state at once, and the server settles on the next read), plus the recorded flavors,
+ * images and networks. The OpenStack backend's unit tests run against it; the client's tests use
+ * explicit routes instead.
  */
-import { readFileSync } from 'node:fs';
-import { createServer, type IncomingMessage, type Server as HttpServer, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { fileURLToPath } from 'node:url';
-
-const fixturesDir = fileURLToPath(new URL('../../fixtures/openstack/', import.meta.url));
-
-export function fixture<T = unknown>(name: string): T {
-  return JSON.parse(readFileSync(fixturesDir + name, 'utf8')) as T;
-}
+import { fixture } from './fixtures.js';
+import type { Reply } from './fake-openstack.js';
 
 export type NovaServer = Record<string, unknown> & {
   id: string;
@@ -52,101 +45,34 @@ const actions: Record<string, [string[], string, string, string?]> = {
   resize: [['ACTIVE', 'SHUTOFF'], 'resize_prep', 'VERIFY_RESIZE', 'RESIZE'],
 };
 
-export interface Reply {
-  status: number;
-  body?: unknown;
-}
-
-export class FakeNova {
-  readonly url: string;
+export class FakeCloud {
   readonly servers = new Map<string, NovaServer>();
-  /** Every request, as "METHOD /path?query" (and its body). */
-  readonly seen: { line: string; body: unknown; headers: IncomingMessage['headers'] }[] = [];
-  /** Overrides: the first whose pattern matches "METHOD /path" answers instead, once (or always). */
-  private readonly faults: { pattern: RegExp; reply: Reply | 'destroy'; times: number }[] = [];
   private readonly pending = new Map<string, { to: string; flavor?: Record<string, unknown>; reads?: number }>();
   private clock = Date.parse('2026-11-23T19:00:00Z');
   private seq = 0;
-
-  private constructor(private readonly http: HttpServer) {
-    this.url = `http://127.0.0.1:${(http.address() as AddressInfo).port}`;
-  }
-
-  static async start(): Promise<FakeNova> {
-    const http = createServer();
-    await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
-    const fake = new FakeNova(http);
-    http.on('request', (req: IncomingMessage, res: ServerResponse) => void fake.handle(req, res));
-    return fake;
-  }
-
-  get authUrl(): string {
-    return `${this.url}/identity/v3`;
-  }
-
-  close(): Promise<void> {
-    this.http.closeAllConnections();
-    return new Promise((resolve) => this.http.close(() => resolve()));
-  }
-
-  fail(pattern: RegExp, reply: Reply | 'destroy', times = 1): void {
-    this.faults.push({ pattern, reply, times });
-  }
-
-  clearFaults(): void {
-    this.faults.length = 0;
-  }
-
-  requests(pattern: RegExp): string[] {
-    return this.seen.map((s) => s.line).filter((line) => pattern.test(line));
-  }
 
   /** Puts a server in the fake directly, e.g. from a recorded fixture. */
   add(server: NovaServer): void {
     this.servers.set(server.id, server);
   }
 
-  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const chunks: Buffer[] = [];
-    for await (const chunk of req) chunks.push(chunk as Buffer);
-    const text = Buffer.concat(chunks).toString('utf8');
-    const url = new URL(req.url ?? '/', this.url);
-    const body: unknown = text ? JSON.parse(text) : undefined;
-    const line = `${req.method} ${url.pathname}`;
-    this.seen.push({ line: `${line}${url.search}`, body, headers: req.headers });
-    const fault = this.faults.find((f) => f.pattern.test(line) && f.times > 0);
-    let reply: Reply | 'destroy';
-    if (fault) {
-      fault.times -= 1;
-      reply = fault.reply;
-    } else {
-      reply = this.route(req.method ?? 'GET', url, body);
-    }
-    if (reply === 'destroy') {
-      res.socket?.destroy();
-      return;
-    }
-    const headers: Record<string, string> = { 'Content-Type': 'application/json', 'X-OpenStack-Request-ID': 'req-00000000-0000-4000-8000-000000000000' };
-    if (line === 'POST /identity/v3/auth/tokens' && reply.status === 201) headers['X-Subject-Token'] = 'fake-token';
-    res.writeHead(reply.status, headers);
-    res.end(reply.body === undefined ? '' : JSON.stringify(reply.body));
-  }
-
-  private route(method: string, url: URL, body: unknown): Reply {
+  /** Answers a request the cloud knows, or undefined. */
+  route(method: string, url: URL, body: unknown, baseUrl: string): Reply | undefined {
     const path = url.pathname;
-    if (method === 'POST' && path === '/identity/v3/auth/tokens') return { status: 201, body: this.token() };
     if (method === 'GET' && path === '/compute/v2.1/') return { status: 200, body: fixture('compute-version-v2.1.json') };
     if (method === 'GET' && path === '/compute/v2.1/flavors/detail') return { status: 200, body: fixture('compute-flavors-detail.json') };
     if (method === 'GET' && path === '/image/v2/images') return { status: 200, body: fixture('image-images.json') };
     if (method === 'GET' && path === '/network/v2.0/networks') {
       const name = url.searchParams.get('name');
-      return { status: 200, body: { networks: name === 'private' ? [{ id: '194c1421-e3d5-4e38-a239-2a76272164bf', name }] : [] } };
+      const { networks } = fixture<{ networks: { name: string }[] }>('network-networks.json');
+      return { status: 200, body: { networks: networks.filter((n) => n.name === name) } };
     }
     if (method === 'POST' && path === '/compute/v2.1/servers') return this.create(body as { server: Record<string, unknown> });
-    if (method === 'GET' && path === '/compute/v2.1/servers/detail') return this.list(url.searchParams);
+    if (method === 'GET' && path === '/compute/v2.1/servers/detail') return this.list(url.searchParams, baseUrl);
     const match = /^\/compute\/v2\.1\/servers\/([^/]+)(?:\/(action|tags|metadata)(?:\/([^/]+))?)?$/.exec(path);
-    const server = match && this.servers.get(match[1] ?? '');
-    if (!match || !server || server.status === 'DELETED') {
+    if (!match) return undefined;
+    const server = this.servers.get(match[1] ?? '');
+    if (!server || server.status === 'DELETED') {
       return { status: 404, body: fixture('compute-error-404-itemnotfound.json') };
     }
     const [, , sub, item = ''] = match;
@@ -169,22 +95,6 @@ export class FakeNova {
       return { status: 200, body };
     }
     return { status: 405, body: { error: { message: 'not in the fake' } } };
-  }
-
-  private token(): unknown {
-    const endpoint = (type: string, suffix: string) => ({
-      type,
-      endpoints: [{ interface: 'public', region_id: 'RegionOne', region: 'RegionOne', url: `${this.url}/${suffix}` }],
-    });
-    return {
-      token: {
-        expires_at: new Date(Date.now() + 3_600_000).toISOString(),
-        issued_at: new Date().toISOString(),
-        user: { id: 'u1' },
-        project: { id: 'p1' },
-        catalog: [endpoint('compute', 'compute/v2.1'), endpoint('image', 'image'), endpoint('network', 'network')],
-      },
-    };
   }
 
   private now(): string {
@@ -248,7 +158,7 @@ export class FakeNova {
     return structuredClone(server);
   }
 
-  private list(query: URLSearchParams): Reply {
+  private list(query: URLSearchParams, baseUrl: string): Reply {
     const tags = query.get('tags');
     const name = query.get('name');
     const since = query.get('changes-since');
@@ -264,7 +174,7 @@ export class FakeNova {
       if (start === 0) return { status: 400, body: { badRequest: { code: 400, message: `marker [${marker}] not found` } } };
     }
     const page = all.slice(start, start + limit);
-    const links = page.length === limit ? [{ rel: 'next', href: `${this.url}/compute/v2.1/servers/detail?limit=${limit}&marker=${page[page.length - 1]?.id}` }] : [];
+    const links = page.length === limit ? [{ rel: 'next', href: `${baseUrl}/compute/v2.1/servers/detail?limit=${limit}&marker=${page[page.length - 1]?.id}` }] : [];
     return { status: 200, body: { servers: page, servers_links: links } };
   }
 
