@@ -3,8 +3,9 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
-    // The real-OpenStack suite has its own command (npm run test:openstack).
-    exclude: ['test/openstack/**', 'node_modules/**'],
+    // The real-OpenStack and real-browser suites have their own commands (npm run test:openstack,
+    // npm run test:browser).
+    exclude: ['test/openstack/**', 'test/browser/**', 'node_modules/**'],
     testTimeout: 20_000,
     hookTimeout: 20_000,
     coverage: {

@@ -6,7 +6,12 @@ import { EndpointRouter } from './http/endpoint.js';
 import { apiKeys } from './http/middleware/api-keys.js';
 import { rateLimiter } from './http/middleware/rate-limit.js';
 import { requestLog } from './http/middleware/request-log.js';
+import { securityHeaders } from './http/middleware/security-headers.js';
+import { apiSecurity } from './http/openapi/security.js';
 import { problemResponder, routeNotFound } from './http/problem.js';
+import { EventHub } from './events/event-hub.js';
+import { vmEventFeed } from './events/vm-events.js';
+import { eventRoutes } from './http/routes/events.js';
 import { catalogRoutes } from './http/routes/catalog.js';
 import { operationRoutes } from './http/routes/operations.js';
 import { vmRoutes } from './http/routes/vms.js';
@@ -16,7 +21,16 @@ import { VmService } from './service/vm-service.js';
 
 const API_BASE = '/api/v1';
 
-export type AppConfig = Pick<Config, 'API_KEYS' | 'API_READONLY_KEYS' | 'RATE_LIMIT_PER_MINUTE'>;
+export type AppConfig = Pick<
+  Config,
+  | 'API_KEYS'
+  | 'API_READONLY_KEYS'
+  | 'RATE_LIMIT_PER_MINUTE'
+  | 'EVENTS_REPLAY_COUNT'
+  | 'EVENTS_REPLAY_AGE_S'
+  | 'EVENTS_HEARTBEAT_MS'
+  | 'EVENTS_MAX_BUFFERED_KB'
+>;
 
 export interface AppDependencies {
   config: AppConfig;
@@ -29,12 +43,21 @@ export interface AppDependencies {
 
 /** Builds the whole Express app from its dependencies; it neither listens nor touches globals. */
 export function buildApp({ config, backend, logger, shutdownSignal, version = '0.1.0' }: AppDependencies): Express {
-  const service = new VmService(backend, logger, shutdownSignal ?? new AbortController().signal);
+  const stopping = shutdownSignal ?? new AbortController().signal;
+  const events = new EventHub({ replayCount: config.EVENTS_REPLAY_COUNT, replayAgeMs: config.EVENTS_REPLAY_AGE_S * 1000 });
+  const service = new VmService(backend, logger, stopping, vmEventFeed(events));
   const metrics = createMetrics(() => backend.vms.countByStatus());
+  const keysConfigured = config.API_KEYS.length + config.API_READONLY_KEYS.length > 0;
   const registry = new OpenAPIRegistry();
-  const api = new EndpointRouter(registry, API_BASE);
+  const api = new EndpointRouter(registry, API_BASE, apiSecurity(registry, keysConfigured));
   vmRoutes(api, service);
   catalogRoutes(api, service);
+  eventRoutes(api, events, {
+    heartbeatMs: config.EVENTS_HEARTBEAT_MS,
+    maxBufferedBytes: config.EVENTS_MAX_BUFFERED_KB * 1024,
+    shutdownSignal: stopping,
+    logger,
+  });
 
   const app = express();
   app.disable('x-powered-by');
@@ -42,10 +65,11 @@ export function buildApp({ config, backend, logger, shutdownSignal, version = '0
   app.set('etag', false);
 
   app.use(requestLog(logger, metrics));
+  app.use(securityHeaders());
 
   // Rate limit and API keys are mounted only when configured: no cost per request otherwise.
   if (config.RATE_LIMIT_PER_MINUTE > 0) app.use(API_BASE, rateLimiter(config.RATE_LIMIT_PER_MINUTE));
-  if (config.API_KEYS.length + config.API_READONLY_KEYS.length > 0) {
+  if (keysConfigured) {
     app.use(API_BASE, apiKeys({ keys: config.API_KEYS, readonlyKeys: config.API_READONLY_KEYS }));
   }
   // The API first: it takes nearly all the traffic, and need not walk the operations' routes.

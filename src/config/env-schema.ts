@@ -63,6 +63,15 @@ export const envSchema = z.object({
   API_READONLY_KEYS: keyList.default([]),
   RATE_LIMIT_PER_MINUTE: int(0, 1_000_000).default(0),
   SHUTDOWN_TIMEOUT_MS: int(0, 60_000).default(9_000),
+  HTTP_HEADERS_TIMEOUT_MS: int(100, 600_000).default(10_000),
+  HTTP_REQUEST_TIMEOUT_MS: int(100, 600_000).default(30_000),
+  HTTP_KEEP_ALIVE_TIMEOUT_MS: int(100, 600_000).default(5_000),
+  HTTP_MAX_CONNECTIONS: int(1, 1_000_000).default(1_000),
+
+  EVENTS_REPLAY_COUNT: int(0, 1_000_000).default(1_000),
+  EVENTS_REPLAY_AGE_S: int(1, 86_400).default(300),
+  EVENTS_HEARTBEAT_MS: int(50, 600_000).default(15_000),
+  EVENTS_MAX_BUFFERED_KB: int(1, 1_048_576).default(256),
 
   MOCK_ACTION_DELAY_MS: int(0, 600_000).default(0),
   MOCK_CAPACITY_VCPUS: int(1, 10_000_000).default(64),

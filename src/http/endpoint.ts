@@ -4,6 +4,7 @@ import { z, type ZodType } from 'zod';
 import { ApiError, type ErrorCode, type FieldError } from '../domain/errors.js';
 import { jsonBody } from './middleware/body.js';
 import { descriptionOf, statusesOf } from './problem-catalog.js';
+import type { SecurityRequirement } from './openapi/security.js';
 import { ProblemSchema } from './schemas.js';
 
 type Method = 'get' | 'post' | 'delete';
@@ -11,6 +12,8 @@ type Method = 'get' | 'post' | 'delete';
 export interface ResponseSpec {
   description: string;
   schema?: ZodType;
+  /** The schema's media type; application/json unless said (text/event-stream for the stream). */
+  mediaType?: string;
   headers?: Record<string, { description: string; schema: { type: 'string' } }>;
 }
 
@@ -55,6 +58,8 @@ export class EndpointRouter {
   constructor(
     private readonly registry: OpenAPIRegistry,
     private readonly basePath: string,
+    /** The security requirement of every endpoint here (openapi/security.ts). */
+    private readonly security: SecurityRequirement[],
   ) {}
 
   add<P extends ZodType, Q extends ZodType, B extends ZodType>(endpoint: Endpoint<P, Q, B>): void {
@@ -85,7 +90,7 @@ export class EndpointRouter {
       responses[status] = {
         description: spec.description,
         ...(spec.headers && { headers: spec.headers }),
-        ...(spec.schema && { content: { 'application/json': { schema: spec.schema } } }),
+        ...(spec.schema && { content: { [spec.mediaType ?? 'application/json']: { schema: spec.schema } } }),
       };
     }
     const byStatus = new Map<number, ErrorCode[]>();
@@ -105,6 +110,7 @@ export class EndpointRouter {
       summary: endpoint.summary,
       ...(endpoint.description && { description: endpoint.description }),
       tags: [endpoint.tag],
+      security: this.security,
       request: {
         ...(endpoint.params && { params: endpoint.params as z.ZodObject }),
         ...(endpoint.query && { query: endpoint.query as z.ZodObject }),
@@ -128,6 +134,10 @@ function parse<T extends ZodType>(schema: T | undefined, value: unknown, where: 
       return issue.keys.map((key) => ({ path: `${base}.${key}`, message: `unknown ${where === 'query' ? 'parameter' : 'field'}` }));
     }
     const missing = issue.code === 'invalid_type' && issue.message.endsWith('received undefined');
+    // A query parameter given several times arrives as an array; unless its schema reads lists
+    // (and then says what is wrong itself, in a custom issue), that is the whole problem.
+    const given = where === 'query' && issue.path.length === 1 ? (value as Record<string, unknown>)[String(issue.path[0])] : undefined;
+    if (Array.isArray(given) && issue.code !== 'custom') return [{ path: base, message: `given ${given.length} times; give it once` }];
     return [{ path: base, message: missing ? 'required' : issue.message }];
   });
   throw new ApiError('VALIDATION_ERROR', `Invalid ${where}: ${errors.map((e) => `${e.path} (${e.message})`).join('; ')}`, { errors });

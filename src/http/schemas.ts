@@ -1,6 +1,6 @@
 import { problemCatalog } from './problem-catalog.js';
 import { z } from './openapi/zod.js';
-import { restartTypes, vmActions, vmStatuses, vmTasks } from '../domain/vm.js';
+import { restartTypes, vmActions, vmStatuses, vmTasks, type VmStatus } from '../domain/vm.js';
 import { errorCodes } from '../domain/errors.js';
 import { DEFAULT_WAIT_S, MAX_WAIT_S } from './wait.js';
 
@@ -129,25 +129,48 @@ export const CatalogParams = z.strictObject({
   nameOrId: z.string().min(1).max(255).openapi({ param: { name: 'nameOrId', in: 'path' }, example: 'm1.small' }),
 });
 
-const statusList = z
-  .string()
-  .transform((value, ctx) => {
-    const parts = value.split(',').map((s) => s.trim().toUpperCase());
-    const bad = parts.filter((p) => !(vmStatuses as readonly string[]).includes(p));
-    if (bad.length > 0) {
-      ctx.addIssue({ code: 'custom', message: `unknown status ${bad.join(', ')}; one or more of ${vmStatuses.join(', ')}` });
-      return z.NEVER;
-    }
-    return parts as (typeof vmStatuses)[number][];
-  })
+/** A status filter names each status at most once; more values than there are statuses is a 400. */
+export const MAX_STATUS_VALUES = vmStatuses.length;
+const statusError = `one or more of ${vmStatuses.join(', ')}`;
+
+/**
+ * `?status=` as a set: a comma-separated list, or the parameter repeated (what generated clients
+ * send for an array), merged and de-duplicated. Bounded before any work, so a 2,000-value filter
+ * costs a 400, not a scan per value.
+ */
+const statusFilter = z
+  .preprocess(
+    (value, ctx) => {
+      const given = Array.isArray(value) ? value : [value];
+      if (!given.every((v) => typeof v === 'string')) return value;
+      // split's limit keeps the work bounded whatever the URL holds.
+      const parts = given.length > MAX_STATUS_VALUES ? given : given.flatMap((v) => v.split(',', MAX_STATUS_VALUES + 1));
+      if (parts.length > MAX_STATUS_VALUES) {
+        ctx.addIssue({ code: 'custom', message: `at most ${MAX_STATUS_VALUES} statuses; ${statusError}, comma-separated` });
+        return z.NEVER;
+      }
+      const statuses = parts.map((p) => p.trim().toUpperCase());
+      const bad = statuses.filter((p) => !(vmStatuses as readonly string[]).includes(p));
+      if (bad.length > 0) {
+        ctx.addIssue({ code: 'custom', message: `unknown status ${bad.map((b) => JSON.stringify(b)).join(', ')}; ${statusError}` });
+        return z.NEVER;
+      }
+      return statuses;
+    },
+    z
+      .array(z.enum(vmStatuses))
+      .min(1)
+      .max(MAX_STATUS_VALUES)
+      .transform((statuses): ReadonlySet<VmStatus> => new Set(statuses)),
+  )
   .openapi({
-    param: { name: 'status', in: 'query' },
-    description: `One status or a comma-separated list (${vmStatuses.join(', ')}). Without it, every status but DELETED.`,
-    example: 'RUNNING',
+    param: { name: 'status', in: 'query', style: 'form', explode: false },
+    description: `One status or a comma-separated list (case-insensitive); the parameter may also be repeated. Without it, every status but DELETED.`,
+    example: ['RUNNING', 'STOPPED'],
   });
 
 export const ListVmsQuery = z.strictObject({
-  status: statusList.optional(),
+  status: statusFilter.optional(),
   name: z
     .string()
     .min(1)
@@ -164,17 +187,27 @@ export const ListVmsQuery = z.strictObject({
   cursor: z.string().min(1).max(200).optional().openapi({ description: 'The next_cursor of the previous page.' }),
 });
 
-const waitError = `must be true, false or a number of seconds (at most ${MAX_WAIT_S})`;
+const waitError = `must be true, false or a number of seconds from 0 to ${MAX_WAIT_S}`;
 
-/** `?wait=` on every mutating call: `true`, `false`, or a number of seconds. */
+/**
+ * `?wait=` on every mutating call: `true` (the default wait), `false`, or a number of seconds. The
+ * text is read here, with one message for any bad value; the document shows the typed forms.
+ */
 export const WaitQuery = z.strictObject({
   wait: z
-    .string()
-    .regex(/^(true|false|\d{1,3})$/, { error: waitError })
-    .refine((v) => !/^\d+$/.test(v) || Number(v) <= MAX_WAIT_S, { error: waitError })
+    .preprocess(
+      (value, ctx) => {
+        if (typeof value !== 'string') return value; // e.g. given twice: the generic message says so
+        if (value === 'true' || value === 'false') return value === 'true';
+        if (/^\d{1,9}$/.test(value) && Number(value) <= MAX_WAIT_S) return Number(value);
+        ctx.addIssue({ code: 'custom', message: waitError });
+        return z.NEVER;
+      },
+      z.union([z.boolean(), z.number().int().min(0).max(MAX_WAIT_S)]),
+    )
     .optional()
     .openapi({
       description: `Wait for the task to settle: \`true\` (${DEFAULT_WAIT_S} s) or seconds, up to ${MAX_WAIT_S}. \`Prefer: wait=N\` does the same.`,
-      example: 'true',
+      example: true,
     }),
 });

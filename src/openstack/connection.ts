@@ -11,6 +11,7 @@ import {
   type CatalogEntry,
 } from './identity/tokens.js';
 import { ImageProxy } from './image/proxy.js';
+import { NetworkProxy } from './network/proxy.js';
 import { parseResource } from './resource.js';
 import type { CallOptions, ServiceCaller, ServiceRequest } from './service.js';
 import { Transport, type TransportOptions, type TransportResponse } from './transport.js';
@@ -54,6 +55,7 @@ export const defaultComputeMicroversion = '2.93';
 export class Connection implements ServiceCaller {
   readonly compute: ComputeProxy;
   readonly image: ImageProxy;
+  readonly network: NetworkProxy;
   readonly interface: EndpointInterface;
   readonly regionName: string | undefined;
   private readonly auth: AuthOptions;
@@ -79,6 +81,7 @@ export class Connection implements ServiceCaller {
     this.transport = new Transport(options);
     this.compute = new ComputeProxy(this, microversion);
     this.image = new ImageProxy(this);
+    this.network = new NetworkProxy(this);
   }
 
   /** How many token requests this connection has sent to Keystone (for benchmarks and tests). */

@@ -36,3 +36,5 @@ export { flavorSchema, type Flavor } from './compute/flavors.js';
 export { assertMicroversionInRange, compareMicroversions, type MicroversionRange } from './compute/versions.js';
 export { ImageProxy } from './image/proxy.js';
 export { imageSchema, type Image, type ListImagesQuery } from './image/images.js';
+export { NetworkProxy } from './network/proxy.js';
+export { networkSchema, type ListNetworksQuery, type Network } from './network/networks.js';

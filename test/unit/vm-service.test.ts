@@ -235,8 +235,8 @@ describe('VmService.get and list', () => {
     const gone = (await service.create(body({ name: 'gone' }), now)).record;
     await service.act(gone.vm.id, { action: 'delete' }, now);
     expect((await service.list({ limit: 50 })).items.map((r) => r.vm.id)).toEqual([kept.vm.id]);
-    expect((await service.list({ limit: 50, statuses: [] })).items.map((r) => r.vm.id)).toEqual([kept.vm.id]);
-    expect((await service.list({ limit: 50, statuses: ['DELETED'] })).items.map((r) => r.vm.id)).toEqual([gone.vm.id]);
+    expect((await service.list({ limit: 50, statuses: new Set() })).items.map((r) => r.vm.id)).toEqual([kept.vm.id]);
+    expect((await service.list({ limit: 50, statuses: new Set(['DELETED'] as const) })).items.map((r) => r.vm.id)).toEqual([gone.vm.id]);
   });
 
   it('a name ending in * is a prefix, any other name is exact', async () => {

@@ -152,7 +152,7 @@ export function vmRoutes(api: EndpointRouter, service: VmService): void {
     },
   });
 
-  const act = async (id: string, request: ActionRequest, query: { wait?: string | undefined }, req: Parameters<typeof waitMsOf>[1], res: Response) => {
+  const act = async (id: string, request: ActionRequest, query: { wait?: boolean | number | undefined }, req: Parameters<typeof waitMsOf>[1], res: Response) => {
     const ifMatch = parseIfMatch(req.header('If-Match'));
     const record = await service.act(id, request, {
       waitMs: waitMsOf(query, req, res),

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { linkSchema } from './servers.js';
+import { linkSchema } from '../paging.js';
 
 export const flavorSchema = z.looseObject({
   id: z.string(),

@@ -1,3 +1,4 @@
+import { nextMarker, readAllPages } from '../paging.js';
 import { parseResource } from '../resource.js';
 import type { CallOptions, ServiceCaller, ServiceRequest } from '../service.js';
 import { flavorListResponseSchema, flavorPaths, flavorResponseSchema, type Flavor } from './flavors.js';
@@ -5,7 +6,6 @@ import {
   createServerBody,
   createdServerResponseSchema,
   listServersQuery,
-  nextMarker,
   serverActionBody,
   serverListResponseSchema,
   serverPaths,
@@ -64,17 +64,11 @@ export class ComputeProxy {
   }
 
   /** Every page of GET /servers/detail. */
-  async listAllServers(query: ListServersQuery = {}, options?: CallOptions): Promise<Server[]> {
-    const servers: Server[] = [];
-    const seen = new Set<string>();
-    for (let marker = query.marker; ; ) {
+  listAllServers(query: ListServersQuery = {}, options?: CallOptions): Promise<Server[]> {
+    return readAllPages(query.marker, async (marker) => {
       const page = await this.listServers({ ...query, marker }, options);
-      servers.push(...page.servers);
-      // A marker seen before would loop for ever; Nova never sends one, but a proxy in between might.
-      if (page.nextMarker === undefined || seen.has(page.nextMarker)) return servers;
-      seen.add(page.nextMarker);
-      marker = page.nextMarker;
-    }
+      return { items: page.servers, nextMarker: page.nextMarker };
+    });
   }
 
   async deleteServer(id: string, options?: CallOptions): Promise<void> {
@@ -108,18 +102,12 @@ export class ComputeProxy {
   }
 
   /** GET /flavors/detail, every page. */
-  async listFlavors(options?: CallOptions): Promise<Flavor[]> {
-    const flavors: Flavor[] = [];
-    const seen = new Set<string>();
-    for (let marker: string | undefined; ; ) {
+  listFlavors(options?: CallOptions): Promise<Flavor[]> {
+    return readAllPages(undefined, async (marker) => {
       const body = await this.call({ method: 'GET', path: flavorPaths.detail, query: { marker } }, options);
       const page = parseResource(flavorListResponseSchema, body, 'compute flavor list');
-      flavors.push(...page.flavors);
-      const next = nextMarker(page.flavors_links);
-      if (next === undefined || seen.has(next)) return flavors;
-      seen.add(next);
-      marker = next;
-    }
+      return { items: page.flavors, nextMarker: nextMarker(page.flavors_links) };
+    });
   }
 
   async getFlavor(id: string, options?: CallOptions): Promise<Flavor> {

@@ -1,8 +1,6 @@
 import { z } from 'zod';
+import { linkSchema } from '../paging.js';
 import type { QueryValue } from '../transport.js';
-
-/** Nova's links; `next` carries the pagination marker. */
-export const linkSchema = z.looseObject({ href: z.string(), rel: z.string() });
 
 /** From microversion 2.47 the server embeds its flavor's figures instead of a reference. */
 export const embeddedFlavorSchema = z.looseObject({
@@ -140,13 +138,6 @@ export function listServersQuery(query: ListServersQuery): Record<string, QueryV
     sort_key: query.sortKey,
     sort_dir: query.sortDir,
   };
-}
-
-/** Reads the marker out of a `next` link, or undefined on the last page. */
-export function nextMarker(links: readonly z.infer<typeof linkSchema>[] | undefined): string | undefined {
-  const next = links?.find((link) => link.rel === 'next');
-  if (next === undefined) return undefined;
-  return new URL(next.href, 'http://relative.invalid').searchParams.get('marker') ?? undefined;
 }
 
 export type ServerAction =

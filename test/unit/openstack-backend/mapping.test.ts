@@ -18,7 +18,7 @@ import {
 } from '../../../src/openstack/index.js';
 import { ApiError } from '../../../src/domain/errors.js';
 import { vmStatuses, vmTasks } from '../../../src/domain/vm.js';
-import { fixture } from './fake-nova.js';
+import { fixture } from '../openstack/fixtures.js';
 
 /** Long after every recorded fixture was updated. */
 const LATER = Date.parse('2026-11-24T00:00:00Z');
@@ -26,8 +26,7 @@ const names = { flavorName: (id: string) => `flavor-${id}`, imageName: (id: stri
 const silent = pino({ level: 'silent' });
 
 function recorded(name: string): Server {
-  const body = fixture<{ server?: unknown }>(name);
-  return serverSchema.parse(body.server ?? body);
+  return serverSchema.parse(fixture<{ server: unknown }>(name).server);
 }
 
 const activeServer = () => recorded('compute-server-ACTIVE.json');
@@ -73,10 +72,7 @@ describe('novaStatusToVm: the status table', () => {
 
 describe('serverToRecord', () => {
   const fixturesDir = fileURLToPath(new URL('../../fixtures/openstack/', import.meta.url));
-  const serverFiles = [
-    ...readdirSync(fixturesDir).filter((f) => /^compute-server-[A-Z]|^compute-server-task/.test(f)),
-    ...readdirSync(`${fixturesDir}shared-samples`).filter((f) => /^server-(?!instance)/.test(f)).map((f) => `shared-samples/${f}`),
-  ];
+  const serverFiles = readdirSync(fixturesDir).filter((f) => /^compute-server-[A-Z]|^compute-server-task/.test(f));
   const expected: Record<string, [string, string | null]> = {
     ACTIVE: ['RUNNING', null],
     BUILD: ['STOPPED', 'creating'],

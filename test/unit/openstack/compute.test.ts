@@ -3,7 +3,7 @@ import { isEmbeddedFlavor, serverActionBody, type Server, type ServerAction } fr
 import { compareMicroversions, computeVersionRoot } from '../../../src/openstack/compute/versions.js';
 import { Connection } from '../../../src/openstack/connection.js';
 import { OpenStackHttpError, OpenStackMicroversionError, OpenStackShapeError } from '../../../src/openstack/errors.js';
-import { FakeOpenStack, errorSample, fixture, rewriteHosts } from './fake-openstack.js';
+import { FakeOpenStack, fixture, rewriteHosts } from './fake-openstack.js';
 
 let fake: FakeOpenStack;
 let connection: Connection;
@@ -23,26 +23,31 @@ afterEach(async () => {
 
 const serverId = '97857bdc-1cdf-4029-9ecf-4d870d28e0a2';
 
-/** Shared samples hold the bare server; the API wraps it in { server }. */
+/** A recorded server (the bare object, as the API shows it inside { server }). */
+function recordedServer(name: string): Record<string, unknown> {
+  return fixture<{ server: Record<string, unknown> }>(name).server;
+}
+
 function serveServer(sample: unknown, id = serverId): void {
   fake.route('GET', `/compute/v2.1/servers/${id}`, { status: 200, body: { server: sample } });
 }
 
 describe('compute: server resource, parsed from real recordings', () => {
-  const sharedSamples = [
-    'server-ACTIVE-net.json',
-    'server-ACTIVE-net-demo-view.json',
-    'server-ACTIVE-with-network.json',
-    'server-ERROR-novalidhost.json',
-    'server-ERROR-novalidhost-demo-view.json',
-    'server-PAUSED-net.json',
-    'server-SHUTOFF-net.json',
-    'server-SUSPENDED-net.json',
-    'server-VERIFY_RESIZE-net.json',
+  /** The reference session's recordings (on demo-net; admin view unless named demo-view). */
+  const referenceSamples = [
+    'compute-server-ACTIVE-net.json',
+    'compute-server-ACTIVE-net-demo-view.json',
+    'compute-server-ACTIVE-with-network.json',
+    'compute-server-ERROR-novalidhost-admin-view.json',
+    'compute-server-ERROR-novalidhost-demo-view.json',
+    'compute-server-PAUSED-net.json',
+    'compute-server-SHUTOFF-net.json',
+    'compute-server-SUSPENDED-net.json',
+    'compute-server-VERIFY_RESIZE-net.json',
   ];
 
-  it.each(sharedSamples)('parses shared-samples/%s', async (name) => {
-    const sample = fixture(`shared-samples/${name}`) as Record<string, unknown>;
+  it.each(referenceSamples)('parses %s', async (name) => {
+    const sample = recordedServer(name);
     serveServer(sample);
     const server = await connection.compute.getServer(serverId);
     expect(server.id).toBe(sample['id']);
@@ -62,7 +67,7 @@ describe('compute: server resource, parsed from real recordings', () => {
   );
 
   it('reads the fields an adapter needs from an ACTIVE server (admin view)', async () => {
-    serveServer(fixture('shared-samples/server-ACTIVE-net.json'));
+    serveServer(recordedServer('compute-server-ACTIVE-net.json'));
     const server: Server = await connection.compute.getServer(serverId);
     expect(server).toMatchObject({
       name: 'life-1',
@@ -84,7 +89,7 @@ describe('compute: server resource, parsed from real recordings', () => {
   });
 
   it('reads the fault of a server that failed to schedule, and no host in the member view', async () => {
-    serveServer(fixture('shared-samples/server-ERROR-novalidhost-demo-view.json'));
+    serveServer(recordedServer('compute-server-ERROR-novalidhost-demo-view.json'));
     const server = await connection.compute.getServer(serverId);
     expect(server.fault).toEqual({ code: 500, created: '2026-11-23T17:20:29Z', message: 'No valid host was found. ' });
     expect(server['OS-EXT-SRV-ATTR:host']).toBeUndefined();
@@ -98,7 +103,7 @@ describe('compute: server resource, parsed from real recordings', () => {
   });
 
   it('accepts a volume-booted server (image "") and a flavor reference from before 2.47', async () => {
-    const sample = fixture('shared-samples/server-ACTIVE-net-demo-view.json') as Record<string, unknown>;
+    const sample = recordedServer('compute-server-ACTIVE-net-demo-view.json');
     serveServer({ ...sample, image: '', flavor: { id: '1', links: [] } });
     const server = await connection.compute.getServer(serverId);
     expect(server.image).toBe('');
@@ -107,7 +112,7 @@ describe('compute: server resource, parsed from real recordings', () => {
   });
 
   it('turns a malformed server into a shape error naming the resource and the field', async () => {
-    const sample = fixture('shared-samples/server-ACTIVE-net.json') as Record<string, unknown>;
+    const sample = recordedServer('compute-server-ACTIVE-net.json');
     serveServer({ ...sample, 'OS-EXT-STS:power_state': 'on' });
     const error = await connection.compute.getServer(serverId).catch((err: unknown) => err);
     expect(error).toBeInstanceOf(OpenStackShapeError);
@@ -125,7 +130,7 @@ describe('compute: server resource, parsed from real recordings', () => {
 
 describe('compute: server calls', () => {
   it('sends the pinned microversion and the caller request id on every call', async () => {
-    serveServer(fixture('shared-samples/server-ACTIVE-net.json'));
+    serveServer(recordedServer('compute-server-ACTIVE-net.json'));
     await connection.compute.getServer(serverId, { requestId: 'req-6f9619ff-8b86-4011-b42d-00c04fc964ff' });
     const [seen] = fake.requests('GET', `/compute/v2.1/servers/${serverId}`);
     expect(seen?.headers['openstack-api-version']).toBe('compute 2.93');
@@ -170,11 +175,10 @@ describe('compute: server calls', () => {
   });
 
   it.each([
-    ['error-403-quota.json', 403, 'forbidden', /^Quota exceeded for ram/],
-    ['error-400-badrequest.json', 400, 'badRequest', /^Invalid input for field/],
+    ['compute-error-403-quota-ram.json', 403, 'forbidden', /^Quota exceeded for ram/],
+    ['compute-error-400-reboot-type.json', 400, 'badRequest', /^Invalid input for field/],
   ])('raises %s from a create as an HTTP error with the upstream message', async (name, status, kind, message) => {
-    const sample = errorSample(name);
-    fake.route('POST', '/compute/v2.1/servers', { status: sample.status, body: sample.body });
+    fake.route('POST', '/compute/v2.1/servers', { status, body: fixture(name) });
     const error = await connection.compute
       .createServer({ name: 'a', flavorRef: 'huge', imageRef: 'i', networks: 'auto' })
       .catch((err: unknown) => err);
@@ -184,13 +188,12 @@ describe('compute: server calls', () => {
   });
 
   it('raises a 404 for a server that is gone', async () => {
-    const sample = errorSample('error-404-itemnotfound.json');
-    fake.route('GET', '/compute/v2.1/servers/gone', { status: sample.status, body: sample.body });
+    fake.route('GET', '/compute/v2.1/servers/gone', { status: 404, body: fixture('compute-error-404-itemnotfound.json') });
     await expect(connection.compute.getServer('gone')).rejects.toMatchObject({ status: 404, upstreamKind: 'itemNotFound' });
   });
 
   it('lists servers with the query Nova understands, and reads the next marker', async () => {
-    const page = fixture('shared-samples/servers-detail.json') as { servers: unknown[] };
+    const page = fixture('compute-servers-detail.json') as { servers: unknown[] };
     fake.route('GET', '/compute/v2.1/servers/detail', {
       status: 200,
       body: { ...page, servers_links: [{ rel: 'next', href: 'http://127.0.0.1:8774/v2.1/servers/detail?limit=1&marker=47667a79' }] },
@@ -232,7 +235,7 @@ describe('compute: server calls', () => {
   });
 
   it('follows markers across pages, and stops if a marker comes back', async () => {
-    const [first] = (fixture('shared-samples/servers-detail.json') as { servers: Record<string, unknown>[] }).servers;
+    const [first] = (fixture('compute-servers-detail.json') as { servers: Record<string, unknown>[] }).servers;
     const link = (marker: string) => [{ rel: 'next', href: `http://x/v2.1/servers/detail?marker=${marker}` }];
     fake.route('GET', '/compute/v2.1/servers/detail', (req) => {
       const marker = req.query.get('marker');
@@ -291,14 +294,14 @@ describe('compute: server calls', () => {
 });
 
 describe('compute: flavors', () => {
-  it.each(['shared-samples/flavors-detail.json', 'compute-flavors-detail.json'])('lists the flavors of %s', async (name) => {
-    fake.route('GET', '/compute/v2.1/flavors/detail', { status: 200, body: fixture(name) });
+  it('lists the recorded flavors', async () => {
+    fake.route('GET', '/compute/v2.1/flavors/detail', { status: 200, body: fixture('compute-flavors-detail.json') });
     const flavors = await connection.compute.listFlavors();
     expect(flavors.find((f) => f.name === 'm1.small')).toMatchObject({ id: '2', vcpus: 1, ram: 2048, disk: 20, swap: 0 });
   });
 
   it('follows flavor pages and reads the "" swap of old microversions as 0', async () => {
-    const [tiny] = (fixture('shared-samples/flavors-detail.json') as { flavors: Record<string, unknown>[] }).flavors;
+    const [tiny] = (fixture('compute-flavors-detail.json') as { flavors: Record<string, unknown>[] }).flavors;
     fake.route('GET', '/compute/v2.1/flavors/detail', (req) =>
       req.query.get('marker') === null
         ? { status: 200, body: { flavors: [tiny], flavors_links: [{ rel: 'next', href: 'http://x/v2.1/flavors/detail?marker=1' }] } }
@@ -312,7 +315,7 @@ describe('compute: flavors', () => {
   });
 
   it('gets one flavor', async () => {
-    const [tiny] = (fixture('shared-samples/flavors-detail.json') as { flavors: unknown[] }).flavors;
+    const [tiny] = (fixture('compute-flavors-detail.json') as { flavors: unknown[] }).flavors;
     fake.route('GET', '/compute/v2.1/flavors/1', { status: 200, body: { flavor: tiny } });
     expect(await connection.compute.getFlavor('1')).toMatchObject({ id: '1', name: 'm1.tiny', ram: 512 });
   });
@@ -366,8 +369,7 @@ describe('compute: microversions', () => {
   });
 
   it('returns the Nova 406 for an unsupported microversion as an HTTP error', async () => {
-    const sample = errorSample('error-406-microversion.json');
-    fake.route('GET', '/compute/v2.1/servers/detail', { status: sample.status, body: sample.body });
+    fake.route('GET', '/compute/v2.1/servers/detail', { status: 406, body: fixture('compute-error-406-microversion.json') });
     await expect(connection.compute.listServers()).rejects.toMatchObject({
       status: 406,
       upstreamKind: 'computeFault',

@@ -78,7 +78,7 @@ describe('connection: authentication', () => {
     expect(fake.tokenRequests[0]?.body).toEqual({
       auth: { identity: { methods: ['application_credential'], application_credential: { id: 'abd23a0c', secret: 'shh' } } },
     });
-    expect(info.projectId).toBe('0543abad93f94025aac161ef6b99bbdd');
+    expect(info.projectId).toBe('98df57ceb1a14f3594e7eda0ae3d15df');
     expect(info).not.toHaveProperty('value');
   });
 
@@ -104,7 +104,7 @@ describe('connection: authentication', () => {
   });
 
   it('refuses a token answer without X-Subject-Token', async () => {
-    fake.route('POST', '/identity/v3/auth/tokens', { status: 201, body: fixture('shared-samples/token-password.json') });
+    fake.route('POST', '/identity/v3/auth/tokens', { status: 201, body: fixture('keystone-token-password.json') });
     await expect(connect().authenticate()).rejects.toThrow(OpenStackShapeError);
   });
 
@@ -165,18 +165,18 @@ describe('connection: token cache', () => {
   });
 
   it('without issued_at, trusts expires_at against our clock', async () => {
-    const body = fixture('shared-samples/token-password.json') as { token: Record<string, unknown> };
+    const body = fixture('keystone-token-password.json') as { token: Record<string, unknown> };
     delete body.token['issued_at'];
     body.token['catalog'] = fake.catalog;
     fake.route('POST', '/identity/v3/auth/tokens', { status: 201, body, headers: { 'X-Subject-Token': 't' } });
-    const now = Date.parse('2026-11-23T18:00:19Z');
+    const now = Date.parse('2026-11-23T19:46:49Z');
     const info = await connect({ now: () => now }).authenticate();
-    expect(info.refreshAt.toISOString()).toBe('2026-11-23T18:19:19.000Z');
+    expect(info.refreshAt.toISOString()).toBe('2026-11-23T20:05:49.000Z');
   });
 
   it('keeps a short-lived token for at least half its life', async () => {
-    const body = fixture('shared-samples/token-password.json') as { token: Record<string, unknown> };
-    body.token['issued_at'] = '2026-11-23T18:19:19.000000Z';
+    const body = fixture('keystone-token-password.json') as { token: Record<string, unknown> };
+    body.token['issued_at'] = '2026-11-23T20:05:49.000000Z';
     fake.route('POST', '/identity/v3/auth/tokens', { status: 201, body, headers: { 'X-Subject-Token': 't' } });
     const now = 1_000_000;
     const info = await connect({ now: () => now, tokenRefreshMarginMs: 60_000 }).authenticate();
@@ -191,7 +191,7 @@ describe('connection: token cache', () => {
     expect(connection.tokenRequests).toBe(1);
     fake.route('POST', '/identity/v3/auth/tokens', {
       status: 201,
-      body: fixture('shared-samples/token-password.json'),
+      body: fixture('keystone-token-password.json'),
       headers: { 'X-Subject-Token': 'second-try' },
     });
     await connection.authenticate();
@@ -301,7 +301,7 @@ describe('connection: service catalog', () => {
   });
 
   it('explains an unscoped token without a catalog', async () => {
-    const body = fixture('shared-samples/token-password.json') as { token: Record<string, unknown> };
+    const body = fixture('keystone-token-password.json') as { token: Record<string, unknown> };
     delete body.token['catalog'];
     fake.route('POST', '/identity/v3/auth/tokens', { status: 201, body, headers: { 'X-Subject-Token': 't' } });
     await expect(connect().endpoint('compute')).rejects.toThrow('(it has: nothing)');

@@ -1,16 +1,16 @@
 import { describe, expect, it } from 'vitest';
 import { OpenStackShapeError, parseUpstreamError } from '../../../src/openstack/errors.js';
-import { errorSample, fixture } from './fake-openstack.js';
+import { fixture } from './fixtures.js';
 
 describe('parseUpstreamError', () => {
   it.each([
-    ['error-400-badrequest.json', 'badRequest', /^Invalid input for field\/attribute type/],
-    ['error-403-quota.json', 'forbidden', /^Quota exceeded for ram/],
-    ['error-404-itemnotfound.json', 'itemNotFound', /could not be found\.$/],
-    ['error-406-microversion.json', 'computeFault', /^Version 2\.999 is not supported/],
-    ['error-409-conflict.json', 'conflictingRequest', /^Cannot 'start' instance/],
+    ['compute-error-400-reboot-type.json', 'badRequest', /^Invalid input for field\/attribute type/],
+    ['compute-error-403-quota-ram.json', 'forbidden', /^Quota exceeded for ram/],
+    ['compute-error-404-itemnotfound.json', 'itemNotFound', /could not be found\.$/],
+    ['compute-error-406-microversion.json', 'computeFault', /^Version 2\.999 is not supported/],
+    ['compute-error-409-conflict.json', 'conflictingRequest', /^Cannot 'start' instance/],
   ])('reads the Nova body of %s', (name, kind, message) => {
-    const parsed = parseUpstreamError(JSON.stringify(errorSample(name).body));
+    const parsed = parseUpstreamError(JSON.stringify(fixture(name)));
     expect(parsed.kind).toBe(kind);
     expect(parsed.message).toMatch(message);
   });

@@ -1,29 +1,25 @@
 /**
- * A fake OpenStack for the client's unit tests: one node:http server on 127.0.0.1, port 0, that
- * plays Keystone under /identity, Nova under /compute and Glance under /image, serving recorded
- * bodies and remembering every request it saw.
+ * The one fake OpenStack of the unit tests: a node:http server on 127.0.0.1, port 0, that plays
+ * Keystone under /identity, Nova under /compute, Glance under /image and Neutron under /network,
+ * serving the recordings in test/fixtures/openstack/ and remembering every request it saw.
+ *
+ * The client's tests give it explicit routes; the OpenStack backend's tests start it with
+ * `{ cloud: true }`, which adds a small stateful cloud behind the routes (fake-cloud.ts). Faults
+ * (`fail`) answer before either.
  */
-import { readFileSync } from 'node:fs';
 import { createServer, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Writable } from 'node:stream';
-import { fileURLToPath } from 'node:url';
 import pino, { type Logger } from 'pino';
+import { FakeCloud } from './fake-cloud.js';
+import { fixture } from './fixtures.js';
 
-const fixturesDir = fileURLToPath(new URL('../../fixtures/openstack/', import.meta.url));
-
-/** A body recorded from the real cloud, from test/fixtures/openstack/ (e.g. "shared-samples/images.json"). */
-export function fixture(name: string): unknown {
-  return JSON.parse(readFileSync(fixturesDir + name, 'utf8'));
-}
-
-/** The shared samples of error bodies are stored as { status, body }. */
-export function errorSample(name: string): { status: number; body: unknown } {
-  return fixture(`shared-samples/${name}`) as { status: number; body: unknown };
-}
+export { fixture } from './fixtures.js';
 
 export interface SeenRequest {
   method: string;
+  /** "METHOD /path?query", for matching with a pattern (see lines). */
+  line: string;
   /** Path and query, as received. */
   url: string;
   path: string;
@@ -43,26 +39,36 @@ export interface Reply {
 /** 'hang' never answers; 'destroy' drops the connection without an answer. */
 export type Handler = (req: SeenRequest, res: ServerResponse) => Reply | 'hang' | 'destroy' | Promise<Reply | 'hang' | 'destroy'>;
 
+export interface FakeOpenStackOptions {
+  /** Adds the stateful cloud (servers that move, flavors, images, networks) behind the routes. */
+  cloud?: boolean;
+}
+
 export class FakeOpenStack {
   readonly seen: SeenRequest[] = [];
   readonly url: string;
+  /** The stateful cloud, when started with `{ cloud: true }`. */
+  readonly cloud: FakeCloud | undefined;
   private readonly server: Server;
   private readonly routes = new Map<string, Handler>();
+  /** Overrides: the first whose pattern matches "METHOD /path" answers instead, `times` times. */
+  private readonly faults: { pattern: RegExp; reply: Reply | 'destroy'; times: number }[] = [];
   private tokensIssued = 0;
   /** The catalog every token carries; tests may rewrite it. */
   catalog: unknown[];
 
-  private constructor(server: Server) {
+  private constructor(server: Server, options: FakeOpenStackOptions) {
     this.server = server;
     this.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-    this.catalog = rewriteHosts((fixture('shared-samples/token-password.json') as { token: { catalog: unknown[] } }).token.catalog, this.url);
+    this.cloud = options.cloud ? new FakeCloud() : undefined;
+    this.catalog = rewriteHosts(fixture<{ token: { catalog: unknown[] } }>('keystone-token-password.json').token.catalog, this.url);
     this.route('POST', '/identity/v3/auth/tokens', (req) => this.issueToken(req));
   }
 
-  static async start(): Promise<FakeOpenStack> {
+  static async start(options: FakeOpenStackOptions = {}): Promise<FakeOpenStack> {
     const server = createServer();
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    const fake = new FakeOpenStack(server);
+    const fake = new FakeOpenStack(server, options);
     server.on('request', (req: IncomingMessage, res: ServerResponse) => void fake.handle(req, res));
     return fake;
   }
@@ -86,6 +92,20 @@ export class FakeOpenStack {
     return this.seen.filter((req) => req.method === method && req.path === path);
   }
 
+  /** The "METHOD /path?query" lines of the requests seen that match. */
+  lines(pattern: RegExp): string[] {
+    return this.seen.map((req) => req.line).filter((line) => pattern.test(line));
+  }
+
+  /** Answers requests whose "METHOD /path" matches with `reply`, the next `times` times. */
+  fail(pattern: RegExp, reply: Reply | 'destroy', times = 1): void {
+    this.faults.push({ pattern, reply, times });
+  }
+
+  clearFaults(): void {
+    this.faults.length = 0;
+  }
+
   get tokenRequests(): SeenRequest[] {
     return this.requests('POST', '/identity/v3/auth/tokens');
   }
@@ -98,8 +118,8 @@ export class FakeOpenStack {
   private issueToken(req: SeenRequest): Reply {
     this.tokensIssued++;
     const methods = (req.body as { auth: { identity: { methods: string[] } } }).auth.identity.methods;
-    const sample = methods.includes('application_credential') ? 'shared-samples/token-appcred.json' : 'shared-samples/token-password.json';
-    const body = fixture(sample) as { token: Record<string, unknown> };
+    const sample = methods.includes('application_credential') ? 'keystone-token-appcred.json' : 'keystone-token-password.json';
+    const body = fixture<{ token: Record<string, unknown> }>(sample);
     body.token['catalog'] = this.catalog;
     return { status: 201, body, headers: { 'X-Subject-Token': `token-${this.tokensIssued}` } };
   }
@@ -109,8 +129,10 @@ export class FakeOpenStack {
     for await (const chunk of req) chunks.push(chunk as Buffer);
     const text = Buffer.concat(chunks).toString('utf8');
     const url = new URL(req.url ?? '/', this.url);
+    const method = req.method ?? 'GET';
     const seen: SeenRequest = {
-      method: req.method ?? 'GET',
+      method,
+      line: `${method} ${url.pathname}${url.search}`,
       url: req.url ?? '/',
       path: url.pathname,
       query: url.searchParams,
@@ -118,10 +140,7 @@ export class FakeOpenStack {
       body: text.length > 0 ? JSON.parse(text) : undefined,
     };
     this.seen.push(seen);
-    const handler = this.routes.get(`${seen.method} ${seen.path}`);
-    const reply = handler
-      ? await handler(seen, res)
-      : { status: 404, body: { itemNotFound: { code: 404, message: `fake has no route ${seen.method} ${seen.path}` } } };
+    const reply = await this.answer(seen, url, res);
     if (reply === 'hang') return;
     if (reply === 'destroy') {
       req.socket.destroy();
@@ -134,6 +153,22 @@ export class FakeOpenStack {
       ...reply.headers,
     });
     res.end(payload);
+  }
+
+  private async answer(seen: SeenRequest, url: URL, res: ServerResponse): Promise<Reply | 'hang' | 'destroy'> {
+    const fault = this.faults.find((f) => f.times > 0 && f.pattern.test(`${seen.method} ${seen.path}`));
+    if (fault) {
+      fault.times -= 1;
+      return fault.reply;
+    }
+    const handler = this.routes.get(`${seen.method} ${seen.path}`);
+    if (handler) return handler(seen, res);
+    return (
+      this.cloud?.route(seen.method, url, seen.body, this.url) ?? {
+        status: 404,
+        body: { itemNotFound: { code: 404, message: `fake has no route ${seen.method} ${seen.path}` } },
+      }
+    );
   }
 }
 

@@ -20,14 +20,14 @@ afterEach(async () => {
 });
 
 describe('image: Glance v2 images', () => {
-  it.each(['shared-samples/images.json', 'image-images.json'])('lists the images of %s', async (name) => {
-    fake.route('GET', '/image/v2/images', { status: 200, body: fixture(name) });
+  it('lists the recorded images', async () => {
+    fake.route('GET', '/image/v2/images', { status: 200, body: fixture('image-images.json') });
     const images = await connection.image.listImages();
     expect(images.find((i) => i.name === 'cirros')).toMatchObject({ status: 'active', min_disk: 0, min_ram: 0, size: 4096, disk_format: 'raw' });
   });
 
   it('sends filters, then follows next links (which carry them) to the last page', async () => {
-    const [cirros] = (fixture('shared-samples/images.json') as { images: Record<string, unknown>[] }).images;
+    const [cirros] = (fixture('image-images.json') as { images: Record<string, unknown>[] }).images;
     fake.route('GET', '/image/v2/images', (req) => {
       const marker = req.query.get('marker');
       if (marker === null) return { status: 200, body: { images: [{ ...cirros, id: 'a' }], next: '/v2/images?marker=a&limit=1&status=active' } };
@@ -45,7 +45,7 @@ describe('image: Glance v2 images', () => {
   });
 
   it('stops when a next link comes back', async () => {
-    const [cirros] = (fixture('shared-samples/images.json') as { images: unknown[] }).images;
+    const [cirros] = (fixture('image-images.json') as { images: unknown[] }).images;
     fake.route('GET', '/image/v2/images', { status: 200, body: { images: [cirros], next: '/v2/images?marker=a' } });
     expect(await connection.image.listImages()).toHaveLength(2);
   });

@@ -7,6 +7,7 @@ describe('openstack client: public surface', () => {
       'Connection',
       'ComputeProxy',
       'ImageProxy',
+      'NetworkProxy',
       'Transport',
       'connectionFromCloudsYaml',
       'loadCloudConfig',

@@ -6,7 +6,7 @@ import {
   OpenStackTimeoutError,
 } from '../../../src/openstack/errors.js';
 import { Transport, toOpenStackRequestId, type TransportOptions } from '../../../src/openstack/transport.js';
-import { FakeOpenStack, capturingLogger, closedPort, errorSample } from './fake-openstack.js';
+import { FakeOpenStack, capturingLogger, closedPort, fixture } from './fake-openstack.js';
 
 let fake: FakeOpenStack;
 
@@ -96,8 +96,11 @@ describe('transport: headers and bodies', () => {
   });
 
   it('raises an HTTP error carrying status, service, Nova message, kind and both request ids', async () => {
-    const sample = errorSample('error-409-conflict.json');
-    fake.route('POST', '/compute/v2.1/servers/x/action', { status: sample.status, body: sample.body, headers: { 'X-OpenStack-Request-ID': 'req-nova' } });
+    fake.route('POST', '/compute/v2.1/servers/x/action', {
+      status: 409,
+      body: fixture('compute-error-409-conflict.json'),
+      headers: { 'X-OpenStack-Request-ID': 'req-nova' },
+    });
     const error = await transport()
       .request({ service: 'compute', method: 'POST', baseUrl: `${fake.url}/compute/v2.1`, path: '/servers/x/action', body: { 'os-start': null }, requestId: 'req-11111111-2222-4333-8444-555555555555' })
       .catch((err: unknown) => err);
@@ -108,7 +111,7 @@ describe('transport: headers and bodies', () => {
       method: 'POST',
       path: '/compute/v2.1/servers/x/action',
       upstreamKind: 'conflictingRequest',
-      upstreamMessage: "Cannot 'start' instance 47667a79-77ff-4f83-a563-e2d7a79dfe4e while it is in vm_state active",
+      upstreamMessage: "Cannot 'start' instance ce287d1e-0ae2-4119-9835-885729fc4433 while it is in vm_state active",
       requestId: 'req-11111111-2222-4333-8444-555555555555',
       upstreamRequestId: 'req-nova',
     });
@@ -179,10 +182,13 @@ describe('transport: timeouts', () => {
   });
 
   it('gives the caller abort reason back, without retrying', async () => {
-    fake.route('GET', '/compute/v2.1/servers', () => 'hang');
     const controller = new AbortController();
+    // Abort once the request has arrived, not after a fixed delay that a loaded machine may outrun.
+    fake.route('GET', '/compute/v2.1/servers', () => {
+      controller.abort(new Error('client went away'));
+      return 'hang';
+    });
     const call = transport().request({ service: 'compute', method: 'GET', baseUrl: `${fake.url}/compute/v2.1`, path: '/servers', signal: controller.signal });
-    setTimeout(() => controller.abort(new Error('client went away')), 50);
     await expect(call).rejects.toThrow('client went away');
     expect(fake.seen).toHaveLength(1);
   });
