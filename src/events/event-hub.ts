@@ -6,7 +6,7 @@
  * thousand subscribers is a thousand writes of the same string, not a thousand JSON.stringify.
  */
 
-/** CONTRACT section 11: what every event's `data` holds. */
+/** docs/contract.md section 11: what every event's `data` holds. */
 export interface EventData {
   resource: 'vm';
   id: string;

@@ -32,7 +32,7 @@ describe('parseConfig defaults', () => {
       HOST: '127.0.0.1',
       BACKEND: 'memory',
       OS_INTERFACE: 'public',
-      MOCK_DELETED_RETENTION_S: 3600, // "default 1 hour" (CONTRACT section 2)
+      MOCK_DELETED_RETENTION_S: 3600, // "default 1 hour" (docs/contract.md section 2)
       MOCK_IP_CIDR: expect.stringMatching(/^\d+\.\d+\.\d+\.\d+\/\d+$/),
       API_KEYS: [],
       API_READONLY_KEYS: [],
