@@ -17,7 +17,7 @@ import { VmService } from './service/vm-service.js';
 
 const API_BASE = '/api/v1';
 
-export type AppConfig = Pick<Config, 'API_KEYS' | 'API_READONLY_KEYS' | 'RATE_LIMIT_PER_MINUTE'>;
+export type AppConfig = Pick<Config, 'API_KEYS' | 'API_READONLY_KEYS' | 'RATE_LIMIT_PER_MINUTE'> & Partial<Pick<Config, 'TRUST_PROXY'>>;
 
 export interface AppDependencies {
   config: AppConfig;
@@ -41,6 +41,8 @@ export function buildApp({ config, backend, logger, shutdownSignal, version = '0
   app.disable('x-powered-by');
   // The API sets its own ETags (VM versions); Express's body hashes would only confuse If-Match.
   app.set('etag', false);
+  // Who req.ip is behind a reverse proxy (the rate limit's key): off unless TRUST_PROXY names the proxies.
+  app.set('trust proxy', config.TRUST_PROXY ?? false);
 
   app.use(requestLog(logger, metrics));
   app.use(securityHeaders());
