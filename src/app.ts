@@ -30,7 +30,8 @@ export type AppConfig = Pick<
   | 'EVENTS_REPLAY_AGE_S'
   | 'EVENTS_HEARTBEAT_MS'
   | 'EVENTS_MAX_BUFFERED_KB'
->;
+> &
+  Partial<Pick<Config, 'TRUST_PROXY'>>;
 
 export interface AppDependencies {
   config: AppConfig;
@@ -63,6 +64,8 @@ export function buildApp({ config, backend, logger, shutdownSignal, version = '0
   app.disable('x-powered-by');
   // The API sets its own ETags (VM versions); Express's body hashes would only confuse If-Match.
   app.set('etag', false);
+  // Who req.ip is behind a reverse proxy (the rate limit's key): off unless TRUST_PROXY names the proxies.
+  app.set('trust proxy', config.TRUST_PROXY ?? false);
 
   app.use(requestLog(logger, metrics));
   app.use(securityHeaders());

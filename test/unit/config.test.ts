@@ -174,6 +174,21 @@ describe('parseConfig connection limits', () => {
   });
 });
 
+describe('parseConfig TRUST_PROXY', () => {
+  it('is off by default, and takes a hop count or the proxies\' addresses', () => {
+    expect(config({}).TRUST_PROXY).toBe(false);
+    expect(config({ TRUST_PROXY: 'false' }).TRUST_PROXY).toBe(false);
+    expect(config({ TRUST_PROXY: '2' }).TRUST_PROXY).toBe(2);
+    expect(config({ TRUST_PROXY: 'loopback, 10.0.0.0/8,fd00::/8 ,192.0.2.1' }).TRUST_PROXY).toEqual(['loopback', '10.0.0.0/8', 'fd00::/8', '192.0.2.1']);
+  });
+
+  it('refuses true (any client could choose its address) and anything that is not an address', () => {
+    expect(problems({ TRUST_PROXY: 'true' })[0]).toMatch(/^TRUST_PROXY: true would let any client choose its own address/);
+    expect(problems({ TRUST_PROXY: 'loopback,proxy.example' })[0]).toMatch(/^TRUST_PROXY: "proxy.example" is not a hop count/);
+    expect(problems({ TRUST_PROXY: '10.0.0.0/33' }).map(named)).toEqual(['TRUST_PROXY']);
+  });
+});
+
 describe('parseConfig secrets', () => {
   it('never shows OS_PASSWORD in a problem line', () => {
     const lines = problems({ ...openstackByPassword, OS_USERNAME: undefined });

@@ -10,6 +10,9 @@ export function rateLimiter(perMinute: number): RequestHandler {
     limit: perMinute,
     standardHeaders: 'draft-7',
     legacyHeaders: false,
+    // Any client can send X-Forwarded-For; without TRUST_PROXY it is ignored on purpose, and the
+    // library's console.error about it would land on stderr, outside the JSON log.
+    validate: { xForwardedForHeader: false },
     handler(req, res) {
       const resetTime = (req as { rateLimit?: { resetTime?: Date } }).rateLimit?.resetTime;
       const seconds = Math.max(1, Math.ceil(((resetTime?.getTime() ?? Date.now() + 60_000) - Date.now()) / 1000));
