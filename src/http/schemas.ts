@@ -125,9 +125,12 @@ export const VmIdParams = z.strictObject({
   id: z.uuid({ error: 'must be a VM id (a UUID)' }).openapi({ param: { name: 'id', in: 'path' }, example: exampleId }),
 });
 
-export const CatalogParams = z.strictObject({
-  nameOrId: z.string().min(1).max(255).openapi({ param: { name: 'nameOrId', in: 'path' }, example: 'm1.small' }),
-});
+const nameOrId = (example: string) =>
+  z.string().min(1).max(255).openapi({ param: { name: 'nameOrId', in: 'path', description: 'A name or an id' }, example });
+
+/** Examples are entries of the memory backend's catalog, so that "Try it out" finds them. */
+export const FlavorParams = z.strictObject({ nameOrId: nameOrId('m1.small') });
+export const ImageParams = z.strictObject({ nameOrId: nameOrId('ubuntu-22.04') });
 
 /** A status filter names each status at most once; more values than there are statuses is a 400. */
 export const MAX_STATUS_VALUES = vmStatuses.length;
