@@ -103,6 +103,12 @@ export const ProblemSchema = z
 const flavorRef = z.string().min(1).max(255).openapi({ description: 'A flavor name or id', example: 'm1.small' });
 const imageRef = z.string().min(1).max(255).openapi({ description: 'An image name or id', example: 'ubuntu-22.04' });
 
+/*
+ * Request bodies are left out of components/schemas on purpose: described inline, they read as
+ * input, so a field with a default (`start`, `type`) is optional in a generated client too.
+ * openapi-typescript (with its defaults) makes every field with a default required in a
+ * component, since a component may also describe a response, where the server always fills it in.
+ */
 export const CreateVmBody = z
   .strictObject({
     name: vmName,
@@ -110,24 +116,25 @@ export const CreateVmBody = z
     image: imageRef,
     start: z.boolean().default(false).openapi({ description: 'Settle in RUNNING instead of STOPPED.' }),
   })
-  .openapi('CreateVm', { example: { name: 'web-1', flavor: 'm1.small', image: 'ubuntu-22.04', start: true } });
+  .openapi({ example: { name: 'web-1', flavor: 'm1.small', image: 'ubuntu-22.04', start: true } });
 
-export const ResizeBody = z.strictObject({ flavor: flavorRef }).openapi('ResizeVm', { example: { flavor: 'm1.medium' } });
+export const ResizeBody = z.strictObject({ flavor: flavorRef }).openapi({ example: { flavor: 'm1.medium' } });
 
-export const RestartBody = z
-  .strictObject({ type: z.enum(restartTypes).default('soft') })
-  .openapi('RestartVm', { example: { type: 'soft' } });
+export const RestartBody = z.strictObject({ type: z.enum(restartTypes).default('soft') }).openapi({ example: { type: 'soft' } });
 
 /** Actions without a body accept none, or an empty object. */
-export const EmptyBody = z.strictObject({}).openapi('NoBody');
+export const EmptyBody = z.strictObject({});
 
 export const VmIdParams = z.strictObject({
   id: z.uuid({ error: 'must be a VM id (a UUID)' }).openapi({ param: { name: 'id', in: 'path' }, example: exampleId }),
 });
 
-export const CatalogParams = z.strictObject({
-  nameOrId: z.string().min(1).max(255).openapi({ param: { name: 'nameOrId', in: 'path' }, example: 'm1.small' }),
-});
+const nameOrId = (example: string) =>
+  z.string().min(1).max(255).openapi({ param: { name: 'nameOrId', in: 'path', description: 'A name or an id' }, example });
+
+/** Examples are entries of the memory backend's catalog, so that "Try it out" finds them. */
+export const FlavorParams = z.strictObject({ nameOrId: nameOrId('m1.small') });
+export const ImageParams = z.strictObject({ nameOrId: nameOrId('ubuntu-22.04') });
 
 /** A status filter names each status at most once; more values than there are statuses is a 400. */
 export const MAX_STATUS_VALUES = vmStatuses.length;
