@@ -120,6 +120,10 @@ export const envSchema = z.object({
   MOCK_IP_CIDR: cidr.default('192.168.1.0/24'),
   MOCK_EXTRA_FLAVORS: flavorList.default([]),
   MOCK_DELETED_RETENTION_S: int(0, 30 * 86_400).default(3_600),
+  // Count caps beside the time limits, so that churn cannot grow memory without bound (about
+  // 0.4 KB a tombstone, 0.5 KB a key): oldest first out.
+  MOCK_MAX_TOMBSTONES: int(0, 10_000_000).default(10_000),
+  MOCK_MAX_IDEMPOTENCY_KEYS: int(1, 10_000_000).default(100_000),
 
   OS_CLOUD: z.string().min(1).optional(),
   OS_AUTH_URL: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL, e.g. http://127.0.0.1:5000/v3' }).optional(),
