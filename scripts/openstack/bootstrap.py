@@ -9,7 +9,12 @@ Subcommands (up.sh runs them in this order):
   keystone   roles, service project + service users, demo project + demo user
              (roles member, reader), catalog (image, placement, compute, network)
   image      tiny raw images named $IMAGE_NAMES (default "cirros-0.6 cirros"):
-             4 KiB of zeros; Nova's fake virt driver never reads them
+             4 KiB of zeros; Nova's fake virt driver never reads them. Plus
+             two for Nova's 400s: `needs-10g-disk` (min_disk 10 GB: m1.tiny's
+             1 GB disk is refused with "Flavor's disk is smaller than the
+             minimum size specified in image metadata") and `needs-1g-ram`
+             (min_ram 1024 MB: m1.tiny's 512 MB is refused with "Flavor's
+             memory is too small for requested image")
   network    demo-owned network `private` + subnet 10.0.0.0/24 (records only;
              no packet ever flows)
   flavors    m1.tiny..m1.xlarge (the API contract's sizes, ids 1..5) and two
@@ -186,14 +191,19 @@ def cmd_flavors():
 
 
 IMAGE_NAMES = E.get("IMAGE_NAMES", "cirros-0.6 cirros").split()
+# name -> (min_disk GB, min_ram MB): images whose minimums m1.tiny (1 GB, 512 MB) does not meet,
+# so that Nova answers POST /servers with a 400 the client caused (the API's 400 VALIDATION_ERROR)
+MIN_IMAGES = {"needs-10g-disk": (10, 0), "needs-1g-ram": (0, 1024)}
 
 
 def cmd_image():
     for name in IMAGE_NAMES:
         upload_image(name)
+    for name, (min_disk, min_ram) in MIN_IMAGES.items():
+        upload_image(name, min_disk, min_ram)
 
 
-def upload_image(name):
+def upload_image(name, min_disk=0, min_ram=0):
     tok, body = token()
     h = {"X-Auth-Token": tok}
     g = "http://%s:%s" % (HOSTIP, E.get("GLANCE_PORT", "9292"))
@@ -203,7 +213,7 @@ def upload_image(name):
         return
     r = requests.post(g + "/v2/images", headers=h, timeout=30, json={
         "name": name, "disk_format": "raw", "container_format": "bare",
-        "visibility": "public", "min_disk": 0, "min_ram": 0})
+        "visibility": "public", "min_disk": min_disk, "min_ram": min_ram})
     if r.status_code >= 400:
         raise SystemExit("image create: %s %s" % (r.status_code, r.text))
     iid = r.json()["id"]
@@ -338,7 +348,7 @@ def cmd_verify():
     im = requests.get(cat["image"] + "/v2/images", headers=h, timeout=30)
     im.raise_for_status()
     images = {i["name"]: i["id"] for i in im.json()["images"] if i["status"] == "active"}
-    missing = [n for n in IMAGE_NAMES if n not in images]
+    missing = [n for n in IMAGE_NAMES + list(MIN_IMAGES) if n not in images]
     if missing:
         raise SystemExit("demo cannot see active images %s" % missing)
     networks = {}
