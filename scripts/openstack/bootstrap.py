@@ -17,6 +17,11 @@ Subcommands (up.sh runs them in this order):
              memory is too small for requested image")
   network    demo-owned network `private` + subnet 10.0.0.0/24 (records only;
              no packet ever flows)
+  external-network
+             admin-owned external network `public` (flat, physnet `public`) +
+             subnet `public-subnet` $FLOATING_CIDR (203.0.113.0/24, a
+             documentation range) with the pool $FLOATING_POOL_START..END
+             (.10-.250): routers' gateways and floating IPs come from it
   flavors    m1.tiny..m1.xlarge (the API contract's sizes, ids 1..5) and two
              flavors for failure tests: `huge` (1 vCPU, 1,000,000 MB: more than
              placement's max_unit of 800000 MB, so the scheduler answers "No
@@ -247,6 +252,39 @@ def cmd_network():
     print("neutron: network private %s + subnet 10.0.0.0/24" % nid)
 
 
+FLOATING_CIDR = E.get("FLOATING_CIDR", "203.0.113.0/24")
+FLOATING_GATEWAY = E.get("FLOATING_GATEWAY", "203.0.113.1")
+FLOATING_POOL = (E.get("FLOATING_POOL_START", "203.0.113.10"), E.get("FLOATING_POOL_END", "203.0.113.250"))
+
+
+def cmd_external_network():
+    """The external network every project's router gateway and floating IPs use. Admin-owned,
+    router:external (visible to every project, usable as a gateway), not shared (so Nova's
+    "networks": "auto" and legacy boots never pick it for a server)."""
+    tok, body = token()
+    h = {"X-Auth-Token": tok}
+    q = "http://%s:%s/v2.0" % (HOSTIP, E.get("NEUTRON_PORT", "9696"))
+    nets = requests.get(q + "/networks", params={"name": "public"}, headers=h, timeout=30).json()["networks"]
+    if nets:
+        nid = nets[0]["id"]
+    else:
+        r = requests.post(q + "/networks", headers=h, timeout=30, json={"network": {
+            "name": "public", "router:external": True, "shared": False,
+            "provider:network_type": "flat", "provider:physical_network": "public"}})
+        if r.status_code >= 400:
+            raise SystemExit("external network: %s %s" % (r.status_code, r.text))
+        nid = r.json()["network"]["id"]
+    subs = requests.get(q + "/subnets", params={"network_id": nid}, headers=h, timeout=30).json()["subnets"]
+    if not subs:
+        r = requests.post(q + "/subnets", headers=h, timeout=30, json={"subnet": {
+            "name": "public-subnet", "network_id": nid, "ip_version": 4, "cidr": FLOATING_CIDR,
+            "gateway_ip": FLOATING_GATEWAY, "enable_dhcp": False,
+            "allocation_pools": [{"start": FLOATING_POOL[0], "end": FLOATING_POOL[1]}]}})
+        if r.status_code >= 400:
+            raise SystemExit("external subnet: %s %s" % (r.status_code, r.text))
+    print("neutron: external network public %s, floating range %s (%s-%s)" % (nid, FLOATING_CIDR, *FLOATING_POOL))
+
+
 def cmd_wait_nova():
     deadline = time.time() + float(E.get("WAIT_NOVA_TIMEOUT", "180"))
     last = ""
@@ -352,12 +390,17 @@ def cmd_verify():
     if missing:
         raise SystemExit("demo cannot see active images %s" % missing)
     networks = {}
+    network_quota = None
     if "network" in cat:
         nr = requests.get(cat["network"] + "/v2.0/networks", headers=h, timeout=30)
         nr.raise_for_status()
         networks = {n["name"]: n["id"] for n in nr.json()["networks"]}
-        if "private" not in networks:
-            raise SystemExit("demo cannot see network private")
+        missing = [n for n in ("private", "public") if n not in networks]
+        if missing:
+            raise SystemExit("demo cannot see networks %s" % missing)
+        nq = requests.get(cat["network"] + "/v2.0/quotas/" + body["project"]["id"], headers=h, timeout=30)
+        nq.raise_for_status()
+        network_quota = nq.json()["quota"]
     pid = body["project"]["id"]
     q = requests.get(nova + "/os-quota-sets/" + pid, headers=h, timeout=30)
     q.raise_for_status()
@@ -378,6 +421,9 @@ def cmd_verify():
         "flavors": flavors,
         "images": images,
         "networks": networks,
+        "external_network": {"name": "public", "cidr": FLOATING_CIDR,
+                             "pool": list(FLOATING_POOL)} if "public" in networks else None,
+        "network_quota": network_quota,
         "compute_host": "mini-compute",
     }
     path = os.path.join(E.get("RUN", "/tmp/mini-openstack"), "stack.json")
@@ -390,4 +436,5 @@ def cmd_verify():
 if __name__ == "__main__":
     {"keystone": cmd_keystone, "flavors": cmd_flavors, "image": cmd_image,
      "wait-nova": cmd_wait_nova, "network": cmd_network,
+     "external-network": cmd_external_network,
      "quotas": cmd_quotas, "warmup": cmd_warmup, "verify": cmd_verify}[sys.argv[1]]()

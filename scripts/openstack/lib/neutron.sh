@@ -17,6 +17,9 @@ rpc_state_report_workers = 0
 log_file = $RUN/log/neutron-server.log
 state_path = $RUN/state/neutron
 core_plugin = ml2
+# the L3 router plugin: routers, external gateways and floating IPs at the API level. No L3
+# agent runs, so nothing is ever plumbed: routers read ACTIVE, their ports and every floating
+# IP stay DOWN (README: "Neutron without an L3 agent")
 service_plugins = router
 transport_url = rabbit://guest:guest@$HOST_IP:$RABBIT_PORT/
 auth_strategy = keystone
@@ -33,6 +36,16 @@ $(authtoken neutron)
 $(authtoken nova)
 [agent]
 root_helper = /bin/false
+[quotas]
+# per project; upstream's defaults unless NEUTRON_QUOTA_* say otherwise (-1 = unlimited).
+# Stated here so that a test of "quota exceeded" knows its limit (GET /v2.0/quotas/{project}).
+quota_network = ${NEUTRON_QUOTA_NETWORK:-100}
+quota_subnet = ${NEUTRON_QUOTA_SUBNET:-100}
+quota_port = ${NEUTRON_QUOTA_PORT:-500}
+quota_router = ${NEUTRON_QUOTA_ROUTER:-10}
+quota_floatingip = ${NEUTRON_QUOTA_FLOATINGIP:-50}
+quota_security_group = ${NEUTRON_QUOTA_SECURITY_GROUP:-10}
+quota_security_group_rule = ${NEUTRON_QUOTA_SECURITY_GROUP_RULE:-100}
 EOF
   # python3-neutron ships no api-paste.ini (neutron-common does, with dbconfig)
   cat >"$RUN/etc/neutron/api-paste.ini" <<'EOF'
@@ -104,6 +117,7 @@ neutron_wait() {
 }
 
 neutron_network() {
-  say "neutron up; creating demo network 'private' 10.0.0.0/24"
+  say "neutron up; creating demo network 'private' 10.0.0.0/24 and external network 'public' ${FLOATING_CIDR:-203.0.113.0/24}"
   bootstrap_step network network
+  bootstrap_step external-network "external network"
 }
