@@ -7,6 +7,7 @@ import { apiKeys } from './http/middleware/api-keys.js';
 import { rateLimiter } from './http/middleware/rate-limit.js';
 import { requestLog } from './http/middleware/request-log.js';
 import { securityHeaders } from './http/middleware/security-headers.js';
+import { apiSecurity } from './http/openapi/security.js';
 import { problemResponder, routeNotFound } from './http/problem.js';
 import { EventHub } from './events/event-hub.js';
 import { vmEventFeed } from './events/vm-events.js';
@@ -47,8 +48,9 @@ export function buildApp({ config, backend, logger, shutdownSignal, version = '0
   const events = new EventHub({ replayCount: config.EVENTS_REPLAY_COUNT, replayAgeMs: config.EVENTS_REPLAY_AGE_S * 1000 });
   const service = new VmService(backend, logger, stopping, vmEventFeed(events));
   const metrics = createMetrics(() => backend.vms.countByStatus());
+  const keysConfigured = config.API_KEYS.length + config.API_READONLY_KEYS.length > 0;
   const registry = new OpenAPIRegistry();
-  const api = new EndpointRouter(registry, API_BASE);
+  const api = new EndpointRouter(registry, API_BASE, apiSecurity(registry, keysConfigured));
   vmRoutes(api, service);
   catalogRoutes(api, service);
   eventRoutes(api, events, {
@@ -68,7 +70,7 @@ export function buildApp({ config, backend, logger, shutdownSignal, version = '0
 
   // Rate limit and API keys are mounted only when configured: no cost per request otherwise.
   if (config.RATE_LIMIT_PER_MINUTE > 0) app.use(API_BASE, rateLimiter(config.RATE_LIMIT_PER_MINUTE));
-  if (config.API_KEYS.length + config.API_READONLY_KEYS.length > 0) {
+  if (keysConfigured) {
     app.use(API_BASE, apiKeys({ keys: config.API_KEYS, readonlyKeys: config.API_READONLY_KEYS }));
   }
   // The API first: it takes nearly all the traffic, and need not walk the operations' routes.

@@ -41,6 +41,9 @@ function crossFieldProblems(config: Config): string[] {
       if (!config.OS_PROJECT_NAME && !config.OS_PROJECT_ID) problems.push('OS_PROJECT_NAME: required with OS_USERNAME (or OS_PROJECT_ID)');
     }
   }
+  if (config.HTTP_HEADERS_TIMEOUT_MS > config.HTTP_REQUEST_TIMEOUT_MS) {
+    problems.push('HTTP_HEADERS_TIMEOUT_MS: must not be more than HTTP_REQUEST_TIMEOUT_MS (the headers are part of the request)');
+  }
   const readonlyAndFull = config.API_READONLY_KEYS.filter((k) => config.API_KEYS.includes(k));
   if (readonlyAndFull.length > 0) problems.push('API_READONLY_KEYS: a key cannot be in API_KEYS too');
   return problems;

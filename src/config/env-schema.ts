@@ -63,6 +63,10 @@ export const envSchema = z.object({
   API_READONLY_KEYS: keyList.default([]),
   RATE_LIMIT_PER_MINUTE: int(0, 1_000_000).default(0),
   SHUTDOWN_TIMEOUT_MS: int(0, 60_000).default(9_000),
+  HTTP_HEADERS_TIMEOUT_MS: int(100, 600_000).default(10_000),
+  HTTP_REQUEST_TIMEOUT_MS: int(100, 600_000).default(30_000),
+  HTTP_KEEP_ALIVE_TIMEOUT_MS: int(100, 600_000).default(5_000),
+  HTTP_MAX_CONNECTIONS: int(1, 1_000_000).default(1_000),
 
   EVENTS_REPLAY_COUNT: int(0, 1_000_000).default(1_000),
   EVENTS_REPLAY_AGE_S: int(1, 86_400).default(300),

@@ -28,6 +28,13 @@ export const errorCodes = [
 ] as const;
 export type ErrorCode = (typeof errorCodes)[number];
 
+/**
+ * Narrower cases of a code that HTTP answers with a status of their own (the catalogue in
+ * src/http/problem-catalog.ts says which): a body too large (413) or not JSON (415).
+ */
+export const errorVariants = ['body_too_large', 'unsupported_media_type'] as const;
+export type ErrorVariant = (typeof errorVariants)[number];
+
 export interface FieldError {
   path: string;
   message: string;
@@ -47,14 +54,18 @@ export interface ErrorExtras {
 
 /** The one error type of the project: a machine code, a sentence for people, and extras. */
 export class ApiError extends Error {
+  /** Which narrower case of the code this is, if any; not part of the body. */
+  readonly variant: ErrorVariant | undefined;
+
   constructor(
     readonly code: ErrorCode,
     readonly detail: string,
     readonly extras: ErrorExtras = {},
-    options?: { cause?: unknown },
+    options?: { cause?: unknown; variant?: ErrorVariant },
   ) {
-    super(detail, options);
+    super(detail, options?.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'ApiError';
+    this.variant = options?.variant;
   }
 }
 

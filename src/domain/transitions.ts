@@ -53,6 +53,14 @@ export function allowedActions(status: VmStatus, placed: boolean): VmAction[] {
     .map(([action]) => action as VmAction);
 }
 
+/** The statuses `action` leaves from, in the table's order, each with its transition. */
+export function statusesAllowing(action: VmAction): { status: VmStatus; transition: Transition }[] {
+  return (Object.entries(transitions) as [VmStatus, Partial<Record<VmAction, Transition>>][]).flatMap(([status, row]) => {
+    const transition = row[action];
+    return transition ? [{ status, transition }] : [];
+  });
+}
+
 /** What the rule needs to know of a VM (a repository's record has it). */
 export interface VmStanding {
   vm: Pick<Vm, 'status' | 'task' | 'flavor'>;

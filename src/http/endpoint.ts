@@ -3,7 +3,8 @@ import { Router, type NextFunction, type Request, type RequestHandler, type Resp
 import { z, type ZodType } from 'zod';
 import { ApiError, type ErrorCode, type FieldError } from '../domain/errors.js';
 import { jsonBody } from './middleware/body.js';
-import { problemCatalog } from './problem-catalog.js';
+import { descriptionOf, statusesOf } from './problem-catalog.js';
+import type { SecurityRequirement } from './openapi/security.js';
 import { ProblemSchema } from './schemas.js';
 
 type Method = 'get' | 'post' | 'delete';
@@ -57,6 +58,8 @@ export class EndpointRouter {
   constructor(
     private readonly registry: OpenAPIRegistry,
     private readonly basePath: string,
+    /** The security requirement of every endpoint here (openapi/security.ts). */
+    private readonly security: SecurityRequirement[],
   ) {}
 
   add<P extends ZodType, Q extends ZodType, B extends ZodType>(endpoint: Endpoint<P, Q, B>): void {
@@ -92,16 +95,11 @@ export class EndpointRouter {
     }
     const byStatus = new Map<number, ErrorCode[]>();
     for (const code of [...endpoint.problems, ...everywhere]) {
-      const status = problemCatalog[code].status;
-      byStatus.set(status, [...(byStatus.get(status) ?? []), code]);
-    }
-    if (endpoint.body) {
-      byStatus.set(413, ['VALIDATION_ERROR']);
-      byStatus.set(415, ['VALIDATION_ERROR']);
+      for (const status of statusesOf(code, endpoint.body !== undefined)) byStatus.set(status, [...(byStatus.get(status) ?? []), code]);
     }
     for (const [status, codes] of byStatus) {
       responses[String(status)] = {
-        description: [...new Set(codes)].map((c) => `\`${c}\`: ${problemCatalog[c].description}`).join('\n\n'),
+        description: [...new Set(codes)].map((c) => `\`${c}\`: ${descriptionOf(c, status)}`).join('\n\n'),
         content: { 'application/problem+json': { schema: ProblemSchema } },
       };
     }
@@ -112,6 +110,7 @@ export class EndpointRouter {
       summary: endpoint.summary,
       ...(endpoint.description && { description: endpoint.description }),
       tags: [endpoint.tag],
+      security: this.security,
       request: {
         ...(endpoint.params && { params: endpoint.params as z.ZodObject }),
         ...(endpoint.query && { query: endpoint.query as z.ZodObject }),
@@ -135,6 +134,10 @@ function parse<T extends ZodType>(schema: T | undefined, value: unknown, where: 
       return issue.keys.map((key) => ({ path: `${base}.${key}`, message: `unknown ${where === 'query' ? 'parameter' : 'field'}` }));
     }
     const missing = issue.code === 'invalid_type' && issue.message.endsWith('received undefined');
+    // A query parameter given several times arrives as an array; unless its schema reads lists
+    // (and then says what is wrong itself, in a custom issue), that is the whole problem.
+    const given = where === 'query' && issue.path.length === 1 ? (value as Record<string, unknown>)[String(issue.path[0])] : undefined;
+    if (Array.isArray(given) && issue.code !== 'custom') return [{ path: base, message: `given ${given.length} times; give it once` }];
     return [{ path: base, message: missing ? 'required' : issue.message }];
   });
   throw new ApiError('VALIDATION_ERROR', `Invalid ${where}: ${errors.map((e) => `${e.path} (${e.message})`).join('; ')}`, { errors });

@@ -44,6 +44,10 @@ export const VmSchema = z
     fault: VmFaultSchema.nullable(),
     created_at: z.string().openapi({ example: exampleTime }),
     updated_at: z.string().openapi({ example: exampleTime }),
+    allowed_actions: z.array(VmActionSchema).openapi({
+      description: 'The actions the VM accepts now, from the transition table (docs/contract.md): none when DELETED, only delete while a task runs.',
+      example: ['start', 'resize', 'delete'],
+    }),
   })
   .openapi('Vm');
 
@@ -183,17 +187,27 @@ export const ListVmsQuery = z.strictObject({
   cursor: z.string().min(1).max(200).optional().openapi({ description: 'The next_cursor of the previous page.' }),
 });
 
-const waitError = `must be true, false or a number of seconds (at most ${MAX_WAIT_S})`;
+const waitError = `must be true, false or a number of seconds from 0 to ${MAX_WAIT_S}`;
 
-/** `?wait=` on every mutating call: `true`, `false`, or a number of seconds. */
+/**
+ * `?wait=` on every mutating call: `true` (the default wait), `false`, or a number of seconds. The
+ * text is read here, with one message for any bad value; the document shows the typed forms.
+ */
 export const WaitQuery = z.strictObject({
   wait: z
-    .string()
-    .regex(/^(true|false|\d{1,3})$/, { error: waitError })
-    .refine((v) => !/^\d+$/.test(v) || Number(v) <= MAX_WAIT_S, { error: waitError })
+    .preprocess(
+      (value, ctx) => {
+        if (typeof value !== 'string') return value; // e.g. given twice: the generic message says so
+        if (value === 'true' || value === 'false') return value === 'true';
+        if (/^\d{1,9}$/.test(value) && Number(value) <= MAX_WAIT_S) return Number(value);
+        ctx.addIssue({ code: 'custom', message: waitError });
+        return z.NEVER;
+      },
+      z.union([z.boolean(), z.number().int().min(0).max(MAX_WAIT_S)]),
+    )
     .optional()
     .openapi({
       description: `Wait for the task to settle: \`true\` (${DEFAULT_WAIT_S} s) or seconds, up to ${MAX_WAIT_S}. \`Prefer: wait=N\` does the same.`,
-      example: 'true',
+      example: true,
     }),
 });

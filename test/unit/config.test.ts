@@ -152,6 +152,28 @@ describe('parseConfig bad values', () => {
   });
 });
 
+describe('parseConfig connection limits', () => {
+  it('bounds what clients may take by default, and reads each limit', () => {
+    expect(config({})).toMatchObject({
+      HTTP_HEADERS_TIMEOUT_MS: 10_000,
+      HTTP_REQUEST_TIMEOUT_MS: 30_000,
+      HTTP_KEEP_ALIVE_TIMEOUT_MS: 5_000,
+      HTTP_MAX_CONNECTIONS: 1_000,
+    });
+    expect(config({ HTTP_HEADERS_TIMEOUT_MS: '500', HTTP_REQUEST_TIMEOUT_MS: '500', HTTP_MAX_CONNECTIONS: '2' })).toMatchObject({
+      HTTP_HEADERS_TIMEOUT_MS: 500,
+      HTTP_MAX_CONNECTIONS: 2,
+    });
+  });
+
+  it('refuses a headers timeout longer than the request timeout (Node would throw at start-up)', () => {
+    expect(problems({ HTTP_HEADERS_TIMEOUT_MS: '20000', HTTP_REQUEST_TIMEOUT_MS: '10000' })).toEqual([
+      'HTTP_HEADERS_TIMEOUT_MS: must not be more than HTTP_REQUEST_TIMEOUT_MS (the headers are part of the request)',
+    ]);
+    expect(problems({ HTTP_MAX_CONNECTIONS: '0' }).map(named)).toEqual(['HTTP_MAX_CONNECTIONS']);
+  });
+});
+
 describe('parseConfig secrets', () => {
   it('never shows OS_PASSWORD in a problem line', () => {
     const lines = problems({ ...openstackByPassword, OS_USERNAME: undefined });

@@ -32,13 +32,24 @@ describe('the docs agree with the code', () => {
   });
 });
 
+/** The table docs/errors.md must hold, generated from the catalogue (the variants' statuses included). */
+async function problemTable(): Promise<string> {
+  const { problemCatalog, slugOf, statusesOf } = await import('../../src/http/problem-catalog.js');
+  const rows = (Object.entries(problemCatalog) as [Parameters<typeof slugOf>[0], (typeof problemCatalog)[keyof typeof problemCatalog]][]).map(
+    ([code, entry]) => {
+      const statuses = [...statusesOf(code)].sort((a, b) => a - b).join(', ');
+      const cases = (entry.variants ?? []).map((v) => ` ${v.status}: ${v.description}`).join('');
+      return `| \`${code}\` | ${statuses} | \`/errors/${slugOf(code)}\` | ${entry.description}${cases} |`;
+    },
+  );
+  return ['| code | status | type | when |', '|---|---|---|---|', ...rows].join('\n');
+}
+
 describe('docs/errors.md', () => {
-  it('lists every problem type of the catalogue, with its description', async () => {
-    const { problemCatalog } = await import('../../src/http/problem-catalog.js');
+  it('holds the table generated from the catalogue: every code, every status it is answered with, its description', async () => {
     const page = read('docs/errors.md');
-    for (const [code, entry] of Object.entries(problemCatalog)) {
-      expect(page).toContain(`| \`${code}\` |`);
-      expect(page).toContain(entry.description);
-    }
+    const table = /^\| code \|[\s\S]*?(?=\n\n)/m.exec(page)?.[0];
+    const expected = await problemTable();
+    expect(table, `expected this table in docs/errors.md:\n${expected}`).toBe(expected);
   });
 });

@@ -5,6 +5,7 @@ import swaggerUi from 'swagger-ui-express';
 import type { Metrics } from '../../observability/metrics.js';
 import type { Backend } from '../../repository/vm-repository.js';
 import { ApiError, type ErrorCode } from '../../domain/errors.js';
+import { openAccess } from '../openapi/security.js';
 import { z } from '../openapi/zod.js';
 import { codeBySlug, problemCatalog } from '../problem-catalog.js';
 import { sendProblem } from '../problem.js';
@@ -27,6 +28,7 @@ export function operationRoutes(options: { registry: OpenAPIRegistry; backend: B
   registry.registerPath({
     method: 'get',
     path: '/healthz',
+    security: openAccess,
     summary: 'The process is alive',
     tags: ['Operations'],
     responses: { 200: { description: 'Alive', content: { 'application/json': { schema: HealthSchema } } } },
@@ -38,6 +40,7 @@ export function operationRoutes(options: { registry: OpenAPIRegistry; backend: B
   registry.registerPath({
     method: 'get',
     path: '/readyz',
+    security: openAccess,
     summary: 'The backend is reachable',
     tags: ['Operations'],
     responses: {
@@ -63,6 +66,7 @@ export function operationRoutes(options: { registry: OpenAPIRegistry; backend: B
   registry.registerPath({
     method: 'get',
     path: '/metrics',
+    security: openAccess,
     summary: 'Prometheus metrics',
     tags: ['Operations'],
     responses: { 200: { description: 'Prometheus text format', content: { 'text/plain': { schema: z.string() } } } },

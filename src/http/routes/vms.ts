@@ -16,7 +16,9 @@ import {
   VmSchema,
   WaitQuery,
 } from '../schemas.js';
+import { vmView } from '../vm-view.js';
 import { waitMsOf } from '../wait.js';
+import { actionSummary } from './action-summaries.js';
 
 const etagHeader = { ETag: { description: 'The VM\'s version; send it back in If-Match.', schema: { type: 'string' as const } } };
 
@@ -41,16 +43,16 @@ const CreateHeaders = z.object({
 const actionProblems: ErrorCode[] = ['VM_NOT_FOUND', 'INVALID_STATE_TRANSITION', 'TASK_IN_PROGRESS', 'PRECONDITION_FAILED', 'FORBIDDEN', 'BACKEND_UNAVAILABLE', 'BACKEND_TIMEOUT'];
 
 const simpleActions = [
-  { action: 'start', summary: 'Start a STOPPED VM', settled: 'Started: RUNNING' },
-  { action: 'stop', summary: 'Stop a RUNNING or PAUSED VM', settled: 'Stopped: STOPPED' },
-  { action: 'pause', summary: 'Pause a RUNNING VM', settled: 'Paused: PAUSED' },
-  { action: 'resume', summary: 'Resume a PAUSED or SUSPENDED VM', settled: 'Resumed: RUNNING' },
-  { action: 'suspend', summary: 'Suspend a RUNNING VM', settled: 'Suspended: SUSPENDED' },
+  { action: 'start', summary: actionSummary('start'), settled: 'Started: RUNNING' },
+  { action: 'stop', summary: actionSummary('stop'), settled: 'Stopped: STOPPED' },
+  { action: 'pause', summary: actionSummary('pause'), settled: 'Paused: PAUSED' },
+  { action: 'resume', summary: actionSummary('resume'), settled: 'Resumed: RUNNING' },
+  { action: 'suspend', summary: actionSummary('suspend'), settled: 'Suspended: SUSPENDED' },
 ] as const;
 
 function sendVm(res: Response, status: number, record: VmRecord): void {
   res.setHeader('ETag', `"${record.version}"`);
-  res.status(status).json(record.vm);
+  res.status(status).json(vmView(record));
 }
 
 const settledStatus = (record: VmRecord, settled = 200) => (record.vm.task === null ? settled : 202);
@@ -121,7 +123,7 @@ export function vmRoutes(api: EndpointRouter, service: VmService): void {
         ...(query.name !== undefined && { name: query.name }),
         ...(query.cursor !== undefined && { cursor: query.cursor }),
       });
-      res.json({ data: page.items.map((r) => r.vm), next_cursor: page.nextCursor });
+      res.json({ data: page.items.map(vmView), next_cursor: page.nextCursor });
     },
   });
 
@@ -150,7 +152,7 @@ export function vmRoutes(api: EndpointRouter, service: VmService): void {
     },
   });
 
-  const act = async (id: string, request: ActionRequest, query: { wait?: string | undefined }, req: Parameters<typeof waitMsOf>[1], res: Response) => {
+  const act = async (id: string, request: ActionRequest, query: { wait?: boolean | number | undefined }, req: Parameters<typeof waitMsOf>[1], res: Response) => {
     const ifMatch = parseIfMatch(req.header('If-Match'));
     const record = await service.act(id, request, {
       waitMs: waitMsOf(query, req, res),
@@ -164,8 +166,8 @@ export function vmRoutes(api: EndpointRouter, service: VmService): void {
     method: 'delete',
     path: '/vms/{id}',
     operationId: 'deleteVm',
-    summary: 'Delete a VM',
-    description: 'Accepted from any status but DELETED, even while another task runs. The body is the VM.',
+    summary: actionSummary('delete'),
+    description: 'Accepted even while another task runs. The body is the VM.',
     tag: 'VMs',
     params: VmIdParams,
     query: WaitQuery,
@@ -196,7 +198,7 @@ export function vmRoutes(api: EndpointRouter, service: VmService): void {
     method: 'post',
     path: '/vms/{id}/restart',
     operationId: 'restartVm',
-    summary: 'Restart a RUNNING VM (soft or hard), or a placed VM in ERROR (hard only)',
+    summary: actionSummary('restart'),
     tag: 'VM actions',
     params: VmIdParams,
     query: WaitQuery,
@@ -211,7 +213,7 @@ export function vmRoutes(api: EndpointRouter, service: VmService): void {
     method: 'post',
     path: '/vms/{id}/resize',
     operationId: 'resizeVm',
-    summary: 'Resize a STOPPED or RUNNING VM to another flavor',
+    summary: actionSummary('resize', ' to another flavor'),
     description: 'The VM keeps its status; the resize is confirmed automatically.',
     tag: 'VM actions',
     params: VmIdParams,

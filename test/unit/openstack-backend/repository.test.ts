@@ -64,7 +64,7 @@ beforeEach(async () => {
   backend = await createOpenStackBackend(env(), silent);
   vms = backend.vms as OpenStackVmRepository;
   // Nothing shared between reads in these tests: each read goes to the fake.
-  Object.assign(vms, { readReuseMs: 0, pollIntervalMs: 5 });
+  Object.assign(vms.tuning, { readReuseMs: 0, pollIntervalMs: 5 });
   tiny = (await backend.catalog.findFlavor('m1.tiny')) as Flavor;
   small = (await backend.catalog.findFlavor('2')) as Flavor;
   cirros = (await backend.catalog.findImage('cirros-0.6')) as Image;
@@ -235,7 +235,7 @@ describe('OpenStack backend: creating', () => {
   it('maps a dropped connection and a 503 to BACKEND_UNAVAILABLE, unreachable and error', async () => {
     fake.fail(/^GET \/compute\/v2\.1\/servers\/detail/, 'destroy', 3);
     await expect(vms.list({ statuses: ['RUNNING'], limit: 5 })).rejects.toMatchObject({ code: 'BACKEND_UNAVAILABLE', extras: { upstream: 'unreachable' } });
-    const slow = await createOpenStackBackend(env({ OS_TIMEOUT_MS: '100' }), silent);
+    const slow = await createOpenStackBackend(env({ OS_TIMEOUT_MS: '2000' }), silent);
     fake.fail(/^GET \/compute\/v2\.1\/servers\/detail/, { status: 503, body: {} }, 10);
     await expect(slow.vms.list({ statuses: ['RUNNING'], limit: 5 })).rejects.toMatchObject({ code: 'BACKEND_UNAVAILABLE', extras: { upstream: 'error' } });
     await slow.close();
@@ -342,7 +342,7 @@ describe('OpenStack backend: actions', () => {
     await backend.close();
     backend = await createOpenStackBackend(env(), silent);
     vms = backend.vms as OpenStackVmRepository;
-    Object.assign(vms, { readReuseMs: 0 });
+    Object.assign(vms.tuning, { readReuseMs: 0 });
     expect((await settled(created.vm.id))?.vm).toMatchObject({ status: 'STOPPED', task: null });
     expect(novaServers().get(created.vm.id)).toMatchObject({ status: 'SHUTOFF', tags: [] });
   });
@@ -425,7 +425,7 @@ describe('OpenStack backend: reading and listing', () => {
   it('shares back-to-back reads of one VM within the reuse window', async () => {
     const vm = await newVm(true);
     await new Promise((resolve) => setTimeout(resolve, 30)); // the create's watcher is done
-    Object.assign(vms, { readReuseMs: 10_000 });
+    Object.assign(vms.tuning, { readReuseMs: 10_000 });
     const before = fake.lines(/servers\/0/).length;
     await Promise.all([vms.get(vm.vm.id), vms.get(vm.vm.id)]);
     await vms.get(vm.vm.id);

@@ -1,0 +1,176 @@
+import { v4 as uuidv4 } from 'uuid';
+import { ApiError } from '../../domain/errors.js';
+import { vmStatuses, type Flavor, type Image, type Vm, type VmFault, type VmStatus, type VmTask } from '../../domain/vm.js';
+import type { ListVmsQuery, VmPage, VmRecord } from '../../repository/vm-repository.js';
+import { formatIpv4 } from './ip-pool.js';
+import { SeqIndex, mergeBySeq } from './seq-index.js';
+
+/** Kept compact on purpose (numbers, shared flavor/image objects): 100k of these must fit in ~100 MB. */
+export interface StoredVm {
+  readonly seq: number;
+  readonly id: string;
+  readonly name: string;
+  readonly image: Image;
+  /** Made once: every read shows it. */
+  readonly createdAt: string;
+  flavor: Flavor;
+  /** The flavor whose vCPUs and RAM this VM holds: the new one from the moment a resize is accepted. */
+  held: Flavor;
+  status: VmStatus;
+  task: VmTask | null;
+  ip: number | null;
+  fault: VmFault | null;
+  updatedAt: number;
+  /** updatedAt as the API shows it, formatted once per change rather than once per read. */
+  updatedIso: string;
+  version: number;
+  placed: boolean;
+  /** Settles the running task. */
+  timer: NodeJS.Timeout | null;
+  /** The API view of this version, made on first read; dropped on every change. */
+  view: Vm | null;
+}
+
+const CURSOR_PREFIX = 'm1:';
+
+/**
+ * Every VM by id, and by status in creation order for cursor paging; and the API view of each.
+ * Knows nothing of tasks, capacity or expiry: the repository decides, the store keeps.
+ */
+export class VmStore {
+  private readonly byId = new Map<string, StoredVm>();
+  private readonly byStatus = new Map<VmStatus, SeqIndex<StoredVm>>(vmStatuses.map((s) => [s, new SeqIndex<StoredVm>()]));
+  private nextSeq = 1;
+
+  constructor(private readonly now: () => number) {}
+
+  /** A new VM, STOPPED with no task, not yet stored (placement comes first). */
+  make(name: string, flavor: Flavor, image: Image): StoredVm {
+    const now = this.now();
+    const iso = new Date(now).toISOString();
+    return {
+      seq: this.nextSeq++,
+      id: uuidv4(),
+      name,
+      image,
+      createdAt: iso,
+      flavor,
+      held: flavor,
+      status: 'STOPPED',
+      task: null,
+      ip: null,
+      fault: null,
+      updatedAt: now,
+      updatedIso: iso,
+      version: 1,
+      placed: false,
+      timer: null,
+      view: null,
+    };
+  }
+
+  add(stored: StoredVm): void {
+    this.byId.set(stored.id, stored);
+    this.statusIndex(stored.status).insert(stored);
+  }
+
+  get(id: string): StoredVm | undefined {
+    return this.byId.get(id);
+  }
+
+  /** Forgets a VM altogether (an expired tombstone). */
+  remove(stored: StoredVm): void {
+    this.byId.delete(stored.id);
+    this.statusIndex(stored.status).remove(stored);
+  }
+
+  values(): IterableIterator<StoredVm> {
+    return this.byId.values();
+  }
+
+  setStatus(stored: StoredVm, next: VmStatus): void {
+    if (stored.status === next) return;
+    this.statusIndex(stored.status).remove(stored);
+    stored.status = next;
+    this.statusIndex(next).insert(stored);
+  }
+
+  /** Records a change: a new version and updated_at, and the cached view dropped. */
+  touch(stored: StoredVm): void {
+    stored.view = null;
+    stored.version += 1;
+    // Two changes within one millisecond must still move updated_at forward.
+    stored.updatedAt = Math.max(this.now(), stored.updatedAt + 1);
+    stored.updatedIso = new Date(stored.updatedAt).toISOString();
+  }
+
+  page(query: ListVmsQuery): VmPage {
+    const after = decodeCursor(query.cursor);
+    const streams = query.statuses.map((s) => this.statusIndex(s).from(after));
+    const items: VmRecord[] = [];
+    let hasMore = false;
+    let last: StoredVm | undefined;
+    for (const stored of mergeBySeq(streams)) {
+      if (query.name && !matchesName(stored.name, query.name)) continue;
+      if (items.length === query.limit) {
+        hasMore = true;
+        break;
+      }
+      items.push(this.toRecord(stored));
+      last = stored;
+    }
+    return { items, nextCursor: hasMore && last ? encodeCursor(last.seq) : null };
+  }
+
+  countByStatus(): Record<VmStatus, number> {
+    return Object.fromEntries(vmStatuses.map((s) => [s, this.statusIndex(s).size])) as Record<VmStatus, number>;
+  }
+
+  /** `remember` keeps the view for the next reader of this version (polling reads one VM often). */
+  toRecord(stored: StoredVm, remember = false): VmRecord {
+    return { vm: this.toVm(stored, remember), version: String(stored.version), placed: stored.placed };
+  }
+
+  toVm(stored: StoredVm, remember = false): Vm {
+    if (stored.view) return stored.view;
+    const view: Vm = {
+      id: stored.id,
+      name: stored.name,
+      flavor: stored.flavor.name,
+      image: stored.image.name,
+      status: stored.status,
+      task: stored.task,
+      ip_address: stored.ip === null ? null : formatIpv4(stored.ip),
+      fault: stored.fault,
+      created_at: stored.createdAt,
+      updated_at: stored.updatedIso,
+    };
+    // Shared by every reader of this version: callers only serialize it, never change it.
+    if (remember) stored.view = view;
+    return view;
+  }
+
+  private statusIndex(status: VmStatus): SeqIndex<StoredVm> {
+    return this.byStatus.get(status) as SeqIndex<StoredVm>;
+  }
+}
+
+function matchesName(name: string, filter: { value: string; prefix: boolean }): boolean {
+  return filter.prefix ? name.startsWith(filter.value) : name === filter.value;
+}
+
+function encodeCursor(seq: number): string {
+  return Buffer.from(`${CURSOR_PREFIX}${seq}`).toString('base64url');
+}
+
+function decodeCursor(cursor: string | undefined): number {
+  if (cursor === undefined) return 0;
+  const text = Buffer.from(cursor, 'base64url').toString();
+  const seq = Number(text.slice(CURSOR_PREFIX.length));
+  if (!text.startsWith(CURSOR_PREFIX) || !Number.isSafeInteger(seq) || seq < 1) {
+    throw new ApiError('VALIDATION_ERROR', 'The cursor is not one this API returned', {
+      errors: [{ path: 'cursor', message: 'not a cursor returned by this API' }],
+    });
+  }
+  return seq;
+}
