@@ -7,6 +7,8 @@ import { followEvents } from './events.js';
 
 const $ = (selector) => document.querySelector(selector);
 const rows = new Map(); // VM id -> { vm, tr }
+// VMs whose delete was accepted: an answer still in flight (a GET, the DELETE's own) must not bring them back.
+const gone = new Set();
 let flavors = [];
 let stream;
 
@@ -53,6 +55,7 @@ function element(tag, props = {}, children = []) {
 const label = (action) => action.charAt(0).toUpperCase() + action.slice(1);
 
 function render(vm) {
+  if (gone.has(vm.id)) return;
   if (vm.status === 'DELETED') {
     remove(vm.id);
     return;
@@ -81,15 +84,17 @@ function render(vm) {
     element('td', {}, [vm.flavor]),
     element('td', {}, [vm.image]),
     element('td', {}, [vm.ip_address ?? '—']),
-    element('td', { className: 'actions' }, actions),
+    element('td', {}, [element('div', { className: 'actions' }, actions)]),
   );
   for (const [i, name] of ['Name', 'Status', 'Flavor', 'Image', 'IP', 'Actions'].entries()) tr.children[i].dataset.label = name;
+  tr.lastChild.classList.add('actions-cell');
   if (!known) $('#vm-rows').append(tr);
   rows.set(vm.id, { vm, tr });
   $('#empty').hidden = rows.size > 0;
 }
 
 function remove(id) {
+  gone.add(id);
   rows.get(id)?.tr.remove();
   rows.delete(id);
   $('#empty').hidden = rows.size > 0;
@@ -107,6 +112,8 @@ async function refresh(id) {
 async function relist() {
   const vms = await attempt(listVms);
   if (!vms) return;
+  // A fresh list is the truth: it may bring back nothing that was deleted, by construction.
+  gone.clear();
   const seen = new Set(vms.map((vm) => vm.id));
   for (const id of [...rows.keys()]) if (!seen.has(id)) remove(id);
   for (const vm of vms) render(vm);
