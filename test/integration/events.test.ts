@@ -177,6 +177,7 @@ describe('GET /api/v1/events', () => {
   it('cuts a subscriber that stops reading once its unsent events pass the bound, and keeps serving the others', async () => {
     const { app: running, stream } = await app({
       EVENTS_MAX_BUFFERED_KB: '16',
+      LOG_LEVEL: 'warn', // the cut is a warning; thousands of info lines would only slow the check
       MOCK_QUOTA_INSTANCES: '-1',
       MOCK_QUOTA_VCPUS: '-1',
       MOCK_QUOTA_RAM_MB: '-1',
@@ -219,13 +220,21 @@ describe('GET /api/v1/events', () => {
   it('ends every stream cleanly on shutdown, so the server stops without waiting for its timeout', async () => {
     const config = configFrom({ PORT: '0', SHUTDOWN_TIMEOUT_MS: '10000', EVENTS_HEARTBEAT_MS: '60000' });
     const running = await startServer(config, pino({ level: 'silent' }));
-    const events = await SseClient.open(`http://127.0.0.1:${running.port}/api/v1/events`);
+    const warnings: string[] = [];
+    const onWarning = (warning: Error) => warnings.push(warning.name);
+    process.on('warning', onWarning);
+    // More streams than an AbortSignal's default listener limit (10).
+    const streams = await Promise.all(Array.from({ length: 12 }, () => SseClient.open(`http://127.0.0.1:${running.port}/api/v1/events`)));
     const started = Date.now();
     await running.shutdown();
     expect(Date.now() - started).toBeLessThan(2000);
-    await events.until((c) => c.ended !== undefined);
-    expect(events.ended).toBe('end');
-    expect(events.frames.at(-1)?.comments).toEqual(['server shutting down']);
+    for (const events of streams) {
+      await events.until((c) => c.ended !== undefined);
+      expect(events.ended).toBe('end');
+      expect(events.frames.at(-1)?.comments).toEqual(['server shutting down']);
+    }
+    process.off('warning', onWarning);
+    expect(warnings).not.toContain('MaxListenersExceededWarning');
   });
 });
 
