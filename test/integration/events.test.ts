@@ -156,6 +156,15 @@ describe('GET /api/v1/events', () => {
     expect(badId.body.detail).toMatch(/Last-Event-ID/);
   });
 
+  it('is documented in the OpenAPI document as text/event-stream, with its filters and Last-Event-ID', async () => {
+    const { api } = await app();
+    type Operation = { responses: Record<string, { content?: Record<string, unknown> }>; parameters?: { name: string; in: string }[] };
+    const doc = (await api.call<{ paths: Record<string, { get?: Operation }> }>('GET', '/openapi.json')).body;
+    const stream = doc.paths['/api/v1/events']?.get;
+    expect(Object.keys(stream?.responses['200']?.content ?? {})).toEqual(['text/event-stream']);
+    expect(stream?.parameters?.map((p) => `${p.in} ${p.name}`)).toEqual(expect.arrayContaining(['query type', 'query id', 'query resource', 'header Last-Event-ID']));
+  });
+
   it('sends a comment line every heartbeat while nothing happens', async () => {
     const { stream } = await app({ EVENTS_HEARTBEAT_MS: '50' });
     const events = await stream();

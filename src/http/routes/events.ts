@@ -99,7 +99,7 @@ export function eventRoutes(api: EndpointRouter, hub: EventHub, options: EventSt
         'X-Accel-Buffering': 'no',
       });
       let open = true;
-      const send = (text: string) => {
+      const send = (text: string | Buffer) => {
         if (!open) return;
         res.write(text);
         if (res.writableLength > options.maxBufferedBytes) {
