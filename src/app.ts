@@ -12,6 +12,7 @@ import { problemResponder, routeNotFound } from './http/problem.js';
 import { EventHub } from './events/event-hub.js';
 import { vmEventFeed } from './events/vm-events.js';
 import { eventRoutes } from './http/routes/events.js';
+import { consoleRoutes } from './http/routes/console.js';
 import { catalogRoutes } from './http/routes/catalog.js';
 import { operationRoutes } from './http/routes/operations.js';
 import { vmRoutes } from './http/routes/vms.js';
@@ -77,6 +78,7 @@ export function buildApp({ config, backend, logger, shutdownSignal, version = '0
   }
   // The API first: it takes nearly all the traffic, and need not walk the operations' routes.
   app.use(api.router);
+  app.use(consoleRoutes());
   app.use(operationRoutes({ registry, backend, metrics, version }));
   app.use(routeNotFound);
   app.use(problemResponder(logger));
