@@ -96,6 +96,8 @@ export const envSchema = z.object({
     })
     .default('info'),
   LOG_PRETTY: flag.default(false),
+  AUTH_MODE: z.enum(['none', 'keys'], { error: 'must be none or keys' }).default('none'),
+  ADMIN_API_KEY: z.string().min(32, { error: 'must be at least 32 characters' }).optional(),
   API_KEYS: keyList.default([]),
   API_READONLY_KEYS: keyList.default([]),
   RATE_LIMIT_PER_MINUTE: int(0, 1_000_000).default(0),

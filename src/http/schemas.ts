@@ -13,7 +13,7 @@ import { DEFAULT_WAIT_S, MAX_WAIT_S } from './wait.js';
 const exampleId = '2f1c7d2e-8a43-4d0f-9a5e-6f1b0c9d7e21';
 const exampleTime = '2026-02-25T10:30:00.000Z';
 
-const vmName = z
+export const resourceName = z
   .string()
   .regex(/^[A-Za-z0-9](?:[A-Za-z0-9._-]{0,61}[A-Za-z0-9])?$/, {
     error: '1 to 63 letters, digits, "-", "_" or "."; starting and ending with a letter or digit',
@@ -35,7 +35,7 @@ export const VmFaultSchema = z
 export const VmSchema = z
   .object({
     id: z.uuid().openapi({ example: exampleId }),
-    name: vmName,
+    name: resourceName,
     flavor: z.string().openapi({ example: 'm1.small' }),
     image: z.string().openapi({ example: 'ubuntu-22.04' }),
     status: VmStatusSchema,
@@ -111,7 +111,7 @@ const imageRef = z.string().min(1).max(255).openapi({ description: 'An image nam
  */
 export const CreateVmBody = z
   .strictObject({
-    name: vmName,
+    name: resourceName,
     flavor: flavorRef,
     image: imageRef,
     start: z.boolean().default(false).openapi({ description: 'Settle in RUNNING instead of STOPPED.' }),

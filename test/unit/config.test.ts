@@ -300,3 +300,22 @@ describe('parseConfig API keys', () => {
     expect(c.API_READONLY_KEYS).toEqual(['c']);
   });
 });
+
+describe('parseConfig AUTH_MODE and ADMIN_API_KEY', () => {
+  it('defaults to AUTH_MODE=none without an admin key', () => {
+    const c = config({});
+    expect(c.AUTH_MODE).toBe('none');
+    expect(c.ADMIN_API_KEY).toBeUndefined();
+  });
+
+  it('AUTH_MODE=keys needs ADMIN_API_KEY', () => {
+    expect(problems({ AUTH_MODE: 'keys' }).map(named)).toEqual(['ADMIN_API_KEY']);
+    expect(config({ AUTH_MODE: 'keys', ADMIN_API_KEY: 'k'.repeat(32) }).AUTH_MODE).toBe('keys');
+  });
+
+  it('refuses a short admin key or an unknown mode, without echoing the key', () => {
+    const lines = problems({ AUTH_MODE: 'tokens', ADMIN_API_KEY: 'short-admin-key-4e1f' });
+    expect(lines.map(named).sort()).toEqual(['ADMIN_API_KEY', 'AUTH_MODE']);
+    expect(lines.join('\n')).not.toContain('short-admin-key-4e1f');
+  });
+});
