@@ -1,12 +1,19 @@
 import { OpenApiGeneratorV31, type OpenAPIRegistry } from '@asteasolutions/zod-to-openapi';
 
-/** Every tag an operation uses, in the order Swagger UI shows them. */
+/**
+ * Every tag an operation may use, in the order Swagger UI shows them; an endpoint's `tag` is one
+ * of these names (the type says so), so none goes undeclared.
+ */
 const tags = [
   { name: 'VMs', description: 'Create, list, get and delete virtual machines.' },
   { name: 'VM actions', description: 'Change a VM\'s state. Each answers 200 once settled, or 202 while its task runs.' },
   { name: 'Catalog', description: 'The flavors (sizes) and images a VM is created from.' },
+  { name: 'Events', description: 'VM creates, settles and deletes as they happen (Server-Sent Events).' },
+  { name: 'Tenants and keys', description: 'Tenants, their API keys and roles, and who the presented key is.' },
   { name: 'Operations', description: 'Probes, metrics and the problem types: outside /api/v1, and never behind a key.' },
-];
+] as const;
+
+export type ApiTag = (typeof tags)[number]['name'];
 
 /** The OpenAPI 3.1 document of everything registered: the endpoints, the operations' routes, security. */
 export function openApiDocument(registry: OpenAPIRegistry, version: string): object {
@@ -21,6 +28,6 @@ export function openApiDocument(registry: OpenAPIRegistry, version: string): obj
       license: { name: 'Apache-2.0', identifier: 'Apache-2.0' },
     },
     servers: [{ url: '/' }],
-    tags,
+    tags: [...tags],
   });
 }
