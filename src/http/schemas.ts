@@ -148,15 +148,14 @@ const statusError = `one or more of ${vmStatuses.join(', ')}`;
 const statusFilter = z
   .preprocess(
     (value, ctx) => {
-      const given = Array.isArray(value) ? value : [value];
-      if (!given.every((v) => typeof v === 'string')) return value;
+      const given: unknown[] = Array.isArray(value) ? value : [value];
       // split's limit keeps the work bounded whatever the URL holds.
-      const parts = given.length > MAX_STATUS_VALUES ? given : given.flatMap((v) => v.split(',', MAX_STATUS_VALUES + 1));
+      const parts = given.length > MAX_STATUS_VALUES ? given : given.flatMap((v) => String(v).split(',', MAX_STATUS_VALUES + 1));
       if (parts.length > MAX_STATUS_VALUES) {
         ctx.addIssue({ code: 'custom', message: `at most ${MAX_STATUS_VALUES} statuses; ${statusError}, comma-separated` });
         return z.NEVER;
       }
-      const statuses = parts.map((p) => p.trim().toUpperCase());
+      const statuses = parts.map((p) => String(p).trim().toUpperCase());
       const bad = statuses.filter((p) => !(vmStatuses as readonly string[]).includes(p));
       if (bad.length > 0) {
         ctx.addIssue({ code: 'custom', message: `unknown status ${bad.map((b) => JSON.stringify(b)).join(', ')}; ${statusError}` });
@@ -172,7 +171,7 @@ const statusFilter = z
   )
   .openapi({
     param: { name: 'status', in: 'query', style: 'form', explode: false },
-    description: `One status or a comma-separated list (case-insensitive); the parameter may also be repeated. Without it, every status but DELETED.`,
+    description: 'One status or a comma-separated list (case-insensitive); the parameter may also be repeated. Without it, every status but DELETED.',
     example: ['RUNNING', 'STOPPED'],
   });
 
