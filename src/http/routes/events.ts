@@ -61,6 +61,13 @@ const EventDataSchema = z
 const RETRY_MS = 2000;
 
 export function eventRoutes(api: EndpointRouter, hub: EventHub, options: EventStreamOptions): void {
+  // One listener on the shutdown signal for all streams (not one each: a thousand would be a leak warning).
+  const openStreams = new Set<() => void>();
+  const endAll = () => {
+    for (const endStream of [...openStreams]) endStream();
+  };
+  options.shutdownSignal.addEventListener('abort', endAll, { once: true });
+
   api.add({
     method: 'get',
     path: '/events',
@@ -92,7 +99,7 @@ export function eventRoutes(api: EndpointRouter, hub: EventHub, options: EventSt
         'X-Accel-Buffering': 'no',
       });
       let open = true;
-      const send = (text: string) => {
+      const send = (text: string | Buffer) => {
         if (!open) return;
         res.write(text);
         if (res.writableLength > options.maxBufferedBytes) {
@@ -120,10 +127,10 @@ export function eventRoutes(api: EndpointRouter, hub: EventHub, options: EventSt
         open = false;
         unsubscribe();
         clearInterval(heartbeat);
-        options.shutdownSignal.removeEventListener('abort', onShutdown);
+        openStreams.delete(onShutdown);
       }
       res.once('close', end);
-      options.shutdownSignal.addEventListener('abort', onShutdown, { once: true });
+      openStreams.add(onShutdown);
 
       send(`retry: ${RETRY_MS}\n\n`);
       if (backlog.kind === 'reset') {
