@@ -2,7 +2,7 @@ import { roles } from '../domain/tenancy.js';
 import { z } from './openapi/zod.js';
 import { resourceName } from './schemas.js';
 
-/** The wire schemas of tenants, keys and who-am-I (CONTRACT section 8). */
+/** The wire schemas of tenants, keys and who-am-I (docs/contract.md section 8). */
 
 const exampleTime = '2026-02-25T10:30:00.000Z';
 const tenantId = z.string().min(1).max(64).openapi({ example: '5b0e6c1a-33f4-4d7e-9b1c-2f8a7e6d4c10' });
