@@ -676,6 +676,22 @@ describe('MemoryVmRepository, settling at once', () => {
       expect(await capped.findByIdempotencyKey('k3')).toBeDefined();
     });
 
+    it('a key used again thousands of times keeps the cap dropping the least recently used key', async () => {
+      const capped = new MemoryVmRepository(limits({ maxIdempotencyKeys: 2, maxTombstones: 0 }), clock.now);
+      await capped.create(input({ idempotency: { key: 'old', fingerprint: 'fp' } }));
+      for (let i = 0; i < 3000; i++) {
+        clock.t += 1;
+        const { vm } = await capped.create(input({ idempotency: { key: 'reused', fingerprint: `fp-${i}` } }));
+        await capped.apply(vm.id, { action: 'delete' }, accept); // forgotten at once: the key is free again
+      }
+      const latest = await capped.create(input({ idempotency: { key: 'reused', fingerprint: 'last' } }));
+      expect(await capped.findByIdempotencyKey('old')).toBeDefined();
+      await capped.create(input({ idempotency: { key: 'new', fingerprint: 'fp' } }));
+      expect(await capped.findByIdempotencyKey('old')).toBeUndefined();
+      expect(await capped.findByIdempotencyKey('reused')).toMatchObject({ record: { vm: { id: latest.vm.id } }, fingerprint: 'last' });
+      expect(await capped.findByIdempotencyKey('new')).toBeDefined();
+    });
+
     it('a key used again moves to the newest end, so the cap drops the other one', async () => {
       const capped = new MemoryVmRepository(limits({ maxIdempotencyKeys: 2 }), clock.now);
       const first = await capped.create(input({ idempotency: { key: 'reused', fingerprint: 'fp' } }));
