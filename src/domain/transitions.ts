@@ -13,8 +13,8 @@ export interface Transition {
 }
 
 /**
- * The state machine of CONTRACT section 2, as data: the service, the tests (which generate their
- * cases from it) and the diagram in ARCHITECTURE.md all read this one table.
+ * The state machine of docs/contract.md section 2, as data: `assertAllowed` below, the tests (which
+ * generate their cases from it) and the diagrams in ARCHITECTURE.md and docs/contract.md read it.
  */
 export const transitions: Readonly<Record<VmStatus, Readonly<Partial<Record<VmAction, Transition>>>>> = {
   STOPPED: {

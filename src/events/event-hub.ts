@@ -7,7 +7,7 @@
  * and UTF-8 encodings.
  */
 
-/** CONTRACT section 11: what every event's `data` holds. */
+/** docs/contract.md section 11: what every event's `data` holds. */
 export interface EventData {
   resource: 'vm';
   id: string;

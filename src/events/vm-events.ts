@@ -1,7 +1,7 @@
 import type { VmChange } from '../service/vm-service.js';
 import type { EventData, EventHub } from './event-hub.js';
 
-/** The VM events on the stream (CONTRACT section 11). */
+/** The VM events on the stream (docs/contract.md section 11). */
 export const vmEventTypes = ['vm.created', 'vm.settled', 'vm.deleted'] as const;
 export type VmEventType = (typeof vmEventTypes)[number];
 

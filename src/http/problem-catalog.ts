@@ -19,7 +19,7 @@ export interface ProblemType {
 }
 
 /**
- * Every problem the API answers with (docs/contract.md, errors): the one place that maps a code,
+ * Every problem the API answers with (docs/contract.md section 4): the one place that maps a code,
  * and each narrower case of it, to an HTTP status. The `type` URI of a problem is /errors/<slug>,
  * where the API serves this entry; docs/errors.md is this table in prose, kept equal by a test.
  */
@@ -37,6 +37,8 @@ export const problemCatalog: Record<ErrorCode, ProblemType> = {
   VM_NOT_FOUND: { status: 404, title: 'VM not found', description: 'No VM with this id (a deleted VM is forgotten after its retention).' },
   FLAVOR_NOT_FOUND: { status: 404, title: 'Flavor not found', description: 'No flavor with this name or id.' },
   IMAGE_NOT_FOUND: { status: 404, title: 'Image not found', description: 'No image with this name or id.' },
+  TENANT_NOT_FOUND: { status: 404, title: 'Tenant not found', description: 'No tenant with this id that the key may see (another tenant\'s answers the same).' },
+  KEY_NOT_FOUND: { status: 404, title: 'API key not found', description: 'No API key with this id that the key may see (another tenant\'s answers the same).' },
   UNKNOWN_FLAVOR: { status: 400, title: 'Unknown flavor', description: 'The flavor named in the body is not in the catalog (GET /api/v1/flavors).' },
   UNKNOWN_IMAGE: { status: 400, title: 'Unknown image', description: 'The image named in the body is not in the catalog (GET /api/v1/images).' },
   INVALID_STATE_TRANSITION: { status: 409, title: 'Invalid state transition', description: 'The action is not allowed from the VM\'s current status; `allowed_actions` lists what is.' },
@@ -45,9 +47,11 @@ export const problemCatalog: Record<ErrorCode, ProblemType> = {
   PRECONDITION_FAILED: { status: 412, title: 'Precondition failed', description: 'The VM has changed since the ETag given in If-Match; GET it again.' },
   IDEMPOTENCY_KEY_REUSED: { status: 422, title: 'Idempotency key reused', description: 'The Idempotency-Key was used before with a different request body.' },
   IDEMPOTENCY_KEY_IN_FLIGHT: { status: 409, title: 'Idempotency key in flight', description: 'The first request with this Idempotency-Key is still being processed; retry later.' },
+  TENANT_NAME_TAKEN: { status: 409, title: 'Tenant name taken', description: 'Another tenant has this name already; names are unique.' },
+  TENANT_NOT_EMPTY: { status: 409, title: 'Tenant not empty', description: 'The tenant still owns resources (VMs, deleted ones included until forgotten); delete them first.' },
   QUOTA_EXCEEDED: { status: 403, title: 'Quota exceeded', description: 'The project\'s quota (instances, vCPUs or RAM) would be exceeded; nothing was created or changed.' },
-  UNAUTHENTICATED: { status: 401, title: 'Unauthenticated', description: 'Missing or unknown API key (Authorization: Bearer <key> or X-API-Key).' },
-  FORBIDDEN: { status: 403, title: 'Forbidden', description: 'The API key is read-only and the request would change something.' },
+  UNAUTHENTICATED: { status: 401, title: 'Unauthenticated', description: 'Missing, unknown, expired or revoked API key (Authorization: Bearer <key> or X-API-Key); the answer carries WWW-Authenticate.' },
+  FORBIDDEN: { status: 403, title: 'Forbidden', description: 'The key\'s role may not do this: a reader only reads, a member works in its own tenant and gives keys up to its own role, an admin manages tenants.' },
   RATE_LIMITED: { status: 429, title: 'Too many requests', description: 'Over the per-client request rate; retry after the seconds in Retry-After.' },
   BACKEND_UNAVAILABLE: {
     status: 503,

@@ -7,6 +7,9 @@ import type { CommandGuard, CreateVmInput, VmRecord } from '../../src/repository
 import { ApiError } from '../../src/domain/errors.js';
 import { transitions } from '../../src/domain/transitions.js';
 import { vmStatuses, type Flavor, type VmAction, type VmCommand, type VmStatus } from '../../src/domain/vm.js';
+import pino from 'pino';
+import { createBackend } from '../../src/backends/create-backend.js';
+import { configFrom } from '../support/memory-app.js';
 import { memoryLimits } from '../support/memory-limits.js';
 import { caught } from '../support/caught.js';
 
@@ -287,6 +290,59 @@ describe('MemoryVmRepository, settling at once', () => {
       expect((await repo.get(survivor.vm.id))?.vm.status).toBe('DELETED');
       clock.t += HOUR_MS;
       expect(await repo.get(survivor.vm.id)).toBeUndefined();
+    });
+
+    it('keeps at most maxTombstones: past it the oldest is forgotten before its retention ends', async () => {
+      const capped = new MemoryVmRepository(limits({ maxTombstones: 2 }), clock.now);
+      const ids: string[] = [];
+      for (const name of ['a', 'b', 'c']) {
+        const { vm } = await capped.create(input({ name }));
+        await capped.apply(vm.id, { action: 'delete' }, accept);
+        ids.push(vm.id);
+      }
+      expect(await capped.get(ids[0] as string)).toBeUndefined();
+      expect((await listAll(capped, ['DELETED'])).map((r) => r.vm.id)).toEqual(ids.slice(1));
+      expect((await capped.countByStatus()).DELETED).toBe(2);
+      // The cap and the retention both drop the oldest: the rest still expire on time.
+      clock.t += HOUR_MS;
+      expect((await capped.countByStatus()).DELETED).toBe(0);
+    });
+
+    it('takes both caps from MOCK_MAX_TOMBSTONES and MOCK_MAX_IDEMPOTENCY_KEYS', async () => {
+      const backend = await createBackend(configFrom({ MOCK_MAX_TOMBSTONES: '1', MOCK_MAX_IDEMPOTENCY_KEYS: '1' }), pino({ level: 'silent' }));
+      const ids: string[] = [];
+      for (const key of ['k1', 'k2']) {
+        const { vm } = await backend.vms.create(input({ idempotency: { key, fingerprint: 'fp' } }));
+        await backend.vms.apply(vm.id, { action: 'delete' }, accept);
+        ids.push(vm.id);
+      }
+      expect(await backend.vms.get(ids[0] as string)).toBeUndefined();
+      expect((await backend.vms.get(ids[1] as string))?.vm.status).toBe('DELETED');
+      expect(await backend.vms.findByIdempotencyKey('k1')).toBeUndefined();
+      expect(await backend.vms.findByIdempotencyKey('k2')).toBeDefined();
+      await backend.close();
+    });
+
+    it('with maxTombstones 0 forgets a deleted VM at once and leaves live VMs alone', async () => {
+      const none = new MemoryVmRepository(limits({ maxTombstones: 0 }), clock.now);
+      const kept = await none.create(input({ name: 'kept' }));
+      const { vm } = await none.create(input({ name: 'gone' }));
+      expect((await none.apply(vm.id, { action: 'delete' }, accept)).vm.status).toBe('DELETED');
+      expect(await none.get(vm.id)).toBeUndefined();
+      expect((await none.get(kept.vm.id))?.vm.status).toBe('STOPPED');
+    });
+
+    it('past the cap, thousands of tombstones leave exactly the newest maxTombstones (the queue compacts without losing any)', async () => {
+      const capped = new MemoryVmRepository(limits({ maxTombstones: 100 }), clock.now);
+      const ids: string[] = [];
+      for (let i = 0; i < 3000; i++) {
+        const { vm } = await capped.create(input({ name: `vm-${i}` }));
+        await capped.apply(vm.id, { action: 'delete' }, accept);
+        ids.push(vm.id);
+      }
+      expect((await listAll(capped, ['DELETED'])).map((r) => r.vm.id)).toEqual(ids.slice(-100));
+      expect(await capped.get(ids[2899] as string)).toBeUndefined();
+      expect((await capped.get(ids[2900] as string))?.vm.status).toBe('DELETED');
     });
   });
 
@@ -610,6 +666,26 @@ describe('MemoryVmRepository, settling at once', () => {
       clock.t = T0 + 1 + DAY_MS; // 'other' is exactly 24 h old
       expect(await repo.findByIdempotencyKey('other')).toBeUndefined();
       expect(await repo.findByIdempotencyKey('reused')).toBeDefined();
+    });
+
+    it('keeps at most maxIdempotencyKeys: past it the oldest key is forgotten before its 24 hours', async () => {
+      const capped = new MemoryVmRepository(limits({ maxIdempotencyKeys: 2 }), clock.now);
+      for (const key of ['k1', 'k2', 'k3']) await capped.create(input({ idempotency: { key, fingerprint: 'fp' } }));
+      expect(await capped.findByIdempotencyKey('k1')).toBeUndefined();
+      expect(await capped.findByIdempotencyKey('k2')).toBeDefined();
+      expect(await capped.findByIdempotencyKey('k3')).toBeDefined();
+    });
+
+    it('a key used again moves to the newest end, so the cap drops the other one', async () => {
+      const capped = new MemoryVmRepository(limits({ maxIdempotencyKeys: 2 }), clock.now);
+      const first = await capped.create(input({ idempotency: { key: 'reused', fingerprint: 'fp' } }));
+      await capped.create(input({ idempotency: { key: 'other', fingerprint: 'fp' } }));
+      await capped.apply(first.vm.id, { action: 'delete' }, accept);
+      clock.t += HOUR_MS; // the first VM is forgotten, so the key is free again
+      const again = await capped.create(input({ idempotency: { key: 'reused', fingerprint: 'fp-2' } }));
+      await capped.create(input({ idempotency: { key: 'third', fingerprint: 'fp' } }));
+      expect(await capped.findByIdempotencyKey('other')).toBeUndefined();
+      expect(await capped.findByIdempotencyKey('reused')).toMatchObject({ record: { vm: { id: again.vm.id } }, fingerprint: 'fp-2' });
     });
   });
 

@@ -5,13 +5,17 @@ export interface IdempotencyEntry {
 }
 
 /**
- * Idempotency-Keys and the VM each created. A Map whose insertion order is the keys' expiry order
- * (a reused key is re-inserted, not overwritten), so expiry stops at the first live key.
+ * Idempotency-Keys and the VM each created, for `ttlMs` and never more than `max` at once. A Map
+ * whose insertion order is the keys' expiry order (a reused key is re-inserted, not overwritten),
+ * so expiry stops at the first live key and the cap drops the oldest first.
  */
 export class IdempotencyKeys {
   private readonly entries = new Map<string, IdempotencyEntry>();
 
-  constructor(private readonly ttlMs: number) {}
+  constructor(
+    private readonly ttlMs: number,
+    private readonly max: number,
+  ) {}
 
   get size(): number {
     return this.entries.size;
@@ -20,6 +24,10 @@ export class IdempotencyKeys {
   remember(key: string, vmId: string, fingerprint: string, now: number): void {
     this.entries.delete(key);
     this.entries.set(key, { vmId, fingerprint, expiresAt: now + this.ttlMs });
+    for (const oldest of this.entries.keys()) {
+      if (this.entries.size <= this.max) break;
+      this.entries.delete(oldest);
+    }
   }
 
   find(key: string): IdempotencyEntry | undefined {

@@ -1,7 +1,8 @@
 /**
  * Deleted VMs, kept for a while so that GET answers DELETED rather than 404 and lists can show
- * them. A queue in the order they were made, which is also the order they expire in; `forget` is
- * called for each one that leaves.
+ * them: for `retentionMs`, and never more than `max` at once (churn would otherwise grow memory
+ * without bound). A queue in the order they were made, which is also the order they expire in, so
+ * both limits drop the oldest first; `forget` is called for each one that leaves.
  */
 export class Tombstones<T> {
   private readonly queue: { item: T; expiresAt: number }[] = [];
@@ -9,6 +10,7 @@ export class Tombstones<T> {
 
   constructor(
     private readonly retentionMs: number,
+    private readonly max: number,
     private readonly forget: (item: T) => void,
   ) {}
 
@@ -18,6 +20,7 @@ export class Tombstones<T> {
 
   add(item: T, now: number): void {
     this.queue.push({ item, expiresAt: now + this.retentionMs });
+    while (this.size > this.max) this.dropOldest();
   }
 
   /** Forgets tombstones past their retention. */
