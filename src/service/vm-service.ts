@@ -53,6 +53,8 @@ const eventMessages: Record<VmTask, string> = {
  */
 export type VmChange =
   | { kind: 'created'; vm: Vm; requestId?: string }
+  /** The backend is about to act on the VM (its guard passed): a settle may follow before `accepted`. */
+  | { kind: 'acting'; id: string; requestId: string }
   | { kind: 'accepted'; vm: Vm; previous: VmStatus; busyWith: VmTask | null; action: VmAction; requestId?: string }
   | { kind: 'settled'; vm: Vm; previous: VmStatus; task: VmTask };
 
@@ -142,6 +144,7 @@ export class VmService {
           current_status: current.vm.status,
         });
       }
+      if (options.requestId !== undefined) this.onChange({ kind: 'acting', id, requestId: options.requestId });
     };
     const record = await this.vms.apply(id, command, guard, options.requestId);
     this.log.info(

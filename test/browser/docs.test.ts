@@ -33,7 +33,7 @@ describe('Swagger UI at /docs, in headless Chromium', () => {
     );
     expect(shown.sort()).toEqual(expected.sort());
 
-    const healthz = page.locator('#operations-Operations-get_healthz');
+    const healthz = page.locator('#operations-Operations-getHealth');
     await healthz.locator('.opblock-summary').click();
     await healthz.getByRole('button', { name: 'Try it out' }).click();
     await healthz.getByRole('button', { name: 'Execute' }).click();

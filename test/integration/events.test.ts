@@ -40,7 +40,7 @@ describe('GET /api/v1/events', () => {
 
     const created = await api.createVm(vm('life'));
     const id = created.body.id;
-    await api.act(id, 'stop');
+    const stopped = await api.act(id, 'stop');
     const deleted = await api.deleteVm(id);
     const frames = await events.untilEvents(4);
 
@@ -51,7 +51,7 @@ describe('GET /api/v1/events', () => {
     const createId = created.headers.get('x-request-id');
     expect(c).toMatchObject({ resource: 'vm', id, status: 'STOPPED', previous_status: null, task: 'creating', request_id: createId, tenant: null });
     expect(s1).toMatchObject({ resource: 'vm', id, status: 'RUNNING', previous_status: 'STOPPED', task: 'creating', request_id: createId });
-    expect(s2).toMatchObject({ id, status: 'STOPPED', previous_status: 'RUNNING', task: 'stopping' });
+    expect(s2).toMatchObject({ id, status: 'STOPPED', previous_status: 'RUNNING', task: 'stopping', request_id: stopped.headers.get('x-request-id') });
     expect(d).toMatchObject({ id, status: 'DELETED', previous_status: 'STOPPED', task: 'deleting', request_id: deleted.headers.get('x-request-id') });
     expect(Date.parse(c?.at as string)).toBeGreaterThan(Date.now() - 5000);
   });
