@@ -77,10 +77,11 @@ export function eventRoutes(api: EndpointRouter, hub: EventHub, options: EventSt
     headers: EventsHeaders,
     responses: { 200: { description: 'The event stream (never ends by itself; ends cleanly on server shutdown).', schema: EventDataSchema, mediaType: 'text/event-stream' } },
     problems: [],
-    handler: async ({ query }, req, res) => {
+    handler: async ({ query, scope }, req, res) => {
       const lastEventId = lastEventIdOf(req.get('last-event-id'));
       const types = query.type && new Set(query.type);
       const wanted = (event: HubEvent) =>
+        (scope.role === 'admin' || event.data.tenant === scope.tenant) &&
         (types === undefined || types.has(event.type)) &&
         (query.resource === undefined || query.resource.includes(event.data.resource)) &&
         (query.id === undefined || query.id === event.data.id);
