@@ -1,4 +1,4 @@
-import { memberScope } from '../../support/scopes.js';
+import { memberScope, scopeOf } from '../../support/scopes.js';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -431,5 +431,44 @@ describe('OpenStack backend: reading and listing', () => {
     await Promise.all([vms.get(memberScope, vm.vm.id), vms.get(memberScope, vm.vm.id)]);
     await vms.get(memberScope, vm.vm.id);
     expect(fake.lines(/servers\/0/).length).toBe(before + 1);
+  });
+});
+
+describe('OpenStack backend: tenants (tagged servers until tenants are Keystone projects)', () => {
+  const teamA = scopeOf('5b0e6c1a-33f4-4d7e-9b1c-2f8a7e6d4c10');
+  const teamB = scopeOf('7c1f7d2b-44a5-4e8f-8c2d-3a9b8f7e5d21');
+
+  it('tags a tenant\'s server, and answers another tenant as if it did not exist: get, apply, lists, idempotency keys', async () => {
+    const created = await vms.create(teamA, { name: 'a-1', flavor: tiny, image: cirros, start: true, idempotency: { key: 'k', fingerprint: 'f' } });
+    expect(created.vm.tenant).toBe(teamA.tenant);
+    expect(novaServers().get(created.vm.id)?.tags).toContain(`vmapi-tenant-${teamA.tenant}`);
+    expect(await vms.get(teamB, created.vm.id)).toBeUndefined();
+    expect((await vms.get(scopeOf('default', 'admin'), created.vm.id))?.vm.tenant).toBe(teamA.tenant);
+    const refused = vms.apply(teamB, created.vm.id, { action: 'delete' }, () => undefined);
+    await expect(refused).rejects.toMatchObject({ code: 'VM_NOT_FOUND' });
+    const mine = await vms.create(memberScope, { name: 'default-1', flavor: tiny, image: cirros, start: true });
+    const list = async (scope: typeof teamA, tenant?: string) =>
+      (await vms.list(scope, { statuses: ['STOPPED', 'RUNNING'], limit: 10, ...(tenant !== undefined && { tenant }) })).items.map((r) => r.vm.id);
+    expect(await list(teamA)).toEqual([created.vm.id]);
+    expect(await list(teamB)).toEqual([]);
+    expect(await list(memberScope)).toEqual([mine.vm.id]);
+    expect(await list(scopeOf('default', 'admin'))).toEqual([created.vm.id, mine.vm.id]);
+    expect(await list(scopeOf('default', 'admin'), teamA.tenant)).toEqual([created.vm.id]);
+    expect(await vms.findByIdempotencyKey(teamB, 'k')).toBeUndefined();
+    expect((await vms.findByIdempotencyKey(teamA, 'k'))?.record.vm.id).toBe(created.vm.id);
+    expect(await vms.tenantOwnsVms(teamA.tenant)).toBe(true);
+    expect(await vms.tenantOwnsVms(teamB.tenant)).toBe(false);
+  });
+
+  it('reads quotas from Nova\'s limits', async () => {
+    fake.route('GET', '/compute/v2.1/limits', {
+      status: 200,
+      body: { limits: { rate: [], absolute: { maxTotalInstances: 10, totalInstancesUsed: 2, maxTotalCores: 20, totalCoresUsed: 3, maxTotalRAMSize: -1, totalRAMUsed: 1024 } } },
+    });
+    expect(await vms.quotaUsage(teamA)).toEqual({
+      instances: { limit: 10, used: 2 },
+      vcpus: { limit: 20, used: 3 },
+      ram_mb: { limit: -1, used: 1024 },
+    });
   });
 });
