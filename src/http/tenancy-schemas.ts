@@ -67,3 +67,9 @@ export const KeyListQuery = z.strictObject({
 export const WhoAmISchema = z
   .object({ tenant: tenantId, key_id: z.string().nullable(), role: RoleSchema })
   .openapi('WhoAmI', { description: '`key_id` is null for an anonymous caller (AUTH_MODE=none, no key sent).' });
+
+const quota = z.object({ limit: z.number().int().openapi({ description: '-1 is unlimited', example: 100 }), used: z.number().int().openapi({ example: 3 }) });
+
+export const QuotasSchema = z
+  .object({ instances: quota, vcpus: quota, ram_mb: quota })
+  .openapi('Quotas', { description: 'The caller\'s tenant: per resource, its limit and what it uses now.' });

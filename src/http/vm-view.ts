@@ -18,6 +18,7 @@ export function vmView({ vm, placed }: VmStanding & { vm: Vm }): VmView {
     name: vm.name,
     flavor: vm.flavor,
     image: vm.image,
+    tenant: vm.tenant,
     status: vm.status,
     task: vm.task,
     ip_address: vm.ip_address,

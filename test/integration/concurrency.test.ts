@@ -123,9 +123,9 @@ describe('Idempotency-Key', () => {
     const gate = new Promise<void>((resolve) => (release = resolve));
     const backend: Backend = createMemoryBackend(memoryLimits());
     const create = backend.vms.create.bind(backend.vms);
-    backend.vms.create = async (input) => {
+    backend.vms.create = async (scope, input) => {
       await gate;
-      return create(input);
+      return create(scope, input);
     };
     app = await startApp({}, backend);
     const api = new ApiClient(app.baseUrl);

@@ -9,6 +9,7 @@ const vm = (over: Partial<Vm>): Vm => ({
   name: 'web',
   flavor: 'm1.tiny',
   image: 'cirros',
+  tenant: 'default',
   status: 'STOPPED',
   task: null,
   ip_address: null,
