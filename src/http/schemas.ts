@@ -44,6 +44,7 @@ export const VmSchema = z
     fault: VmFaultSchema.nullable(),
     created_at: z.string().openapi({ example: exampleTime }),
     updated_at: z.string().openapi({ example: exampleTime }),
+    tenant: z.string().openapi({ description: 'The id of the tenant that owns the VM.', example: 'default' }),
     allowed_actions: z.array(VmActionSchema).openapi({
       description: 'The actions the VM accepts now, from the transition table (docs/contract.md): none when DELETED, only delete while a task runs.',
       example: ['start', 'resize', 'delete'],
@@ -191,6 +192,7 @@ export const ListVmsQuery = z.strictObject({
     .default(50)
     .openapi({ example: 50 }),
   cursor: z.string().min(1).max(200).optional().openapi({ description: 'The next_cursor of the previous page.' }),
+  tenant: z.string().min(1).max(64).optional().openapi({ description: 'Admin: only this tenant\'s VMs (other keys list their own tenant\'s).', example: 'default' }),
 });
 
 const waitError = `must be true, false or a number of seconds from 0 to ${MAX_WAIT_S}`;
