@@ -43,7 +43,7 @@ async function main(): Promise<void> {
     const backend = createBenchBackend();
     await populate(backend, count, 'seed', keep);
     const app = buildApp({
-      config: { API_KEYS: [], API_READONLY_KEYS: [], RATE_LIMIT_PER_MINUTE: 0 },
+      config: { AUTH_MODE: 'none', ADMIN_API_KEY: undefined, API_KEYS: [], API_READONLY_KEYS: [], RATE_LIMIT_PER_MINUTE: 0, EVENTS_REPLAY_COUNT: 1000, EVENTS_REPLAY_AGE_S: 300, EVENTS_HEARTBEAT_MS: 15_000, EVENTS_MAX_BUFFERED_KB: 256 },
       backend,
       logger: pino({ level: 'silent' }),
     });

@@ -3,21 +3,41 @@ import express, { type Express } from 'express';
 import type { Logger } from 'pino';
 import type { Config } from './config/config.js';
 import { EndpointRouter } from './http/endpoint.js';
-import { apiKeys } from './http/middleware/api-keys.js';
+import { audit } from './http/middleware/audit.js';
+import { authenticate } from './http/middleware/authenticate.js';
 import { rateLimiter } from './http/middleware/rate-limit.js';
 import { requestLog } from './http/middleware/request-log.js';
 import { securityHeaders } from './http/middleware/security-headers.js';
+import { apiSecurity } from './http/openapi/security.js';
 import { problemResponder, routeNotFound } from './http/problem.js';
+import { EventHub } from './events/event-hub.js';
+import { vmEventFeed } from './events/vm-events.js';
+import { eventRoutes } from './http/routes/events.js';
+import { consoleRoutes } from './http/routes/console.js';
 import { catalogRoutes } from './http/routes/catalog.js';
 import { operationRoutes } from './http/routes/operations.js';
+import { tenantRoutes } from './http/routes/tenants.js';
 import { vmRoutes } from './http/routes/vms.js';
 import { createMetrics } from './observability/metrics.js';
 import type { Backend } from './repository/vm-repository.js';
+import { TenantService } from './service/tenant-service.js';
 import { VmService } from './service/vm-service.js';
 
 const API_BASE = '/api/v1';
 
-export type AppConfig = Pick<Config, 'API_KEYS' | 'API_READONLY_KEYS' | 'RATE_LIMIT_PER_MINUTE'>;
+export type AppConfig = Pick<
+  Config,
+  | 'AUTH_MODE'
+  | 'ADMIN_API_KEY'
+  | 'API_KEYS'
+  | 'API_READONLY_KEYS'
+  | 'RATE_LIMIT_PER_MINUTE'
+  | 'EVENTS_REPLAY_COUNT'
+  | 'EVENTS_REPLAY_AGE_S'
+  | 'EVENTS_HEARTBEAT_MS'
+  | 'EVENTS_MAX_BUFFERED_KB'
+> &
+  Partial<Pick<Config, 'TRUST_PROXY'>>;
 
 export interface AppDependencies {
   config: AppConfig;
@@ -30,28 +50,51 @@ export interface AppDependencies {
 
 /** Builds the whole Express app from its dependencies; it neither listens nor touches globals. */
 export function buildApp({ config, backend, logger, shutdownSignal, version = '0.1.0' }: AppDependencies): Express {
-  const service = new VmService(backend, logger, shutdownSignal ?? new AbortController().signal);
+  const stopping = shutdownSignal ?? new AbortController().signal;
+  const events = new EventHub({ replayCount: config.EVENTS_REPLAY_COUNT, replayAgeMs: config.EVENTS_REPLAY_AGE_S * 1000 });
+  const service = new VmService(backend, logger, stopping, vmEventFeed(events));
   const metrics = createMetrics(() => backend.vms.countByStatus());
+  const tenants = new TenantService(backend.tenants, async () => false);
+  const keysRequired = config.AUTH_MODE === 'keys' || config.API_KEYS.length + config.API_READONLY_KEYS.length > 0;
   const registry = new OpenAPIRegistry();
-  const api = new EndpointRouter(registry, API_BASE);
+  const api = new EndpointRouter(registry, API_BASE, apiSecurity(registry, keysRequired));
   vmRoutes(api, service);
   catalogRoutes(api, service);
+  tenantRoutes(api, tenants);
+  eventRoutes(api, events, {
+    heartbeatMs: config.EVENTS_HEARTBEAT_MS,
+    maxBufferedBytes: config.EVENTS_MAX_BUFFERED_KB * 1024,
+    shutdownSignal: stopping,
+    logger,
+  });
 
   const app = express();
   app.disable('x-powered-by');
   // The API sets its own ETags (VM versions); Express's body hashes would only confuse If-Match.
   app.set('etag', false);
+  // Who req.ip is behind a reverse proxy (the rate limit's key): off unless TRUST_PROXY names the proxies.
+  app.set('trust proxy', config.TRUST_PROXY ?? false);
 
   app.use(requestLog(logger, metrics));
   app.use(securityHeaders());
 
-  // Rate limit and API keys are mounted only when configured: no cost per request otherwise.
+  // Audit first, so that refused calls (401, 403, 429) are audited too; then the key becomes the
+  // request's scope, which the rate limit counts by. The limit is mounted only when configured.
+  app.use(API_BASE, audit(logger));
+  app.use(
+    API_BASE,
+    authenticate({
+      mode: config.AUTH_MODE,
+      adminKey: config.ADMIN_API_KEY,
+      memberKeys: config.API_KEYS,
+      readerKeys: config.API_READONLY_KEYS,
+      directory: backend.tenants,
+    }),
+  );
   if (config.RATE_LIMIT_PER_MINUTE > 0) app.use(API_BASE, rateLimiter(config.RATE_LIMIT_PER_MINUTE));
-  if (config.API_KEYS.length + config.API_READONLY_KEYS.length > 0) {
-    app.use(API_BASE, apiKeys({ keys: config.API_KEYS, readonlyKeys: config.API_READONLY_KEYS }));
-  }
   // The API first: it takes nearly all the traffic, and need not walk the operations' routes.
   app.use(api.router);
+  app.use(consoleRoutes());
   app.use(operationRoutes({ registry, backend, metrics, version }));
   app.use(routeNotFound);
   app.use(problemResponder(logger));

@@ -17,7 +17,7 @@ export function parseConfig(env: Record<string, string | undefined>): ConfigResu
       problems: parsed.error.issues.map((issue) => {
         const name = issue.path.join('.');
         const value = present[name];
-        const shown = value === undefined || /PASSWORD|SECRET|KEYS/.test(name) ? '' : ` (got "${value}")`;
+        const shown = value === undefined || /PASSWORD|SECRET|KEY/.test(name) ? '' : ` (got "${value}")`;
         return `${name}: ${issue.message}${shown}`;
       }),
     };
@@ -40,6 +40,12 @@ function crossFieldProblems(config: Config): string[] {
       if (!config.OS_PASSWORD) problems.push('OS_PASSWORD: required with OS_USERNAME');
       if (!config.OS_PROJECT_NAME && !config.OS_PROJECT_ID) problems.push('OS_PROJECT_NAME: required with OS_USERNAME (or OS_PROJECT_ID)');
     }
+  }
+  if (config.HTTP_HEADERS_TIMEOUT_MS > config.HTTP_REQUEST_TIMEOUT_MS) {
+    problems.push('HTTP_HEADERS_TIMEOUT_MS: must not be more than HTTP_REQUEST_TIMEOUT_MS (the headers are part of the request)');
+  }
+  if (config.AUTH_MODE === 'keys' && !config.ADMIN_API_KEY) {
+    problems.push('ADMIN_API_KEY: required with AUTH_MODE=keys (the operator\'s key, at least 32 characters: openssl rand -base64 32)');
   }
   const readonlyAndFull = config.API_READONLY_KEYS.filter((k) => config.API_KEYS.includes(k));
   if (readonlyAndFull.length > 0) problems.push('API_READONLY_KEYS: a key cannot be in API_KEYS too');

@@ -10,6 +10,8 @@ export const errorCodes = [
   'VM_NOT_FOUND',
   'FLAVOR_NOT_FOUND',
   'IMAGE_NOT_FOUND',
+  'TENANT_NOT_FOUND',
+  'KEY_NOT_FOUND',
   'UNKNOWN_FLAVOR',
   'UNKNOWN_IMAGE',
   'INVALID_STATE_TRANSITION',
@@ -18,6 +20,8 @@ export const errorCodes = [
   'PRECONDITION_FAILED',
   'IDEMPOTENCY_KEY_REUSED',
   'IDEMPOTENCY_KEY_IN_FLIGHT',
+  'TENANT_NAME_TAKEN',
+  'TENANT_NOT_EMPTY',
   'QUOTA_EXCEEDED',
   'UNAUTHENTICATED',
   'FORBIDDEN',
@@ -27,6 +31,13 @@ export const errorCodes = [
   'INTERNAL_ERROR',
 ] as const;
 export type ErrorCode = (typeof errorCodes)[number];
+
+/**
+ * Narrower cases of a code that HTTP answers with a status of their own (the catalogue in
+ * src/http/problem-catalog.ts says which): a body too large (413) or not JSON (415).
+ */
+export const errorVariants = ['body_too_large', 'unsupported_media_type'] as const;
+export type ErrorVariant = (typeof errorVariants)[number];
 
 export interface FieldError {
   path: string;
@@ -47,14 +58,18 @@ export interface ErrorExtras {
 
 /** The one error type of the project: a machine code, a sentence for people, and extras. */
 export class ApiError extends Error {
+  /** Which narrower case of the code this is, if any; not part of the body. */
+  readonly variant: ErrorVariant | undefined;
+
   constructor(
     readonly code: ErrorCode,
     readonly detail: string,
     readonly extras: ErrorExtras = {},
-    options?: { cause?: unknown },
+    options?: { cause?: unknown; variant?: ErrorVariant },
   ) {
-    super(detail, options);
+    super(detail, options?.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'ApiError';
+    this.variant = options?.variant;
   }
 }
 

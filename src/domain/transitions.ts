@@ -13,8 +13,8 @@ export interface Transition {
 }
 
 /**
- * The state machine of CONTRACT section 2, as data: the service, the tests (which generate their
- * cases from it) and the diagram in ARCHITECTURE.md all read this one table.
+ * The state machine of docs/contract.md section 2, as data: `assertAllowed` below, the tests (which
+ * generate their cases from it) and the diagrams in ARCHITECTURE.md and docs/contract.md read it.
  */
 export const transitions: Readonly<Record<VmStatus, Readonly<Partial<Record<VmAction, Transition>>>>> = {
   STOPPED: {
@@ -51,6 +51,14 @@ export function allowedActions(status: VmStatus, placed: boolean): VmAction[] {
   return Object.entries(transitions[status])
     .filter(([, t]) => placed || !t.placedOnly)
     .map(([action]) => action as VmAction);
+}
+
+/** The statuses `action` leaves from, in the table's order, each with its transition. */
+export function statusesAllowing(action: VmAction): { status: VmStatus; transition: Transition }[] {
+  return (Object.entries(transitions) as [VmStatus, Partial<Record<VmAction, Transition>>][]).flatMap(([status, row]) => {
+    const transition = row[action];
+    return transition ? [{ status, transition }] : [];
+  });
 }
 
 /** What the rule needs to know of a VM (a repository's record has it). */

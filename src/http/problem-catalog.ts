@@ -1,22 +1,44 @@
-import type { ErrorCode } from '../domain/errors.js';
+import type { ApiError, ErrorCode, ErrorExtras, ErrorVariant } from '../domain/errors.js';
+
+/** A narrower case of a code that is answered with a status of its own. */
+export interface ProblemVariant {
+  status: number;
+  /** The errors it covers: those made with this `variant`, or those whose `upstream` member is this. */
+  when: { variant: ErrorVariant } | { upstream: NonNullable<ErrorExtras['upstream']> };
+  /** Only a request that carries a body can meet it (so the document lists it only there). */
+  bodyOnly?: true;
+  description: string;
+}
 
 export interface ProblemType {
   status: number;
   title: string;
   /** Says when the problem happens; served at /errors/{slug} and in the OpenAPI document. */
   description: string;
+  variants?: readonly ProblemVariant[];
 }
 
 /**
- * Every problem the API answers with (CONTRACT section 4): the one place that maps a code to an
- * HTTP status. The `type` URI of a problem is /errors/<slug>, where the API serves this entry.
+ * Every problem the API answers with (docs/contract.md section 4): the one place that maps a code,
+ * and each narrower case of it, to an HTTP status. The `type` URI of a problem is /errors/<slug>,
+ * where the API serves this entry; docs/errors.md is this table in prose, kept equal by a test.
  */
 export const problemCatalog: Record<ErrorCode, ProblemType> = {
-  VALIDATION_ERROR: { status: 400, title: 'Validation error', description: 'The body, query or path failed validation; `errors` lists each field and why. Also malformed JSON (400), a body over 16 KiB (413) and a body that is not application/json (415).' },
+  VALIDATION_ERROR: {
+    status: 400,
+    title: 'Validation error',
+    description: 'The body, query or path failed validation, or the body is not well-formed JSON; `errors` lists each field and why.',
+    variants: [
+      { status: 413, when: { variant: 'body_too_large' }, bodyOnly: true, description: 'The body is larger than 16 KiB.' },
+      { status: 415, when: { variant: 'unsupported_media_type' }, bodyOnly: true, description: 'The body is not UTF-8 application/json.' },
+    ],
+  },
   NOT_FOUND: { status: 404, title: 'Not found', description: 'No such route. The API lives under /api/v1; see /docs.' },
   VM_NOT_FOUND: { status: 404, title: 'VM not found', description: 'No VM with this id (a deleted VM is forgotten after its retention).' },
   FLAVOR_NOT_FOUND: { status: 404, title: 'Flavor not found', description: 'No flavor with this name or id.' },
   IMAGE_NOT_FOUND: { status: 404, title: 'Image not found', description: 'No image with this name or id.' },
+  TENANT_NOT_FOUND: { status: 404, title: 'Tenant not found', description: 'No tenant with this id that the key may see (another tenant\'s answers the same).' },
+  KEY_NOT_FOUND: { status: 404, title: 'API key not found', description: 'No API key with this id that the key may see (another tenant\'s answers the same).' },
   UNKNOWN_FLAVOR: { status: 400, title: 'Unknown flavor', description: 'The flavor named in the body is not in the catalog (GET /api/v1/flavors).' },
   UNKNOWN_IMAGE: { status: 400, title: 'Unknown image', description: 'The image named in the body is not in the catalog (GET /api/v1/images).' },
   INVALID_STATE_TRANSITION: { status: 409, title: 'Invalid state transition', description: 'The action is not allowed from the VM\'s current status; `allowed_actions` lists what is.' },
@@ -25,11 +47,20 @@ export const problemCatalog: Record<ErrorCode, ProblemType> = {
   PRECONDITION_FAILED: { status: 412, title: 'Precondition failed', description: 'The VM has changed since the ETag given in If-Match; GET it again.' },
   IDEMPOTENCY_KEY_REUSED: { status: 422, title: 'Idempotency key reused', description: 'The Idempotency-Key was used before with a different request body.' },
   IDEMPOTENCY_KEY_IN_FLIGHT: { status: 409, title: 'Idempotency key in flight', description: 'The first request with this Idempotency-Key is still being processed; retry later.' },
+  TENANT_NAME_TAKEN: { status: 409, title: 'Tenant name taken', description: 'Another tenant has this name already; names are unique.' },
+  TENANT_NOT_EMPTY: { status: 409, title: 'Tenant not empty', description: 'The tenant still owns resources (VMs, deleted ones included until forgotten); delete them first.' },
   QUOTA_EXCEEDED: { status: 403, title: 'Quota exceeded', description: 'The project\'s quota (instances, vCPUs or RAM) would be exceeded; nothing was created or changed.' },
-  UNAUTHENTICATED: { status: 401, title: 'Unauthenticated', description: 'Missing or unknown API key (Authorization: Bearer <key> or X-API-Key).' },
-  FORBIDDEN: { status: 403, title: 'Forbidden', description: 'The API key is read-only and the request would change something.' },
+  UNAUTHENTICATED: { status: 401, title: 'Unauthenticated', description: 'Missing, unknown, expired or revoked API key (Authorization: Bearer <key> or X-API-Key); the answer carries WWW-Authenticate.' },
+  FORBIDDEN: { status: 403, title: 'Forbidden', description: 'The key\'s role may not do this: a reader only reads, a member works in its own tenant and gives keys up to its own role, an admin manages tenants.' },
   RATE_LIMITED: { status: 429, title: 'Too many requests', description: 'Over the per-client request rate; retry after the seconds in Retry-After.' },
-  BACKEND_UNAVAILABLE: { status: 503, title: 'Backend unavailable', description: 'The cloud behind the API is unreachable or answered with an error; retry later.' },
+  BACKEND_UNAVAILABLE: {
+    status: 503,
+    title: 'Backend unavailable',
+    description: 'The cloud behind the API cannot be reached (`upstream: "unreachable"`); retry later.',
+    variants: [
+      { status: 502, when: { upstream: 'error' }, description: 'The cloud answered with an error, or with a reply this API does not understand (`upstream: "error"`); retry later.' },
+    ],
+  },
   BACKEND_TIMEOUT: { status: 504, title: 'Backend timeout', description: 'The cloud behind the API did not answer in time; retry later.' },
   INTERNAL_ERROR: { status: 500, title: 'Internal error', description: 'An unexpected error; the request id in the body finds it in the logs.' },
 };
@@ -41,3 +72,27 @@ export function slugOf(code: ErrorCode): string {
 export const codeBySlug: ReadonlyMap<string, ErrorCode> = new Map(
   (Object.keys(problemCatalog) as ErrorCode[]).map((code) => [slugOf(code), code]),
 );
+
+function covers(variant: ProblemVariant, error: ApiError): boolean {
+  const { when } = variant;
+  return 'variant' in when ? error.variant === when.variant : error.extras.upstream === when.upstream;
+}
+
+/** The HTTP status of `error`: its narrower case's, if the catalogue has one for it, else its code's. */
+export function statusOf(error: ApiError): number {
+  const entry = problemCatalog[error.code];
+  return entry.variants?.find((v) => covers(v, error))?.status ?? entry.status;
+}
+
+/** Every status `code` can be answered with; without `withBody`, leaving out the cases only a body can meet. */
+export function statusesOf(code: ErrorCode, withBody = true): number[] {
+  const entry = problemCatalog[code];
+  const variants = (entry.variants ?? []).filter((v) => withBody || !v.bodyOnly);
+  return [entry.status, ...variants.map((v) => v.status)];
+}
+
+/** What a `status` answer of `code` means: its narrower case's description, or the code's. */
+export function descriptionOf(code: ErrorCode, status: number): string {
+  const entry = problemCatalog[code];
+  return entry.variants?.find((v) => v.status === status)?.description ?? entry.description;
+}

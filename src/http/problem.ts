@@ -1,17 +1,12 @@
 import type { ErrorRequestHandler, Request, RequestHandler, Response } from 'express';
 import type { Logger } from 'pino';
-import { ApiError, isApiError } from '../domain/errors.js';
-import { problemCatalog, slugOf } from './problem-catalog.js';
+import { ApiError, isApiError, type ErrorVariant } from '../domain/errors.js';
+import { problemCatalog, slugOf, statusOf } from './problem-catalog.js';
 import { requestContext } from './request-context.js';
 
-/** A validation failure that HTTP itself answers with another status than 400 (413, 415). */
-export class RequestProblem extends ApiError {
-  constructor(
-    readonly status: 413 | 415,
-    detail: string,
-  ) {
-    super('VALIDATION_ERROR', detail, { errors: [{ path: '', message: detail }] });
-  }
+/** A request HTTP itself refuses (too large, not JSON): a VALIDATION_ERROR of that narrower case. */
+export function requestProblem(variant: ErrorVariant, detail: string): ApiError {
+  return new ApiError('VALIDATION_ERROR', detail, { errors: [{ path: '', message: detail }] }, { variant });
 }
 
 export function sendProblem(req: Request, res: Response, error: ApiError): void {
@@ -30,12 +25,6 @@ export function sendProblem(req: Request, res: Response, error: ApiError): void 
   res.status(status).type('application/problem+json').json(body);
 }
 
-function statusOf(error: ApiError): number {
-  if (error instanceof RequestProblem) return error.status;
-  if (error.code === 'BACKEND_UNAVAILABLE' && error.extras.upstream === 'error') return 502;
-  return problemCatalog[error.code].status;
-}
-
 /**
  * Express's router and body-parser raise http-errors with a 4xx `status` for what the client sent
  * wrong (a malformed %-escape in the path, unparsable JSON, a body too large, another charset).
@@ -43,8 +32,8 @@ function statusOf(error: ApiError): number {
 function fromClientError(error: { status?: unknown; type?: string; message?: string }): ApiError | undefined {
   const status = error.status;
   if (typeof status !== 'number' || status < 400 || status >= 500) return undefined;
-  if (status === 413) return new RequestProblem(413, 'The request body is larger than 16 KiB');
-  if (status === 415) return new RequestProblem(415, 'The request body must be UTF-8 JSON');
+  if (status === 413) return requestProblem('body_too_large', 'The request body is larger than 16 KiB');
+  if (status === 415) return requestProblem('unsupported_media_type', 'The request body must be UTF-8 JSON');
   if (error instanceof URIError) {
     return new ApiError('VALIDATION_ERROR', 'The URL has a malformed percent-escape', {
       errors: [{ path: 'path', message: 'malformed percent-escape' }],

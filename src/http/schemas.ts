@@ -13,7 +13,7 @@ import { DEFAULT_WAIT_S, MAX_WAIT_S } from './wait.js';
 const exampleId = '2f1c7d2e-8a43-4d0f-9a5e-6f1b0c9d7e21';
 const exampleTime = '2026-02-25T10:30:00.000Z';
 
-const vmName = z
+export const resourceName = z
   .string()
   .regex(/^[A-Za-z0-9](?:[A-Za-z0-9._-]{0,61}[A-Za-z0-9])?$/, {
     error: '1 to 63 letters, digits, "-", "_" or "."; starting and ending with a letter or digit',
@@ -35,7 +35,7 @@ export const VmFaultSchema = z
 export const VmSchema = z
   .object({
     id: z.uuid().openapi({ example: exampleId }),
-    name: vmName,
+    name: resourceName,
     flavor: z.string().openapi({ example: 'm1.small' }),
     image: z.string().openapi({ example: 'ubuntu-22.04' }),
     status: VmStatusSchema,
@@ -44,6 +44,10 @@ export const VmSchema = z
     fault: VmFaultSchema.nullable(),
     created_at: z.string().openapi({ example: exampleTime }),
     updated_at: z.string().openapi({ example: exampleTime }),
+    allowed_actions: z.array(VmActionSchema).openapi({
+      description: 'The actions the VM accepts now, from the transition table (docs/contract.md): none when DELETED, only delete while a task runs.',
+      example: ['start', 'resize', 'delete'],
+    }),
   })
   .openapi('Vm');
 
@@ -99,31 +103,38 @@ export const ProblemSchema = z
 const flavorRef = z.string().min(1).max(255).openapi({ description: 'A flavor name or id', example: 'm1.small' });
 const imageRef = z.string().min(1).max(255).openapi({ description: 'An image name or id', example: 'ubuntu-22.04' });
 
+/*
+ * Request bodies are left out of components/schemas on purpose: described inline, they read as
+ * input, so a field with a default (`start`, `type`) is optional in a generated client too.
+ * openapi-typescript (with its defaults) makes every field with a default required in a
+ * component, since a component may also describe a response, where the server always fills it in.
+ */
 export const CreateVmBody = z
   .strictObject({
-    name: vmName,
+    name: resourceName,
     flavor: flavorRef,
     image: imageRef,
     start: z.boolean().default(false).openapi({ description: 'Settle in RUNNING instead of STOPPED.' }),
   })
-  .openapi('CreateVm', { example: { name: 'web-1', flavor: 'm1.small', image: 'ubuntu-22.04', start: true } });
+  .openapi({ example: { name: 'web-1', flavor: 'm1.small', image: 'ubuntu-22.04', start: true } });
 
-export const ResizeBody = z.strictObject({ flavor: flavorRef }).openapi('ResizeVm', { example: { flavor: 'm1.medium' } });
+export const ResizeBody = z.strictObject({ flavor: flavorRef }).openapi({ example: { flavor: 'm1.medium' } });
 
-export const RestartBody = z
-  .strictObject({ type: z.enum(restartTypes).default('soft') })
-  .openapi('RestartVm', { example: { type: 'soft' } });
+export const RestartBody = z.strictObject({ type: z.enum(restartTypes).default('soft') }).openapi({ example: { type: 'soft' } });
 
 /** Actions without a body accept none, or an empty object. */
-export const EmptyBody = z.strictObject({}).openapi('NoBody');
+export const EmptyBody = z.strictObject({});
 
 export const VmIdParams = z.strictObject({
   id: z.uuid({ error: 'must be a VM id (a UUID)' }).openapi({ param: { name: 'id', in: 'path' }, example: exampleId }),
 });
 
-export const CatalogParams = z.strictObject({
-  nameOrId: z.string().min(1).max(255).openapi({ param: { name: 'nameOrId', in: 'path' }, example: 'm1.small' }),
-});
+const nameOrId = (example: string) =>
+  z.string().min(1).max(255).openapi({ param: { name: 'nameOrId', in: 'path', description: 'A name or an id' }, example });
+
+/** Examples are entries of the memory backend's catalog, so that "Try it out" finds them. */
+export const FlavorParams = z.strictObject({ nameOrId: nameOrId('m1.small') });
+export const ImageParams = z.strictObject({ nameOrId: nameOrId('ubuntu-22.04') });
 
 /** A status filter names each status at most once; more values than there are statuses is a 400. */
 export const MAX_STATUS_VALUES = vmStatuses.length;
@@ -183,17 +194,27 @@ export const ListVmsQuery = z.strictObject({
   cursor: z.string().min(1).max(200).optional().openapi({ description: 'The next_cursor of the previous page.' }),
 });
 
-const waitError = `must be true, false or a number of seconds (at most ${MAX_WAIT_S})`;
+const waitError = `must be true, false or a number of seconds from 0 to ${MAX_WAIT_S}`;
 
-/** `?wait=` on every mutating call: `true`, `false`, or a number of seconds. */
+/**
+ * `?wait=` on every mutating call: `true` (the default wait), `false`, or a number of seconds. The
+ * text is read here, with one message for any bad value; the document shows the typed forms.
+ */
 export const WaitQuery = z.strictObject({
   wait: z
-    .string()
-    .regex(/^(true|false|\d{1,3})$/, { error: waitError })
-    .refine((v) => !/^\d+$/.test(v) || Number(v) <= MAX_WAIT_S, { error: waitError })
+    .preprocess(
+      (value, ctx) => {
+        if (typeof value !== 'string') return value; // e.g. given twice: the generic message says so
+        if (value === 'true' || value === 'false') return value === 'true';
+        if (/^\d{1,9}$/.test(value) && Number(value) <= MAX_WAIT_S) return Number(value);
+        ctx.addIssue({ code: 'custom', message: waitError });
+        return z.NEVER;
+      },
+      z.union([z.boolean(), z.number().int().min(0).max(MAX_WAIT_S)]),
+    )
     .optional()
     .openapi({
       description: `Wait for the task to settle: \`true\` (${DEFAULT_WAIT_S} s) or seconds, up to ${MAX_WAIT_S}. \`Prefer: wait=N\` does the same.`,
-      example: 'true',
+      example: true,
     }),
 });

@@ -8,10 +8,10 @@ export const MAX_WAIT_S = 120;
  * `Prefer: wait=N` (RFC 7240), which is clamped to the maximum and acknowledged with
  * Preference-Applied, as the RFC suggests.
  */
-export function waitMsOf(query: { wait?: string | undefined }, req: Request, res: Response): number {
+export function waitMsOf(query: { wait?: boolean | number | undefined }, req: Request, res: Response): number {
   if (query.wait !== undefined) {
-    if (query.wait === 'false') return 0;
-    return (query.wait === 'true' ? DEFAULT_WAIT_S : Number(query.wait)) * 1000;
+    if (typeof query.wait === 'boolean') return query.wait ? DEFAULT_WAIT_S * 1000 : 0;
+    return query.wait * 1000;
   }
   const preferred = /(?:^|[,;\s])wait\s*=\s*"?(\d{1,9})"?/i.exec(req.header('Prefer') ?? '')?.[1];
   if (preferred === undefined) return 0;

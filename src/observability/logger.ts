@@ -19,6 +19,8 @@ const redactedPaths = [
   '*.OS_APPLICATION_CREDENTIAL_SECRET',
   '*.API_KEYS',
   '*.API_READONLY_KEYS',
+  '*.ADMIN_API_KEY',
+  '*.initial_key',
 ];
 
 /** `destination` is for tests; the process logs to stdout. */

@@ -1,4 +1,5 @@
 import type { Flavor, Image, Vm, VmCommand, VmStatus, VmTask } from '../domain/vm.js';
+import type { TenantDirectory } from './tenant-directory.js';
 
 /**
  * The port both backends implement (memory, openstack). It speaks the domain's words only: no
@@ -97,6 +98,7 @@ export interface Backend {
   readonly name: string;
   readonly vms: VmRepository;
   readonly catalog: CatalogRepository;
+  readonly tenants: TenantDirectory;
   checkReady(): Promise<Readiness>;
   /** Stops timers and closes connections. */
   close(): Promise<void>;

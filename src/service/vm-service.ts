@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import type { Backend, CatalogRepository, CommandGuard, VmPage, VmRecord, VmRepository } from '../repository/vm-repository.js';
 import { waitFor } from '../shared/wait-for.js';
 import { ApiError } from '../domain/errors.js';
-import { vmStatuses, type Flavor, type Image, type VmCommandWith, type VmStatus, type VmTask } from '../domain/vm.js';
+import { vmStatuses, type Flavor, type Image, type Vm, type VmAction, type VmCommandWith, type VmStatus, type VmTask } from '../domain/vm.js';
 
 export interface CreateVmRequest {
   name: string;
@@ -47,6 +47,15 @@ const eventMessages: Record<VmTask, string> = {
   deleting: 'VM deleted',
 };
 
+/**
+ * What the service tells the app about the VMs it sees change (the event stream's source): a create
+ * it accepted, an action it accepted (delete included), and a task the backend saw settle.
+ */
+export type VmChange =
+  | { kind: 'created'; vm: Vm; requestId?: string }
+  | { kind: 'accepted'; vm: Vm; previous: VmStatus; busyWith: VmTask | null; action: VmAction; requestId?: string }
+  | { kind: 'settled'; vm: Vm; previous: VmStatus; task: VmTask };
+
 const listedByDefault = vmStatuses.filter((s) => s !== 'DELETED');
 
 /**
@@ -65,12 +74,14 @@ export class VmService {
     private readonly log: Logger,
     /** Aborted on shutdown, so that waiting requests answer at once. */
     private readonly shutdown: AbortSignal,
+    private readonly onChange: (change: VmChange) => void = () => undefined,
   ) {
     this.vms = backend.vms;
     this.catalog = backend.catalog;
     this.vms.onSettled(({ vm, previous, task }) => {
       const message = vm.status === 'ERROR' ? 'VM failed' : eventMessages[task];
       this.log.info({ event: 'vm.settled', vm_id: vm.id, previous_status: previous, status: vm.status, task, fault: vm.fault ?? undefined }, message);
+      this.onChange({ kind: 'settled', vm, previous, task });
     });
   }
 
@@ -123,7 +134,9 @@ export class VmService {
     const command =
       request.action === 'resize' ? { action: 'resize' as const, flavor: await this.flavorNamedInBody(request.flavor) } : request;
     // If-Match is judged first; the backend then applies the state machine (assertAllowed) to the same record.
+    let before: Vm | undefined;
     const guard: CommandGuard = (current) => {
+      before = current.vm;
       if (options.ifMatch && !options.ifMatch.includes('*') && !options.ifMatch.includes(current.version)) {
         throw new ApiError('PRECONDITION_FAILED', 'The VM has changed since the ETag given in If-Match', {
           current_status: current.vm.status,
@@ -135,6 +148,16 @@ export class VmService {
       { event: 'vm.action_accepted', vm_id: id, action: request.action, status: record.vm.status, task: record.vm.task },
       `VM ${request.action} accepted`,
     );
+    if (before) {
+      this.onChange({
+        kind: 'accepted',
+        vm: record.vm,
+        previous: before.status,
+        busyWith: before.task,
+        action: request.action,
+        ...(options.requestId !== undefined && { requestId: options.requestId }),
+      });
+    }
     return this.settle(record, options);
   }
 
@@ -177,6 +200,7 @@ export class VmService {
       { event: 'vm.create_accepted', vm_id: record.vm.id, name: record.vm.name, flavor: flavor.name, image: image.name, start: request.start },
       'VM create accepted',
     );
+    this.onChange({ kind: 'created', vm: record.vm, ...(options.requestId !== undefined && { requestId: options.requestId }) });
     return this.settle(record, options);
   }
 

@@ -1,4 +1,3 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 
 export interface WaitOptions {
   timeoutMs: number;
@@ -18,12 +17,41 @@ export async function waitFor<T>(read: () => Promise<T>, done: (value: T) => boo
   while (!done(value) && !options.signal?.aborted) {
     const remaining = deadline - Date.now();
     if (remaining <= 0) break;
-    try {
-      await sleep(Math.min(options.intervalMs, remaining), undefined, { signal: options.signal });
-    } catch {
-      break; // aborted
-    }
+    await pause(Math.min(options.intervalMs, remaining), options.signal);
+    if (options.signal?.aborted) break;
     value = await read();
   }
   return value;
+}
+
+/**
+ * Everyone pausing on one signal, woken together by one 'abort' listener. Passing the signal to
+ * timers/promises' setTimeout instead adds a listener per pause, and more than 10 concurrent waits
+ * (one per waiting request, all on the server's shutdown signal) printed Node's
+ * MaxListenersExceededWarning to stderr, outside the JSON log.
+ */
+const sleepers = new WeakMap<AbortSignal, Set<() => void>>();
+
+function pause(ms: number, signal: AbortSignal | undefined): Promise<void> {
+  return new Promise((resolve) => {
+    const others = signal && !signal.aborted ? sleepersOn(signal) : undefined;
+    const wake = () => {
+      clearTimeout(timer);
+      others?.delete(wake);
+      resolve();
+    };
+    const timer = setTimeout(wake, ms);
+    others?.add(wake);
+  });
+}
+
+function sleepersOn(signal: AbortSignal): Set<() => void> {
+  let set = sleepers.get(signal);
+  if (!set) {
+    const created = new Set<() => void>();
+    signal.addEventListener('abort', () => [...created].forEach((wake) => wake()), { once: true });
+    sleepers.set(signal, created);
+    set = created;
+  }
+  return set;
 }

@@ -102,6 +102,34 @@ describe('list filters', () => {
 });
 
 describe('waiting', () => {
+  it('answers a wait over the maximum, or a parameter given twice, with one clear message', async () => {
+    const { id } = await vm();
+    const tooLong = await api.call<ProblemBody>('POST', `/api/v1/vms/${id}/start?wait=1000`);
+    expect([tooLong.status, tooLong.body.errors]).toEqual([400, [{ path: 'query.wait', message: 'must be true, false or a number of seconds from 0 to 120' }]]);
+    expect(tooLong.body.detail).toBe('Invalid query: query.wait (must be true, false or a number of seconds from 0 to 120)');
+    const twice = await api.call<ProblemBody>('POST', `/api/v1/vms/${id}/start?wait=1&wait=2`);
+    expect([twice.status, twice.body.errors]).toEqual([400, [{ path: 'query.wait', message: 'given 2 times; give it once' }]]);
+    const limits = await api.call<ProblemBody>('GET', '/api/v1/vms?limit=1&limit=2');
+    expect([limits.status, limits.body.errors]).toEqual([400, [{ path: 'query.limit', message: 'given 2 times; give it once' }]]);
+  });
+
+  it('waits the number of seconds given, or the default with ?wait=true', async () => {
+    const delayed = await startApp({ MOCK_ACTION_DELAY_MS: '50' });
+    try {
+      const slow = new ApiClient(delayed.baseUrl);
+      const created = await slow.call<{ id: string; task: string | null }>('POST', '/api/v1/vms?wait=true', {
+        body: { name: 'waited', flavor: 'm1.tiny', image: 'debian-12' },
+      });
+      expect([created.status, created.body.task]).toEqual([201, null]);
+      const started = await slow.call<{ task: string | null }>('POST', `/api/v1/vms/${created.body.id}/start?wait=5`);
+      expect([started.status, started.body.task]).toEqual([200, null]);
+      const unwaited = await slow.call<{ task: string | null }>('POST', `/api/v1/vms/${created.body.id}/stop?wait=0`);
+      expect([unwaited.status, unwaited.body.task]).toEqual([202, 'stopping']);
+    } finally {
+      await delayed.close();
+    }
+  });
+
   it('answers at once with ?wait=false', async () => {
     const { id } = await vm();
     const response = await api.call('POST', `/api/v1/vms/${id}/start?wait=false`);

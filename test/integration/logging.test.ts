@@ -1,3 +1,4 @@
+import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApiClient } from '../support/api-client.js';
 import { startApp, type RunningApp } from '../support/memory-app.js';
@@ -48,7 +49,46 @@ describe('request log', () => {
   });
 });
 
+describe('what the request log holds of the URL', () => {
+  it('logs the route template and redacts secret query parameters, whatever the status', async () => {
+    await api.call('GET', '/api/v1/vms?api_key=SEKRIT-1&limit=2&access_token=SEKRIT-2', { headers: { 'x-request-id': 'secret-query' } });
+    await api.call('GET', '/healthz?password=SEKRIT-3&Client_Secret=SEKRIT-4&key', { headers: { 'x-request-id': 'secret-probe' } });
+    await api.call('GET', '/api/v1/vms?%74oken=SEKRIT-5', { headers: { 'x-request-id': 'secret-encoded' } });
+    expect(app.rawLog()).not.toMatch(/SEKRIT/);
+    const line = (id: string) => app.logs.find((l) => l.request_id === id);
+    expect(line('secret-query')).toMatchObject({
+      route: '/api/v1/vms',
+      req: { url: '/api/v1/vms?api_key=[REDACTED]&limit=2&access_token=[REDACTED]' },
+    });
+    expect(line('secret-probe')).toMatchObject({ route: '/healthz', req: { url: '/healthz?password=[REDACTED]&Client_Secret=[REDACTED]&key=[REDACTED]' } });
+    expect(line('secret-encoded')).toMatchObject({ req: { url: '/api/v1/vms?%74oken=[REDACTED]' } });
+  });
+
+  it('cuts a very long URL', async () => {
+    await api.call('GET', `/api/v1/vms?status=${'STOPPED,'.repeat(500)}STOPPED`, { headers: { 'x-request-id': 'long-url' } });
+    const url = (app.logs.find((l) => l.request_id === 'long-url')?.req as { url: string }).url;
+    expect(url.length).toBeLessThanOrEqual(515);
+    expect(url.endsWith('...')).toBe(true);
+  });
+});
+
 describe('aborted requests', () => {
+  it('logs a client that hangs up in the middle of its body as 499 at once, not as a 400', async () => {
+    const { port } = new URL(app.baseUrl);
+    const socket = connect(Number(port), '127.0.0.1');
+    await new Promise((resolve) => socket.once('connect', resolve));
+    socket.write(
+      'POST /api/v1/vms HTTP/1.1\r\nHost: t\r\nX-Request-Id: hung-up\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{"name":',
+    );
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    socket.destroy();
+    await expect.poll(() => app.logs.find((l) => l.request_id === 'hung-up'), { timeout: 1_000 }).toMatchObject({
+      res: { status: 499 },
+      msg: 'request aborted by the client',
+    });
+  });
+
+
   it('logs a request the client gave up on as aborted, with status 499', async () => {
     const slow = await startApp({ MOCK_ACTION_DELAY_MS: '60000' });
     try {

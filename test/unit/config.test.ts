@@ -32,7 +32,7 @@ describe('parseConfig defaults', () => {
       HOST: '127.0.0.1',
       BACKEND: 'memory',
       OS_INTERFACE: 'public',
-      MOCK_DELETED_RETENTION_S: 3600, // "default 1 hour" (CONTRACT section 2)
+      MOCK_DELETED_RETENTION_S: 3600, // "default 1 hour" (docs/contract.md section 2)
       MOCK_IP_CIDR: expect.stringMatching(/^\d+\.\d+\.\d+\.\d+\/\d+$/),
       API_KEYS: [],
       API_READONLY_KEYS: [],
@@ -152,6 +152,43 @@ describe('parseConfig bad values', () => {
   });
 });
 
+describe('parseConfig connection limits', () => {
+  it('bounds what clients may take by default, and reads each limit', () => {
+    expect(config({})).toMatchObject({
+      HTTP_HEADERS_TIMEOUT_MS: 10_000,
+      HTTP_REQUEST_TIMEOUT_MS: 30_000,
+      HTTP_KEEP_ALIVE_TIMEOUT_MS: 5_000,
+      HTTP_MAX_CONNECTIONS: 1_000,
+    });
+    expect(config({ HTTP_HEADERS_TIMEOUT_MS: '500', HTTP_REQUEST_TIMEOUT_MS: '500', HTTP_MAX_CONNECTIONS: '2' })).toMatchObject({
+      HTTP_HEADERS_TIMEOUT_MS: 500,
+      HTTP_MAX_CONNECTIONS: 2,
+    });
+  });
+
+  it('refuses a headers timeout longer than the request timeout (Node would throw at start-up)', () => {
+    expect(problems({ HTTP_HEADERS_TIMEOUT_MS: '20000', HTTP_REQUEST_TIMEOUT_MS: '10000' })).toEqual([
+      'HTTP_HEADERS_TIMEOUT_MS: must not be more than HTTP_REQUEST_TIMEOUT_MS (the headers are part of the request)',
+    ]);
+    expect(problems({ HTTP_MAX_CONNECTIONS: '0' }).map(named)).toEqual(['HTTP_MAX_CONNECTIONS']);
+  });
+});
+
+describe('parseConfig TRUST_PROXY', () => {
+  it('is off by default, and takes a hop count or the proxies\' addresses', () => {
+    expect(config({}).TRUST_PROXY).toBe(false);
+    expect(config({ TRUST_PROXY: 'false' }).TRUST_PROXY).toBe(false);
+    expect(config({ TRUST_PROXY: '2' }).TRUST_PROXY).toBe(2);
+    expect(config({ TRUST_PROXY: 'loopback, 10.0.0.0/8,fd00::/8 ,192.0.2.1' }).TRUST_PROXY).toEqual(['loopback', '10.0.0.0/8', 'fd00::/8', '192.0.2.1']);
+  });
+
+  it('refuses true (any client could choose its address) and anything that is not an address', () => {
+    expect(problems({ TRUST_PROXY: 'true' })[0]).toMatch(/^TRUST_PROXY: true would let any client choose its own address/);
+    expect(problems({ TRUST_PROXY: 'loopback,proxy.example' })[0]).toMatch(/^TRUST_PROXY: "proxy.example" is not a hop count/);
+    expect(problems({ TRUST_PROXY: '10.0.0.0/33' }).map(named)).toEqual(['TRUST_PROXY']);
+  });
+});
+
 describe('parseConfig secrets', () => {
   it('never shows OS_PASSWORD in a problem line', () => {
     const lines = problems({ ...openstackByPassword, OS_USERNAME: undefined });
@@ -261,5 +298,24 @@ describe('parseConfig API keys', () => {
     const c = config({ API_KEYS: 'a,b', API_READONLY_KEYS: 'c' });
     expect(c.API_KEYS).toEqual(['a', 'b']);
     expect(c.API_READONLY_KEYS).toEqual(['c']);
+  });
+});
+
+describe('parseConfig AUTH_MODE and ADMIN_API_KEY', () => {
+  it('defaults to AUTH_MODE=none without an admin key', () => {
+    const c = config({});
+    expect(c.AUTH_MODE).toBe('none');
+    expect(c.ADMIN_API_KEY).toBeUndefined();
+  });
+
+  it('AUTH_MODE=keys needs ADMIN_API_KEY', () => {
+    expect(problems({ AUTH_MODE: 'keys' }).map(named)).toEqual(['ADMIN_API_KEY']);
+    expect(config({ AUTH_MODE: 'keys', ADMIN_API_KEY: 'k'.repeat(32) }).AUTH_MODE).toBe('keys');
+  });
+
+  it('refuses a short admin key or an unknown mode, without echoing the key', () => {
+    const lines = problems({ AUTH_MODE: 'tokens', ADMIN_API_KEY: 'short-admin-key-4e1f' });
+    expect(lines.map(named).sort()).toEqual(['ADMIN_API_KEY', 'AUTH_MODE']);
+    expect(lines.join('\n')).not.toContain('short-admin-key-4e1f');
   });
 });

@@ -1,3 +1,4 @@
+import { getEventListeners } from 'node:events';
 import { describe, expect, it } from 'vitest';
 import { waitFor } from '../../src/shared/wait-for.js';
 
@@ -93,5 +94,16 @@ describe('waitFor', () => {
   it('a read that throws rejects the wait with that error', async () => {
     const boom = new Error('backend down');
     await expect(waitFor(async () => { throw boom; }, () => true, { timeoutMs: 100, intervalMs: 5 })).rejects.toBe(boom);
+  });
+
+  it('holds one abort listener on the signal however many waits share it, and wakes them all on abort', async () => {
+    const stop = new AbortController();
+    const waits = Array.from({ length: 25 }, () => waitFor(async () => 0, () => false, { timeoutMs: 60_000, intervalMs: 30_000, signal: stop.signal }));
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(getEventListeners(stop.signal, 'abort')).toHaveLength(1);
+    const started = performance.now();
+    stop.abort();
+    expect(await Promise.all(waits)).toEqual(Array(25).fill(0));
+    expect(performance.now() - started).toBeLessThan(1_000);
   });
 });

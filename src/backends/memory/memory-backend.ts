@@ -2,6 +2,7 @@ import type { Backend, Readiness } from '../../repository/vm-repository.js';
 import type { Flavor } from '../../domain/vm.js';
 import { MemoryCatalog, seedFlavors, seedImages } from './catalog.js';
 import { MemoryVmRepository, type MemoryLimits } from './memory-vm-repository.js';
+import { MemoryTenantDirectory } from './tenant-directory.js';
 
 export type { MemoryLimits };
 
@@ -14,6 +15,7 @@ export function createMemoryBackend(limits: MemoryLimits, options: { now?: () =>
     name: 'memory',
     vms,
     catalog: new MemoryCatalog([...seedFlavors, ...(options.extraFlavors ?? [])], seedImages),
+    tenants: new MemoryTenantDirectory(options.now),
     async checkReady(): Promise<Readiness> {
       return { ready: true, checks: [{ name: 'memory', ok: true }] };
     },

@@ -10,6 +10,7 @@ import {
 } from '../../openstack/index.js';
 import type { Backend, Readiness } from '../../repository/vm-repository.js';
 import { OpenStackCatalog } from './catalog.js';
+import { MemoryTenantDirectory } from '../memory/tenant-directory.js';
 import { NetworkChoice } from './network.js';
 import { OpenStackVmRepository } from './openstack-vm-repository.js';
 
@@ -75,6 +76,9 @@ export async function createOpenStackBackend(config: Config, logger: Logger, con
     name: 'openstack',
     vms,
     catalog,
+    // Until tenants are Keystone projects and keys application credentials (BACKLOG.md), the
+    // OpenStack backend keeps tenants and keys in the process, as the memory backend does.
+    tenants: new MemoryTenantDirectory(),
     checkReady: () => readiness(cloud),
     async close() {
       vms.close();

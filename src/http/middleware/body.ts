@@ -1,5 +1,5 @@
 import express, { type RequestHandler } from 'express';
-import { RequestProblem } from '../problem.js';
+import { requestProblem } from '../problem.js';
 
 const BODY_LIMIT = '16kb';
 
@@ -12,7 +12,7 @@ const parseJson = express.json({ limit: BODY_LIMIT, strict: true, type: ['applic
 export const jsonBody: RequestHandler = (req, res, next) => {
   const hasBody = Number(req.headers['content-length'] ?? 0) > 0 || req.headers['transfer-encoding'] !== undefined;
   if (hasBody && !req.is(['application/json', 'application/*+json'])) {
-    next(new RequestProblem(415, `The request body must be application/json, not ${req.headers['content-type'] ?? 'unlabelled'}`));
+    next(requestProblem('unsupported_media_type', `The request body must be application/json, not ${req.headers['content-type'] ?? 'unlabelled'}`));
     return;
   }
   parseJson(req, res, next);

@@ -1,15 +1,26 @@
 import type { RequestHandler } from 'express';
-import { rateLimit } from 'express-rate-limit';
+import { ipKeyGenerator, rateLimit } from 'express-rate-limit';
 import { ApiError } from '../../domain/errors.js';
 import { sendProblem } from '../problem.js';
+import { requestContext } from '../request-context.js';
 
-/** Per-client-address fixed window of one minute. */
+/**
+ * A fixed window of one minute per API key (its id: keys of one tenant do not share a budget), or
+ * per client address for a caller without one. Mounted after `authenticate`, which names the key.
+ */
 export function rateLimiter(perMinute: number): RequestHandler {
   return rateLimit({
     windowMs: 60_000,
     limit: perMinute,
     standardHeaders: 'draft-7',
     legacyHeaders: false,
+    // Any client can send X-Forwarded-For; without TRUST_PROXY it is ignored on purpose, and the
+    // library's console.error about it would land on stderr, outside the JSON log.
+    validate: { xForwardedForHeader: false },
+    keyGenerator(req, res) {
+      const keyId = requestContext(res).scope?.keyId;
+      return keyId ? `key:${keyId}` : `address:${ipKeyGenerator(req.ip ?? 'unknown')}`;
+    },
     handler(req, res) {
       const resetTime = (req as { rateLimit?: { resetTime?: Date } }).rateLimit?.resetTime;
       const seconds = Math.max(1, Math.ceil(((resetTime?.getTime() ?? Date.now() + 60_000) - Date.now()) / 1000));

@@ -5,7 +5,8 @@ import type { Metrics } from '../../observability/metrics.js';
 import { requestIdFor } from './request-id.js';
 
 /**
- * One JSON line per request (method, url, route template, status, duration, request id) and its
+ * One JSON line per request (method, url with secrets redacted, route template, status, duration,
+ * request id) and its
  * duration in the metrics, both from one 'finish' listener. Written here rather than with
  * pino-http: that one builds two child loggers per request, which cost 27-29% of the throughput of
  * GET /vms/{id} in `npm run bench` (see ARCHITECTURE.md), for features this API does not use.
@@ -18,7 +19,9 @@ export function requestLog(logger: Logger, metrics: Metrics): RequestHandler {
     res.once('close', () => {
       const durationMs = performance.now() - started;
       const route = routeOf(req, res);
-      const finished = res.writableFinished;
+      // A client that hung up before its request was fully received (mid-body) gets no answer,
+      // whatever the body parser then made of the stump: 499, as for one that left while waiting.
+      const finished = res.writableFinished && !(req.destroyed && !req.complete);
       const status = finished ? res.statusCode : 499;
       metrics.observeRequest(req.method, route, status, durationMs / 1000);
       const level = !finished || status >= 400 ? (status >= 500 ? 'error' : 'warn') : 'info';
@@ -26,7 +29,7 @@ export function requestLog(logger: Logger, metrics: Metrics): RequestHandler {
       logger[level](
         {
           request_id: requestId,
-          req: { method: req.method, url: req.originalUrl },
+          req: { method: req.method, url: loggedUrl(req.originalUrl) },
           res: { status },
           route,
           duration_ms: Math.round(durationMs * 1000) / 1000,
@@ -46,4 +49,40 @@ function routeOf(req: Request, res: Response): string {
   const recorded = (res.locals as { route?: string }).route;
   const route = req.route as { path?: string } | undefined;
   return recorded ?? route?.path ?? 'unmatched';
+}
+
+/** Query parameters whose values are credentials by their name (`api_key`, `access_token`, `client_secret`, ...). */
+const SECRET_PARAMETER = /pass|secret|token|key|auth|sig|credential|session|cookie/i;
+/** Longer URLs are cut: a 16 KB query string is not worth 16 KB of log per request. */
+const MAX_LOGGED_URL = 512;
+
+/**
+ * The URL for the log: the path as sent, and the query with the value of every parameter whose
+ * name looks like a credential replaced. Clients put API keys in query strings whatever the docs
+ * say, and the log must never hold one.
+ */
+export function loggedUrl(url: string): string {
+  const q = url.indexOf('?');
+  let logged = url;
+  if (q >= 0) {
+    const query = url
+      .slice(q + 1)
+      .split('&')
+      .map((pair) => {
+        const eq = pair.indexOf('=');
+        const name = eq >= 0 ? pair.slice(0, eq) : pair;
+        return SECRET_PARAMETER.test(safeDecode(name)) ? `${name}=[REDACTED]` : pair;
+      })
+      .join('&');
+    logged = `${url.slice(0, q)}?${query}`;
+  }
+  return logged.length > MAX_LOGGED_URL ? `${logged.slice(0, MAX_LOGGED_URL)}...` : logged;
+}
+
+function safeDecode(text: string): string {
+  try {
+    return decodeURIComponent(text.replace(/\+/g, ' '));
+  } catch {
+    return text;
+  }
 }

@@ -16,9 +16,19 @@ import {
   VmSchema,
   WaitQuery,
 } from '../schemas.js';
+import { vmView } from '../vm-view.js';
 import { waitMsOf } from '../wait.js';
+import { actionSummary } from './action-summaries.js';
 
 const etagHeader = { ETag: { description: 'The VM\'s version; send it back in If-Match.', schema: { type: 'string' as const } } };
+
+const locationHeader = { Location: { description: 'The new VM, /api/v1/vms/{id}', schema: { type: 'string' as const } } };
+
+/** What every action answers with, and how to wait for it (the summaries say what each one does). */
+const actionDescription =
+  'Answers 200 with the VM once the action has settled, or 202 with `task` set while it runs: poll GET /vms/{id}, ' +
+  'or wait with `?wait` or `Prefer: wait=N`. A status that does not allow the action is a 409 listing ' +
+  '`allowed_actions`; with `If-Match`, a VM changed since that ETag is a 412.';
 
 const settledOrNot = (settled: string): Record<number, ResponseSpec> => ({
   200: { description: settled, schema: VmSchema, headers: etagHeader },
@@ -28,6 +38,13 @@ const settledOrNot = (settled: string): Record<number, ResponseSpec> => ({
 const ActionHeaders = z.object({
   'If-Match': z.string().optional().openapi({ description: 'Act only if the VM\'s ETag is one of these.', example: '"3"' }),
   Prefer: z.string().optional().openapi({ description: 'RFC 7240 `wait=N`: wait up to N seconds (max 120) for the task to settle.', example: 'wait=30' }),
+});
+
+const GetHeaders = z.object({
+  'If-None-Match': z
+    .string()
+    .optional()
+    .openapi({ description: 'Answer 304 without a body if the VM\'s ETag is one of these (`*` matches any).', example: '"3"' }),
 });
 
 const CreateHeaders = z.object({
@@ -41,16 +58,16 @@ const CreateHeaders = z.object({
 const actionProblems: ErrorCode[] = ['VM_NOT_FOUND', 'INVALID_STATE_TRANSITION', 'TASK_IN_PROGRESS', 'PRECONDITION_FAILED', 'FORBIDDEN', 'BACKEND_UNAVAILABLE', 'BACKEND_TIMEOUT'];
 
 const simpleActions = [
-  { action: 'start', summary: 'Start a STOPPED VM', settled: 'Started: RUNNING' },
-  { action: 'stop', summary: 'Stop a RUNNING or PAUSED VM', settled: 'Stopped: STOPPED' },
-  { action: 'pause', summary: 'Pause a RUNNING VM', settled: 'Paused: PAUSED' },
-  { action: 'resume', summary: 'Resume a PAUSED or SUSPENDED VM', settled: 'Resumed: RUNNING' },
-  { action: 'suspend', summary: 'Suspend a RUNNING VM', settled: 'Suspended: SUSPENDED' },
+  { action: 'start', summary: actionSummary('start'), settled: 'Started: RUNNING' },
+  { action: 'stop', summary: actionSummary('stop'), settled: 'Stopped: STOPPED' },
+  { action: 'pause', summary: actionSummary('pause'), settled: 'Paused: PAUSED' },
+  { action: 'resume', summary: actionSummary('resume'), settled: 'Resumed: RUNNING' },
+  { action: 'suspend', summary: actionSummary('suspend'), settled: 'Suspended: SUSPENDED' },
 ] as const;
 
 function sendVm(res: Response, status: number, record: VmRecord): void {
   res.setHeader('ETag', `"${record.version}"`);
-  res.status(status).json(record.vm);
+  res.status(status).json(vmView(record));
 }
 
 const settledStatus = (record: VmRecord, settled = 200) => (record.vm.task === null ? settled : 202);
@@ -87,8 +104,8 @@ export function vmRoutes(api: EndpointRouter, service: VmService): void {
     query: WaitQuery,
     headers: CreateHeaders,
     responses: {
-      201: { description: 'Created and settled', schema: VmSchema, headers: { ...etagHeader, Location: { description: 'The new VM', schema: { type: 'string' } } } },
-      202: { description: 'Accepted; still creating (`task: "creating"`)', schema: VmSchema, headers: etagHeader },
+      201: { description: 'Created and settled', schema: VmSchema, headers: { ...etagHeader, ...locationHeader } },
+      202: { description: 'Accepted; still creating (`task: "creating"`)', schema: VmSchema, headers: { ...etagHeader, ...locationHeader } },
     },
     problems: ['UNKNOWN_FLAVOR', 'UNKNOWN_IMAGE', 'QUOTA_EXCEEDED', 'IDEMPOTENCY_KEY_REUSED', 'IDEMPOTENCY_KEY_IN_FLIGHT', 'FORBIDDEN', 'BACKEND_UNAVAILABLE', 'BACKEND_TIMEOUT'],
     handler: async ({ body, query }, req, res) => {
@@ -121,7 +138,7 @@ export function vmRoutes(api: EndpointRouter, service: VmService): void {
         ...(query.name !== undefined && { name: query.name }),
         ...(query.cursor !== undefined && { cursor: query.cursor }),
       });
-      res.json({ data: page.items.map((r) => r.vm), next_cursor: page.nextCursor });
+      res.json({ data: page.items.map(vmView), next_cursor: page.nextCursor });
     },
   });
 
@@ -133,9 +150,10 @@ export function vmRoutes(api: EndpointRouter, service: VmService): void {
     description: 'A deleted VM answers with `status: "DELETED"` while the backend remembers it, then 404.',
     tag: 'VMs',
     params: VmIdParams,
+    headers: GetHeaders,
     responses: {
       200: { description: 'The VM', schema: VmSchema, headers: etagHeader },
-      304: { description: 'Unchanged since the ETag given in If-None-Match' },
+      304: { description: 'Unchanged since the ETag given in If-None-Match', headers: etagHeader },
     },
     problems: ['VM_NOT_FOUND', 'BACKEND_UNAVAILABLE', 'BACKEND_TIMEOUT'],
     handler: async ({ params }, req, res) => {
@@ -150,7 +168,7 @@ export function vmRoutes(api: EndpointRouter, service: VmService): void {
     },
   });
 
-  const act = async (id: string, request: ActionRequest, query: { wait?: string | undefined }, req: Parameters<typeof waitMsOf>[1], res: Response) => {
+  const act = async (id: string, request: ActionRequest, query: { wait?: boolean | number | undefined }, req: Parameters<typeof waitMsOf>[1], res: Response) => {
     const ifMatch = parseIfMatch(req.header('If-Match'));
     const record = await service.act(id, request, {
       waitMs: waitMsOf(query, req, res),
@@ -164,8 +182,8 @@ export function vmRoutes(api: EndpointRouter, service: VmService): void {
     method: 'delete',
     path: '/vms/{id}',
     operationId: 'deleteVm',
-    summary: 'Delete a VM',
-    description: 'Accepted from any status but DELETED, even while another task runs. The body is the VM.',
+    summary: actionSummary('delete'),
+    description: 'Accepted even while another task runs. The body is the VM.',
     tag: 'VMs',
     params: VmIdParams,
     query: WaitQuery,
@@ -181,6 +199,7 @@ export function vmRoutes(api: EndpointRouter, service: VmService): void {
       path: `/vms/{id}/${action}`,
       operationId: `${action}Vm`,
       summary,
+      description: actionDescription,
       tag: 'VM actions',
       params: VmIdParams,
       query: WaitQuery,
@@ -196,7 +215,8 @@ export function vmRoutes(api: EndpointRouter, service: VmService): void {
     method: 'post',
     path: '/vms/{id}/restart',
     operationId: 'restartVm',
-    summary: 'Restart a RUNNING VM (soft or hard), or a placed VM in ERROR (hard only)',
+    summary: actionSummary('restart'),
+    description: `${actionDescription} The body may be left out: a soft restart.`,
     tag: 'VM actions',
     params: VmIdParams,
     query: WaitQuery,
@@ -211,7 +231,7 @@ export function vmRoutes(api: EndpointRouter, service: VmService): void {
     method: 'post',
     path: '/vms/{id}/resize',
     operationId: 'resizeVm',
-    summary: 'Resize a STOPPED or RUNNING VM to another flavor',
+    summary: actionSummary('resize', ' to another flavor'),
     description: 'The VM keeps its status; the resize is confirmed automatically.',
     tag: 'VM actions',
     params: VmIdParams,

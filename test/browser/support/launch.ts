@@ -1,9 +1,6 @@
 import { existsSync } from 'node:fs';
-import { Writable } from 'node:stream';
-import pino from 'pino';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import { parseConfig } from '../../../src/config/config.js';
-import { startServer, type RunningServer } from '../../../src/server.js';
+import { startRealServer, type RealServer } from '../../support/real-server.js';
 
 /**
  * Debian's `chromium` package (apt-get install chromium; .ci/run installs it). playwright-core
@@ -12,36 +9,13 @@ import { startServer, type RunningServer } from '../../../src/server.js';
  */
 export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
-export interface RunningApi {
-  baseUrl: string;
-  server: RunningServer;
-  /** Every log line the server wrote, parsed. */
-  logs(): Record<string, unknown>[];
-  close(): Promise<void>;
-}
+export type RunningApi = RealServer;
 
 /**
  * The real server (src/server.ts, as `npm start` runs it) on the memory backend, on 127.0.0.1 at a
  * free port, with its logs captured rather than printed.
  */
-export async function startApi(env: Record<string, string> = {}): Promise<RunningApi> {
-  const parsed = parseConfig({ HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'info', ...env });
-  if (!parsed.ok) throw new Error(`bad test config: ${parsed.problems.join('; ')}`);
-  const lines: string[] = [];
-  const sink = new Writable({
-    write(chunk: Buffer, _encoding, done) {
-      lines.push(...chunk.toString().split('\n').filter((l) => l.length > 0));
-      done();
-    },
-  });
-  const server = await startServer(parsed.config, pino({ level: parsed.config.LOG_LEVEL }, sink));
-  return {
-    baseUrl: `http://127.0.0.1:${server.port}`,
-    server,
-    logs: () => lines.map((l) => JSON.parse(l) as Record<string, unknown>),
-    close: () => server.shutdown(),
-  };
-}
+export const startApi = startRealServer;
 
 /** Headless Chromium. A missing browser is an error, not a skip: the suite exists to run it. */
 export async function launchBrowser(): Promise<Browser> {

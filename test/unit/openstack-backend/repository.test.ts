@@ -235,7 +235,7 @@ describe('OpenStack backend: creating', () => {
   it('maps a dropped connection and a 503 to BACKEND_UNAVAILABLE, unreachable and error', async () => {
     fake.fail(/^GET \/compute\/v2\.1\/servers\/detail/, 'destroy', 3);
     await expect(vms.list({ statuses: ['RUNNING'], limit: 5 })).rejects.toMatchObject({ code: 'BACKEND_UNAVAILABLE', extras: { upstream: 'unreachable' } });
-    const slow = await createOpenStackBackend(env({ OS_TIMEOUT_MS: '100' }), silent);
+    const slow = await createOpenStackBackend(env({ OS_TIMEOUT_MS: '2000' }), silent);
     fake.fail(/^GET \/compute\/v2\.1\/servers\/detail/, { status: 503, body: {} }, 10);
     await expect(slow.vms.list({ statuses: ['RUNNING'], limit: 5 })).rejects.toMatchObject({ code: 'BACKEND_UNAVAILABLE', extras: { upstream: 'error' } });
     await slow.close();

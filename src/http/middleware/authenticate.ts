@@ -1,0 +1,86 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { RequestHandler, Response } from 'express';
+import { ApiError } from '../../domain/errors.js';
+import { DEFAULT_TENANT, type Role, type Scope } from '../../domain/tenancy.js';
+import type { TenantDirectory } from '../../repository/tenant-directory.js';
+import { sendProblem } from '../problem.js';
+import { requestContext } from '../request-context.js';
+
+export interface AuthOptions {
+  mode: 'none' | 'keys';
+  /** The operator's bootstrap key, role admin of the default tenant. */
+  adminKey?: string | undefined;
+  /** API_KEYS and API_READONLY_KEYS: member and reader keys of the default tenant. */
+  memberKeys: readonly string[];
+  readerKeys: readonly string[];
+  directory: TenantDirectory;
+}
+
+interface ConfiguredKey {
+  digest: Buffer;
+  id: string;
+  role: Role;
+}
+
+const digest = (key: string) => createHash('sha256').update(key).digest();
+
+/** Compares against every configured key, always, so the time taken says nothing about which one matched. */
+function configuredMatch(keys: readonly ConfiguredKey[], presented: string): ConfiguredKey | undefined {
+  const candidate = digest(presented);
+  let found: ConfiguredKey | undefined;
+  for (const key of keys) if (timingSafeEqual(key.digest, candidate) && !found) found = key;
+  return found;
+}
+
+function presentedKey(headers: { authorization?: string | undefined; 'x-api-key'?: string | string[] | undefined }): string | undefined {
+  const bearer = /^Bearer\s+(.+)$/i.exec(headers.authorization ?? '')?.[1];
+  const key = bearer ?? headers['x-api-key'];
+  return typeof key === 'string' && key.length > 0 ? key : undefined;
+}
+
+function refuse(res: Response, challenge: string, detail: string): void {
+  res.setHeader('WWW-Authenticate', challenge);
+  sendProblem(res.req, res, new ApiError('UNAUTHENTICATED', detail));
+}
+
+/**
+ * Turns the request's key into its Scope (res.locals.scope), or answers 401. Keys come from the
+ * environment (ADMIN_API_KEY, API_KEYS, API_READONLY_KEYS) or the tenant directory.
+ *
+ * AUTH_MODE=none keeps the behaviour from before tenants: without API_KEYS / API_READONLY_KEYS no
+ * key is needed and every caller is an anonymous member of the default tenant; a key that is sent
+ * and known is honoured (so the operator's admin key still works), an unknown one is ignored. With
+ * API_KEYS set, a key is needed as before. AUTH_MODE=keys: every call needs a known key.
+ */
+export function authenticate(options: AuthOptions): RequestHandler {
+  const configured: ConfiguredKey[] = [
+    ...(options.adminKey ? [{ digest: digest(options.adminKey), id: 'admin', role: 'admin' as const }] : []),
+    ...options.memberKeys.map((k, i) => ({ digest: digest(k), id: `api-keys-${i + 1}`, role: 'member' as const })),
+    ...options.readerKeys.map((k, i) => ({ digest: digest(k), id: `api-readonly-keys-${i + 1}`, role: 'reader' as const })),
+  ];
+  const anonymousAllowed = options.mode === 'none' && options.memberKeys.length + options.readerKeys.length === 0;
+
+  return async (req, res, next) => {
+    const context = requestContext(res);
+    const anonymous = (): void => {
+      context.scope = { tenant: DEFAULT_TENANT, keyId: null, role: 'member', requestId: context.requestId };
+      next();
+    };
+    const presented = presentedKey(req.headers);
+    if (presented === undefined) {
+      if (anonymousAllowed) return anonymous();
+      return refuse(res, 'Bearer', 'This API needs a key: Authorization: Bearer <key> or X-API-Key');
+    }
+    const fromEnv = configuredMatch(configured, presented);
+    const fromDirectory = fromEnv ? undefined : await options.directory.authenticate(presented);
+    const scope: Scope | undefined = fromEnv
+      ? { tenant: DEFAULT_TENANT, keyId: fromEnv.id, role: fromEnv.role, requestId: context.requestId }
+      : fromDirectory && { tenant: fromDirectory.tenant, keyId: fromDirectory.id, role: fromDirectory.role, requestId: context.requestId };
+    if (scope) {
+      context.scope = scope;
+      return next();
+    }
+    if (anonymousAllowed) return anonymous();
+    refuse(res, 'Bearer error="invalid_token"', 'Unknown, expired or revoked API key');
+  };
+}

@@ -1,0 +1,206 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { ApiClient, type ProblemBody } from '../support/api-client.js';
+import { startApp, type RunningApp } from '../support/memory-app.js';
+
+const ADMIN = 'admin-key-0123456789abcdef0123456789abcdef';
+
+let app: RunningApp | undefined;
+afterEach(async () => {
+  await app?.close();
+  app = undefined;
+});
+
+interface KeyBody {
+  id: string;
+  name: string;
+  role: string;
+  tenant: string;
+  expires_at: string | null;
+  secret?: string;
+}
+interface TenantBody {
+  id: string;
+  name: string;
+  description: string;
+  initial_key: KeyBody & { secret: string };
+}
+
+const as = (key: string) => ({ authorization: `Bearer ${key}` });
+
+async function keysApp(env: Record<string, string> = {}): Promise<{ api: ApiClient; running: RunningApp }> {
+  app = await startApp({ AUTH_MODE: 'keys', ADMIN_API_KEY: ADMIN, ...env });
+  return { api: new ApiClient(app.baseUrl), running: app };
+}
+
+async function newTenant(api: ApiClient, name: string): Promise<TenantBody> {
+  const created = await api.call<TenantBody>('POST', '/api/v1/tenants', { body: { name }, headers: as(ADMIN) });
+  expect(created.status).toBe(201);
+  return created.body;
+}
+
+describe('AUTH_MODE=keys: tenants and keys', () => {
+  it('lets the admin create a tenant whose initial member key works at once, and shows its secret only then', async () => {
+    const { api } = await keysApp();
+    const tenant = await newTenant(api, 'team-a');
+    expect(tenant.initial_key).toMatchObject({ role: 'member', tenant: tenant.id, expires_at: null });
+    expect(tenant.initial_key.secret).toMatch(/^vmk_[A-Za-z0-9_-]{43}$/);
+    const whoami = await api.call('GET', '/api/v1/whoami', { headers: as(tenant.initial_key.secret) });
+    expect(whoami.body).toEqual({ tenant: tenant.id, key_id: tenant.initial_key.id, role: 'member' });
+    const listed = await api.call<{ data: KeyBody[] }>('GET', '/api/v1/keys', { headers: as(tenant.initial_key.secret) });
+    expect(listed.body.data.map((k) => k.id)).toEqual([tenant.initial_key.id]);
+    expect(JSON.stringify(listed.body)).not.toContain(tenant.initial_key.secret);
+    expect(listed.body.data[0]).not.toHaveProperty('secret');
+  });
+
+  it('answers 401 with WWW-Authenticate for no key, an unknown key, a revoked key and an expired key', async () => {
+    const { api } = await keysApp();
+    const noKey = await api.call<ProblemBody>('GET', '/api/v1/vms');
+    expect([noKey.status, noKey.body.code, noKey.headers.get('www-authenticate')]).toEqual([401, 'UNAUTHENTICATED', 'Bearer']);
+    const unknown = await api.call<ProblemBody>('GET', '/api/v1/vms', { headers: as('vmk_guessed') });
+    expect([unknown.status, unknown.headers.get('www-authenticate')]).toEqual([401, 'Bearer error="invalid_token"']);
+
+    const tenant = await newTenant(api, 'team-a');
+    const member = tenant.initial_key.secret;
+    const second = await api.call<KeyBody>('POST', '/api/v1/keys', { body: { name: 'ci', role: 'member' }, headers: as(member) });
+    expect(second.status).toBe(201);
+    expect((await api.call('GET', '/api/v1/vms', { headers: as(second.body.secret ?? '') })).status).toBe(200);
+    expect((await api.call('DELETE', `/api/v1/keys/${second.body.id}`, { headers: as(member) })).status).toBe(200);
+    const revoked = await api.call<ProblemBody>('GET', '/api/v1/vms', { headers: as(second.body.secret ?? '') });
+    expect([revoked.status, revoked.body.code]).toEqual([401, 'UNAUTHENTICATED']);
+    expect(revoked.headers.get('www-authenticate')).toContain('invalid_token');
+
+    const soon = new Date(Date.now() + 300).toISOString();
+    const shortLived = await api.call<KeyBody>('POST', '/api/v1/keys', { body: { name: 'brief', role: 'reader', expires_at: soon }, headers: as(member) });
+    expect(shortLived.body.expires_at).toBe(soon);
+    expect((await api.call('GET', '/api/v1/vms', { headers: as(shortLived.body.secret ?? '') })).status).toBe(200);
+    await new Promise((resolve) => setTimeout(resolve, 350));
+    expect((await api.call('GET', '/api/v1/vms', { headers: as(shortLived.body.secret ?? '') })).status).toBe(401);
+  });
+
+  it('answers 403 FORBIDDEN to a role that may not: a reader changing, a member making tenants or an admin key', async () => {
+    const { api } = await keysApp();
+    const tenant = await newTenant(api, 'team-a');
+    const member = tenant.initial_key.secret;
+    const reader = (await api.call<KeyBody>('POST', '/api/v1/keys', { body: { name: 'ro', role: 'reader' }, headers: as(member) })).body.secret ?? '';
+    const cases: [string, string, string, unknown][] = [
+      [reader, 'POST', '/api/v1/vms', { name: 'web-1', flavor: 'm1.tiny', image: 'cirros-0.6' }],
+      [reader, 'GET', '/api/v1/keys', undefined],
+      [reader, 'POST', '/api/v1/keys', { name: 'x', role: 'reader' }],
+      [member, 'POST', '/api/v1/tenants', { name: 'team-b' }],
+      [member, 'POST', '/api/v1/keys', { name: 'up', role: 'admin' }],
+      [member, 'DELETE', `/api/v1/tenants/${tenant.id}`, undefined],
+    ];
+    for (const [key, method, path, body] of cases) {
+      const refused = await api.call<ProblemBody>(method, path, { headers: as(key), ...(body !== undefined && { body }) });
+      expect([method, path, refused.status, refused.body.code]).toEqual([method, path, 403, 'FORBIDDEN']);
+    }
+    expect((await api.call('GET', '/api/v1/vms', { headers: as(reader) })).status).toBe(200);
+    expect((await api.call('GET', '/api/v1/whoami', { headers: as(reader) })).body).toMatchObject({ role: 'reader' });
+  });
+
+  it('shows a member only its own tenant and keys: another tenant\'s answer exactly as an unknown id', async () => {
+    const { api } = await keysApp();
+    const a = await newTenant(api, 'team-a');
+    const b = await newTenant(api, 'team-b');
+    const memberA = as(a.initial_key.secret);
+    expect((await api.call<{ data: { id: string }[] }>('GET', '/api/v1/tenants', { headers: memberA })).body.data.map((t) => t.id)).toEqual([a.id]);
+    const foreign = await api.call<ProblemBody>('GET', `/api/v1/tenants/${b.id}`, { headers: memberA });
+    const unknown = await api.call<ProblemBody>('GET', '/api/v1/tenants/no-such-tenant', { headers: memberA });
+    expect([foreign.status, foreign.body.code]).toEqual([404, 'TENANT_NOT_FOUND']);
+    expect([unknown.status, unknown.body.code]).toEqual([404, 'TENANT_NOT_FOUND']);
+    const foreignKey = await api.call<ProblemBody>('DELETE', `/api/v1/keys/${b.initial_key.id}`, { headers: memberA });
+    expect([foreignKey.status, foreignKey.body.code]).toEqual([404, 'KEY_NOT_FOUND']);
+    const keyForB = await api.call<ProblemBody>('POST', '/api/v1/keys', { body: { name: 'x', role: 'member', tenant: b.id }, headers: memberA });
+    expect([keyForB.status, keyForB.body.code]).toEqual([404, 'TENANT_NOT_FOUND']);
+    // The admin sees both, and may make a key for either.
+    const all = await api.call<{ data: { id: string }[] }>('GET', '/api/v1/tenants', { headers: as(ADMIN) });
+    expect(all.body.data.map((t) => t.id)).toEqual(expect.arrayContaining([a.id, b.id]));
+    const adminMade = await api.call<KeyBody>('POST', '/api/v1/keys', { body: { name: 'ops', role: 'reader', tenant: b.id }, headers: as(ADMIN) });
+    expect([adminMade.status, adminMade.body.tenant]).toEqual([201, b.id]);
+    const bKeys = await api.call<{ data: KeyBody[] }>(`GET`, `/api/v1/keys?tenant=${b.id}`, { headers: as(ADMIN) });
+    expect(bKeys.body.data.map((k) => k.id).sort()).toEqual([b.initial_key.id, adminMade.body.id].sort());
+  });
+
+  it('refuses bad bodies with 400: a taken tenant name is 409, an expiry in the past and an unknown role 400', async () => {
+    const { api } = await keysApp();
+    const a = await newTenant(api, 'team-a');
+    const again = await api.call<ProblemBody>('POST', '/api/v1/tenants', { body: { name: 'team-a' }, headers: as(ADMIN) });
+    expect([again.status, again.body.code]).toEqual([409, 'TENANT_NAME_TAKEN']);
+    const badName = await api.call<ProblemBody>('POST', '/api/v1/tenants', { body: { name: '-bad name' }, headers: as(ADMIN) });
+    expect([badName.status, badName.body.errors?.[0]?.path]).toEqual([400, 'body.name']);
+    const member = as(a.initial_key.secret);
+    const past = await api.call<ProblemBody>('POST', '/api/v1/keys', { body: { name: 'x', role: 'member', expires_at: '2001-01-01T00:00:00Z' }, headers: member });
+    expect([past.status, past.body.errors?.[0]?.path]).toEqual([400, 'body.expires_at']);
+    const role = await api.call<ProblemBody>('POST', '/api/v1/keys', { body: { name: 'x', role: 'owner' }, headers: member });
+    expect([role.status, role.body.errors?.[0]?.path]).toEqual([400, 'body.role']);
+  });
+
+  it('deletes an empty tenant and revokes its keys with it', async () => {
+    const { api } = await keysApp();
+    const a = await newTenant(api, 'team-a');
+    const deleted = await api.call('DELETE', `/api/v1/tenants/${a.id}`, { headers: as(ADMIN) });
+    expect([deleted.status, deleted.body.id]).toEqual([200, a.id]);
+    expect((await api.call('GET', '/api/v1/whoami', { headers: as(a.initial_key.secret) })).status).toBe(401);
+    expect((await api.call('GET', `/api/v1/tenants/${a.id}`, { headers: as(ADMIN) })).status).toBe(404);
+  });
+
+  it('keeps API_KEYS and API_READONLY_KEYS as member and reader keys of the default tenant', async () => {
+    const { api } = await keysApp({ API_KEYS: 'static-member-key', API_READONLY_KEYS: 'static-reader-key' });
+    expect((await api.call('GET', '/api/v1/whoami', { headers: as('static-member-key') })).body).toEqual({ tenant: 'default', key_id: 'api-keys-1', role: 'member' });
+    expect((await api.call('GET', '/api/v1/whoami', { headers: { 'x-api-key': 'static-reader-key' } })).body).toEqual({ tenant: 'default', key_id: 'api-readonly-keys-1', role: 'reader' });
+  });
+});
+
+describe('AUTH_MODE=none', () => {
+  it('serves an anonymous caller as a member of the default tenant, and honours a known key sent anyway', async () => {
+    app = await startApp({ ADMIN_API_KEY: ADMIN });
+    const api = new ApiClient(app.baseUrl);
+    expect((await api.call('GET', '/api/v1/whoami')).body).toEqual({ tenant: 'default', key_id: null, role: 'member' });
+    expect((await api.call('GET', '/api/v1/whoami', { headers: as('not-a-key') })).body).toEqual({ tenant: 'default', key_id: null, role: 'member' });
+    expect((await api.call('GET', '/api/v1/whoami', { headers: as(ADMIN) })).body).toEqual({ tenant: 'default', key_id: 'admin', role: 'admin' });
+    expect((await api.call('POST', '/api/v1/tenants', { body: { name: 'team-a' } })).status).toBe(403);
+  });
+});
+
+describe('audit', () => {
+  it('writes one audit line per mutating call, refused ones included, and never a secret', async () => {
+    const { api, running } = await keysApp();
+    const tenant = await newTenant(api, 'team-a');
+    const member = tenant.initial_key.secret;
+    const vm = await api.call<{ id: string }>('POST', '/api/v1/vms', { body: { name: 'web-1', flavor: 'm1.tiny', image: 'cirros-0.6' }, headers: as(member) });
+    const made = await api.call<KeyBody>('POST', '/api/v1/keys', { body: { name: 'ci', role: 'reader' }, headers: as(member) });
+    await api.call('POST', '/api/v1/vms', { body: { name: 'web-2', flavor: 'm1.tiny', image: 'cirros-0.6' }, headers: as(made.body.secret ?? '') });
+    await api.call('POST', '/api/v1/vms', { body: {}, headers: as('vmk_wrong') });
+    await api.call('GET', '/api/v1/vms', { headers: as(member) });
+
+    const lines = running.logs.filter((l) => l.event === 'audit');
+    const byRequest = (code: number, route: string) => lines.filter((l) => l.outcome === code && l.route === route);
+    expect(lines).toHaveLength(5);
+    expect(byRequest(201, '/api/v1/tenants')[0]).toMatchObject({ tenant: 'default', key_id: 'admin', role: 'admin', method: 'POST', resource: tenant.id });
+    expect(byRequest(201, '/api/v1/vms')[0]).toMatchObject({ tenant: tenant.id, key_id: tenant.initial_key.id, role: 'member', resource: vm.body.id });
+    expect(byRequest(201, '/api/v1/keys')[0]).toMatchObject({ resource: made.body.id });
+    expect(byRequest(403, '/api/v1/vms')[0]).toMatchObject({ key_id: made.body.id, role: 'reader' });
+    expect(lines.find((l) => l.outcome === 401)).toMatchObject({ tenant: null, key_id: null, method: 'POST' });
+    for (const line of lines) expect(typeof line.request_id).toBe('string');
+    const log = running.rawLog();
+    for (const secret of [ADMIN, member, made.body.secret ?? 'unset', 'vmk_wrong']) expect(log).not.toContain(secret);
+  });
+});
+
+describe('rate limit per key', () => {
+  it('counts each key apart, and callers without a key by address', async () => {
+    const { api } = await keysApp({ RATE_LIMIT_PER_MINUTE: '2' });
+    const a = await newTenant(api, 'team-a');
+    const b = await newTenant(api, 'team-b');
+    const statuses = async (key: string) => {
+      const seen = [];
+      for (let i = 0; i < 3; i++) seen.push((await api.call('GET', '/api/v1/whoami', { headers: as(key) })).status);
+      return seen;
+    };
+    expect(await statuses(a.initial_key.secret)).toEqual([200, 200, 429]);
+    expect(await statuses(b.initial_key.secret)).toEqual([200, 200, 429]);
+    const limited = await api.call<ProblemBody>('GET', '/api/v1/whoami', { headers: as(a.initial_key.secret) });
+    expect(limited.body.code).toBe('RATE_LIMITED');
+    expect(limited.headers.get('ratelimit-policy')).toBeTruthy();
+  });
+});

@@ -1,0 +1,49 @@
+import { describe, expect, it } from 'vitest';
+import { EventHub, type EventData, type HubEvent } from '../../src/events/event-hub.js';
+
+const data = (id: string): EventData => ({ resource: 'vm', id, status: 'RUNNING', previous_status: 'STOPPED', task: 'starting', at: '2026-01-01T00:00:00.000Z', request_id: null, tenant: null });
+
+describe('EventHub', () => {
+  it('keeps events for replay no longer than the age bound', () => {
+    let now = 0;
+    const hub = new EventHub({ replayCount: 100, replayAgeMs: 1000, now: () => now });
+    hub.publish('vm.settled', data('a')); // id 1 at 0 ms
+    now = 600;
+    hub.publish('vm.settled', data('b')); // id 2 at 600 ms
+    now = 1200; // id 1 is now too old; id 2 is not
+    expect(hub.subscribe(() => undefined, 1).backlog).toEqual({ kind: 'events', events: [expect.objectContaining({ id: 2 })] });
+    expect(hub.subscribe(() => undefined, 0).backlog).toEqual({ kind: 'reset', lastId: 2 });
+    now = 1700;
+    expect(hub.subscribe(() => undefined, 1).backlog).toEqual({ kind: 'reset', lastId: 2 });
+    expect(hub.subscribe(() => undefined, 2).backlog).toEqual({ kind: 'events', events: [] });
+  });
+
+  it('keeps no more than the count bound, however many are published, and compacts its buffer', () => {
+    const hub = new EventHub({ replayCount: 3, replayAgeMs: 60_000 });
+    for (let i = 0; i < 1000; i++) hub.publish('vm.settled', data(String(i)));
+    const { backlog } = hub.subscribe(() => undefined, 997);
+    expect(backlog.kind === 'events' && backlog.events.map((e) => e.id)).toEqual([998, 999, 1000]);
+    expect(hub.subscribe(() => undefined, 996).backlog.kind).toBe('reset');
+  });
+
+  it('with a count of 0 keeps nothing: any earlier id is a reset', () => {
+    const hub = new EventHub({ replayCount: 0, replayAgeMs: 60_000 });
+    hub.publish('vm.settled', data('a'));
+    hub.publish('vm.settled', data('b'));
+    expect(hub.subscribe(() => undefined, 1).backlog).toEqual({ kind: 'reset', lastId: 2 });
+  });
+
+  it('serialises each event once as an SSE frame, delivers it to every listener, and stops after unsubscribe', () => {
+    const hub = new EventHub({ replayCount: 10, replayAgeMs: 60_000 });
+    const seen: HubEvent[] = [];
+    const first = hub.subscribe((e) => seen.push(e));
+    hub.subscribe((e) => seen.push(e));
+    expect(hub.subscriberCount).toBe(2);
+    const event = hub.publish('vm.created', data('x'));
+    expect(event.frame.toString('utf8')).toBe(`id: 1\nevent: vm.created\ndata: ${JSON.stringify(data('x'))}\n\n`);
+    expect(seen).toEqual([event, event]);
+    first.unsubscribe();
+    hub.publish('vm.deleted', data('x'));
+    expect(seen).toHaveLength(3);
+  });
+});
