@@ -24,6 +24,7 @@ export function makeVm(name: string, flavor: string, image: string, start: boole
     fault: null,
     created_at: now,
     updated_at: now,
+    tenant: 'default',
   };
 }
 

@@ -22,11 +22,14 @@ import { parseArgs } from 'node:util';
 import { createMemoryBackend, type MemoryLimits } from '../src/backends/memory/memory-backend.js';
 import { envSchema } from '../src/config/env-schema.js';
 import type { Backend } from '../src/repository/vm-repository.js';
+import { DEFAULT_TENANT, type Scope } from '../src/domain/tenancy.js';
 import type { Flavor } from '../src/domain/vm.js';
 import { ISSUE_RATE, cappedGrowthRatio, describeChurn, type ChurnMessage, type ChurnRun } from './churn-report.js';
 import { benchLimits, catalogOf } from './fixtures.js';
 
 const HOUR_MS = 3_600_000;
+/** Every pair is one anonymous member's, as with AUTH_MODE=none. */
+const churnScope: Scope = { tenant: DEFAULT_TENANT, keyId: null, role: 'member', requestId: 'bench-churn' };
 
 function fullGc(): void {
   const gc = (globalThis as { gc?: () => void }).gc;
@@ -52,8 +55,8 @@ async function churn(label: string, limits: MemoryLimits, rate: number, pairs: n
   for (let block = 1; block <= blocks; block++) {
     for (let i = 0; i < perBlock; i++, n++) {
       const key = `churn-${n.toString(36).padStart(8, '0')}-${'k'.repeat(24)}`;
-      const created = await backend.vms.create({ name: `churn-${n}`, flavor, image, start: true, idempotency: { key, fingerprint } });
-      await backend.vms.apply(created.vm.id, { action: 'delete' }, () => undefined);
+      const created = await backend.vms.create(churnScope, { name: `churn-${n}`, flavor, image, start: true, idempotency: { key, fingerprint } });
+      await backend.vms.apply(churnScope, created.vm.id, { action: 'delete' }, () => undefined);
       clock.t += stepMs;
     }
     clock.t = startAt + (block * HOUR_MS) / blocks;

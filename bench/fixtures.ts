@@ -5,6 +5,10 @@
 import { DAY_MS, createMemoryBackend, type MemoryLimits } from '../src/backends/memory/memory-backend.js';
 import type { Backend } from '../src/repository/vm-repository.js';
 import type { Flavor, Image } from '../src/domain/vm.js';
+import type { Scope } from '../src/domain/tenancy.js';
+
+/** The scope the bench's VMs are made in: the default tenant, as with AUTH_MODE=none. */
+export const benchScope: Scope = { tenant: 'default', keyId: null, role: 'member', requestId: 'bench' };
 
 export const FLAVOR_NAMES = ['m1.tiny', 'm1.small', 'm1.medium', 'm1.large', 'm1.xlarge'] as const;
 export const IMAGE_NAME = 'ubuntu-22.04';
@@ -47,7 +51,7 @@ export async function catalogOf(backend: Backend): Promise<{ flavors: Flavor[]; 
 export async function populate(backend: Backend, count: number, prefix: string, keep?: (id: string, i: number) => void): Promise<void> {
   const { flavors, image } = await catalogOf(backend);
   for (let i = 0; i < count; i++) {
-    const record = await backend.vms.create({
+    const record = await backend.vms.create(benchScope, {
       name: `${prefix}-${i}`,
       flavor: flavors[i % flavors.length] as Flavor,
       image,

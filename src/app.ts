@@ -16,6 +16,7 @@ import { eventRoutes } from './http/routes/events.js';
 import { consoleRoutes } from './http/routes/console.js';
 import { catalogRoutes } from './http/routes/catalog.js';
 import { operationRoutes } from './http/routes/operations.js';
+import { quotaRoutes } from './http/routes/quotas.js';
 import { tenantRoutes } from './http/routes/tenants.js';
 import { vmRoutes } from './http/routes/vms.js';
 import { createMetrics } from './observability/metrics.js';
@@ -54,13 +55,14 @@ export function buildApp({ config, backend, logger, shutdownSignal, version = '0
   const events = new EventHub({ replayCount: config.EVENTS_REPLAY_COUNT, replayAgeMs: config.EVENTS_REPLAY_AGE_S * 1000 });
   const service = new VmService(backend, logger, stopping, vmEventFeed(events));
   const metrics = createMetrics(() => backend.vms.countByStatus());
-  const tenants = new TenantService(backend.tenants, async () => false);
+  const tenants = new TenantService(backend.tenants, (tenant) => service.tenantOwnsResources(tenant));
   const keysRequired = config.AUTH_MODE === 'keys' || config.API_KEYS.length + config.API_READONLY_KEYS.length > 0;
   const registry = new OpenAPIRegistry();
   const api = new EndpointRouter(registry, API_BASE, apiSecurity(registry, keysRequired));
   vmRoutes(api, service);
   catalogRoutes(api, service);
   tenantRoutes(api, tenants);
+  quotaRoutes(api, service);
   eventRoutes(api, events, {
     heartbeatMs: config.EVENTS_HEARTBEAT_MS,
     maxBufferedBytes: config.EVENTS_MAX_BUFFERED_KB * 1024,

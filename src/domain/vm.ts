@@ -40,6 +40,8 @@ export interface Vm {
   fault: VmFault | null;
   created_at: string;
   updated_at: string;
+  /** The id of the tenant that owns it (CONTRACT section 8). */
+  tenant: string;
 }
 
 export interface Flavor {

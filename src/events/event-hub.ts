@@ -18,7 +18,7 @@ export interface EventData {
   at: string;
   /** The request that caused it, when this process served that request. */
   request_id: string | null;
-  /** The resource's owner; null until tenants exist (issue 8), so a tenant scope can filter later. */
+  /** The resource's owner (its tenant's id); a subscriber sees only its own tenant's, an admin every one. */
   tenant: string | null;
 }
 

@@ -36,18 +36,23 @@ export function vmEventFeed(hub: EventHub, now: () => number = Date.now): (chang
     add();
     if (collection.size > MAX_TRACKED) collection.delete(collection.keys().next().value as string);
   };
-  const publish = (type: VmEventType, data: Omit<EventData, 'resource' | 'at' | 'tenant'>) =>
-    hub.publish(type, { resource: 'vm', ...data, at: new Date(now()).toISOString(), tenant: null });
+  const publish = (type: VmEventType, data: Omit<EventData, 'resource' | 'at'>) =>
+    hub.publish(type, { resource: 'vm', ...data, at: new Date(now()).toISOString() });
 
   const publishSettled = ({ vm, previous, task }: Extract<VmChange, { kind: 'settled' }>, requestId: string | null) =>
-    publish('vm.settled', { id: vm.id, status: vm.status, previous_status: previous, task, request_id: requestId });
+    publish('vm.settled', { id: vm.id, status: vm.status, previous_status: previous, task, request_id: requestId, tenant: vm.tenant });
 
   return (change) => {
+    if (change.kind === 'acting') {
+      // Before the backend acts: a backend that settles at once reports the settle before `accepted`.
+      remember(requestIds, () => requestIds.set(change.id, change.requestId));
+      return;
+    }
     const { vm } = change;
     switch (change.kind) {
       case 'created': {
         const requestId = change.requestId ?? null;
-        publish('vm.created', { id: vm.id, status: 'STOPPED', previous_status: null, task: 'creating', request_id: requestId });
+        publish('vm.created', { id: vm.id, status: 'STOPPED', previous_status: null, task: 'creating', request_id: requestId, tenant: vm.tenant });
         const early = earlySettles.get(vm.id);
         if (early) {
           earlySettles.delete(vm.id);
@@ -63,9 +68,7 @@ export function vmEventFeed(hub: EventHub, now: () => number = Date.now): (chang
           requestIds.delete(vm.id);
           creating.delete(vm.id);
           if (change.busyWith === 'deleting') return;
-          publish('vm.deleted', { id: vm.id, status: 'DELETED', previous_status: change.previous, task: 'deleting', request_id: change.requestId ?? null });
-        } else if (change.requestId !== undefined && vm.task !== null) {
-          remember(requestIds, () => requestIds.set(vm.id, change.requestId as string));
+          publish('vm.deleted', { id: vm.id, status: 'DELETED', previous_status: change.previous, task: 'deleting', request_id: change.requestId ?? null, tenant: vm.tenant });
         }
         return;
       }
@@ -79,7 +82,7 @@ export function vmEventFeed(hub: EventHub, now: () => number = Date.now): (chang
           setImmediate(() => {
             // Not reported by the service (a VM created around it): announce the create from here.
             if (!earlySettles.delete(vm.id)) return;
-            publish('vm.created', { id: vm.id, status: 'STOPPED', previous_status: null, task: 'creating', request_id: null });
+            publish('vm.created', { id: vm.id, status: 'STOPPED', previous_status: null, task: 'creating', request_id: null, tenant: vm.tenant });
             publishSettled(change, null);
           });
           return;

@@ -44,6 +44,7 @@ export const VmSchema = z
     fault: VmFaultSchema.nullable(),
     created_at: z.string().openapi({ example: exampleTime }),
     updated_at: z.string().openapi({ example: exampleTime }),
+    tenant: z.string().openapi({ description: 'The id of the tenant that owns the VM.', example: 'default' }),
     allowed_actions: z.array(VmActionSchema).openapi({
       description: 'The actions the VM accepts now, from the transition table (docs/contract.md): none when DELETED, only delete while a task runs.',
       example: ['start', 'resize', 'delete'],
@@ -148,15 +149,14 @@ const statusError = `one or more of ${vmStatuses.join(', ')}`;
 const statusFilter = z
   .preprocess(
     (value, ctx) => {
-      const given = Array.isArray(value) ? value : [value];
-      if (!given.every((v) => typeof v === 'string')) return value;
+      const given: unknown[] = Array.isArray(value) ? value : [value];
       // split's limit keeps the work bounded whatever the URL holds.
-      const parts = given.length > MAX_STATUS_VALUES ? given : given.flatMap((v) => v.split(',', MAX_STATUS_VALUES + 1));
+      const parts = given.length > MAX_STATUS_VALUES ? given : given.flatMap((v) => String(v).split(',', MAX_STATUS_VALUES + 1));
       if (parts.length > MAX_STATUS_VALUES) {
         ctx.addIssue({ code: 'custom', message: `at most ${MAX_STATUS_VALUES} statuses; ${statusError}, comma-separated` });
         return z.NEVER;
       }
-      const statuses = parts.map((p) => p.trim().toUpperCase());
+      const statuses = parts.map((p) => String(p).trim().toUpperCase());
       const bad = statuses.filter((p) => !(vmStatuses as readonly string[]).includes(p));
       if (bad.length > 0) {
         ctx.addIssue({ code: 'custom', message: `unknown status ${bad.map((b) => JSON.stringify(b)).join(', ')}; ${statusError}` });
@@ -172,7 +172,7 @@ const statusFilter = z
   )
   .openapi({
     param: { name: 'status', in: 'query', style: 'form', explode: false },
-    description: `One status or a comma-separated list (case-insensitive); the parameter may also be repeated. Without it, every status but DELETED.`,
+    description: 'One status or a comma-separated list (case-insensitive); the parameter may also be repeated. Without it, every status but DELETED.',
     example: ['RUNNING', 'STOPPED'],
   });
 
@@ -192,6 +192,7 @@ export const ListVmsQuery = z.strictObject({
     .default(50)
     .openapi({ example: 50 }),
   cursor: z.string().min(1).max(200).optional().openapi({ description: 'The next_cursor of the previous page.' }),
+  tenant: z.string().min(1).max(64).optional().openapi({ description: 'Admin: only this tenant\'s VMs (other keys list their own tenant\'s).', example: 'default' }),
 });
 
 const waitError = `must be true, false or a number of seconds from 0 to ${MAX_WAIT_S}`;

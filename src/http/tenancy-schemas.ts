@@ -2,7 +2,7 @@ import { roles } from '../domain/tenancy.js';
 import { z } from './openapi/zod.js';
 import { resourceName } from './schemas.js';
 
-/** The wire schemas of tenants, keys and who-am-I (CONTRACT section 8). */
+/** The wire schemas of tenants, keys and who-am-I (docs/contract.md section 8). */
 
 const exampleTime = '2026-02-25T10:30:00.000Z';
 const tenantId = z.string().min(1).max(64).openapi({ example: '5b0e6c1a-33f4-4d7e-9b1c-2f8a7e6d4c10' });
@@ -67,3 +67,9 @@ export const KeyListQuery = z.strictObject({
 export const WhoAmISchema = z
   .object({ tenant: tenantId, key_id: z.string().nullable(), role: RoleSchema })
   .openapi('WhoAmI', { description: '`key_id` is null for an anonymous caller (AUTH_MODE=none, no key sent).' });
+
+const quota = z.object({ limit: z.number().int().openapi({ description: '-1 is unlimited', example: 100 }), used: z.number().int().openapi({ example: 3 }) });
+
+export const QuotasSchema = z
+  .object({ instances: quota, vcpus: quota, ram_mb: quota })
+  .openapi('Quotas', { description: 'The caller\'s tenant: per resource, its limit and what it uses now.' });

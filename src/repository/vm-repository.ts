@@ -1,3 +1,4 @@
+import type { Scope } from '../domain/tenancy.js';
 import type { Flavor, Image, Vm, VmCommand, VmStatus, VmTask } from '../domain/vm.js';
 import type { TenantDirectory } from './tenant-directory.js';
 
@@ -5,6 +6,11 @@ import type { TenantDirectory } from './tenant-directory.js';
  * The port both backends implement (memory, openstack). It speaks the domain's words only: no
  * HTTP, no Nova vocabulary. Every method is async, and a VM it returns may still have a `task`
  * in progress: the backend settles it later and the service waits by polling `get`.
+ *
+ * Every call about VMs takes the caller's Scope first (tenant, key, role, request id), as Nova's
+ * calls take a RequestContext: a backend answers only within it. A VM of another tenant is, to the
+ * caller, exactly a VM that does not exist (undefined, VM_NOT_FOUND, left out of lists); an admin
+ * scope sees every tenant. A new VM belongs to the scope's tenant.
  *
  * Errors are thrown as ApiError (src/domain/errors.ts) with the domain code, e.g. VM_NOT_FOUND,
  * QUOTA_EXCEEDED, TASK_IN_PROGRESS, BACKEND_UNAVAILABLE, BACKEND_TIMEOUT.
@@ -32,8 +38,6 @@ export interface CreateVmInput {
   /** Settle in RUNNING rather than STOPPED. */
   start: boolean;
   idempotency?: IdempotencyClaim;
-  /** Correlates the backend's own calls with the API request. */
-  requestId?: string;
 }
 
 export interface ListVmsQuery {
@@ -41,6 +45,8 @@ export interface ListVmsQuery {
   statuses: readonly VmStatus[];
   name?: { value: string; prefix: boolean };
   limit: number;
+  /** An admin's `?tenant=`: only this tenant's VMs (other scopes list their own tenant's anyway). */
+  tenant?: string;
   /** A `nextCursor` this backend returned before; opaque to everyone else. */
   cursor?: string;
 }
@@ -49,6 +55,9 @@ export interface VmPage {
   items: VmRecord[];
   nextCursor: string | null;
 }
+
+/** Per quota: how much the tenant may hold and holds now; -1 is unlimited. */
+export type QuotaUsage = Record<'instances' | 'vcpus' | 'ram_mb', { limit: number; used: number }>;
 
 /**
  * Called by the backend with the freshest record, at the moment it is about to act, and atomically
@@ -63,17 +72,21 @@ export interface VmRepository {
   /** How often a waiter should re-read a VM with a task in progress. */
   readonly pollIntervalMs: number;
 
-  create(input: CreateVmInput): Promise<VmRecord>;
-  get(id: string): Promise<VmRecord | undefined>;
-  list(query: ListVmsQuery): Promise<VmPage>;
+  create(scope: Scope, input: CreateVmInput): Promise<VmRecord>;
+  get(scope: Scope, id: string): Promise<VmRecord | undefined>;
+  list(scope: Scope, query: ListVmsQuery): Promise<VmPage>;
   /**
    * Starts `command` on VM `id` (delete included), once `guard` and then the state machine
    * (`assertAllowed` of src/domain/transitions.ts) accept the current record.
    */
-  apply(id: string, command: VmCommand, guard: CommandGuard, requestId?: string): Promise<VmRecord>;
-  /** The VM created earlier with this Idempotency-Key, and the fingerprint it was created with. */
-  findByIdempotencyKey(key: string): Promise<{ record: VmRecord; fingerprint: string } | undefined>;
-  /** Live VMs by status, for the metrics gauge. */
+  apply(scope: Scope, id: string, command: VmCommand, guard: CommandGuard): Promise<VmRecord>;
+  /** The VM the scope's tenant created earlier with this Idempotency-Key (keys are per tenant). */
+  findByIdempotencyKey(scope: Scope, key: string): Promise<{ record: VmRecord; fingerprint: string } | undefined>;
+  /** What a tenant's VMs hold against its quota, and the limits (-1 unlimited). */
+  quotaUsage(scope: Scope): Promise<QuotaUsage>;
+  /** Whether a tenant owns any VM, deleted ones the backend still answers for included. */
+  tenantOwnsVms(tenant: string): Promise<boolean>;
+  /** Live VMs by status, every tenant's, for the metrics gauge. */
   countByStatus(): Promise<Record<VmStatus, number>>;
   /** Tells `listener` about every task this backend sees settle (for the domain event log). */
   onSettled(listener: SettledListener): void;

@@ -1,8 +1,9 @@
 import { createHash } from 'node:crypto';
 import type { Logger } from 'pino';
-import type { Backend, CatalogRepository, CommandGuard, VmPage, VmRecord, VmRepository } from '../repository/vm-repository.js';
+import type { Backend, CatalogRepository, CommandGuard, QuotaUsage, VmPage, VmRecord, VmRepository } from '../repository/vm-repository.js';
 import { waitFor } from '../shared/wait-for.js';
 import { ApiError } from '../domain/errors.js';
+import type { Scope } from '../domain/tenancy.js';
 import { vmStatuses, type Flavor, type Image, type Vm, type VmAction, type VmCommandWith, type VmStatus, type VmTask } from '../domain/vm.js';
 
 export interface CreateVmRequest {
@@ -18,7 +19,6 @@ export type ActionRequest = VmCommandWith<string>;
 export interface CallOptions {
   /** How long to wait for the task to settle; 0 answers at once. */
   waitMs: number;
-  requestId?: string;
 }
 
 export interface ActionOptions extends CallOptions {
@@ -33,6 +33,8 @@ export interface ListRequest {
   name?: string;
   limit: number;
   cursor?: string;
+  /** An admin's `?tenant=`. */
+  tenant?: string;
 }
 
 const eventMessages: Record<VmTask, string> = {
@@ -52,8 +54,10 @@ const eventMessages: Record<VmTask, string> = {
  * it accepted, an action it accepted (delete included), and a task the backend saw settle.
  */
 export type VmChange =
-  | { kind: 'created'; vm: Vm; requestId?: string }
-  | { kind: 'accepted'; vm: Vm; previous: VmStatus; busyWith: VmTask | null; action: VmAction; requestId?: string }
+  | { kind: 'created'; vm: Vm; requestId: string }
+  /** The backend is about to act on the VM (its guard passed): a settle may follow before `accepted`. */
+  | { kind: 'acting'; id: string; requestId: string }
+  | { kind: 'accepted'; vm: Vm; previous: VmStatus; busyWith: VmTask | null; action: VmAction; requestId: string }
   | { kind: 'settled'; vm: Vm; previous: VmStatus; task: VmTask };
 
 const listedByDefault = vmStatuses.filter((s) => s !== 'DELETED');
@@ -61,7 +65,8 @@ const listedByDefault = vmStatuses.filter((s) => s !== 'DELETED');
 /**
  * The rules of the API: If-Match, idempotency and waiting. The state machine is the domain's
  * `assertAllowed`, which the backend applies to the freshest record at the moment it acts. It knows
- * the repository port, never a backend, and never HTTP.
+ * the repository port, never a backend, and never HTTP. Every call takes the caller's Scope first
+ * and hands it to the repository, which answers only within it.
  */
 export class VmService {
   private readonly vms: VmRepository;
@@ -86,51 +91,64 @@ export class VmService {
   }
 
   async create(
+    scope: Scope,
     request: CreateVmRequest,
     options: CallOptions & { idempotencyKey?: string },
   ): Promise<{ record: VmRecord; replayed: boolean }> {
     const key = options.idempotencyKey;
-    if (key === undefined) return { record: await this.createNow(request, options), replayed: false };
-    // Claimed before the first await, so that a concurrent retry in this process sees it.
-    if (this.keysInFlight.has(key)) {
+    if (key === undefined) return { record: await this.createNow(scope, request, options), replayed: false };
+    // Claimed before the first await, so that a concurrent retry in this process sees it. Keys are per tenant.
+    const claim = `${scope.tenant}\u0000${key}`;
+    if (this.keysInFlight.has(claim)) {
       throw new ApiError('IDEMPOTENCY_KEY_IN_FLIGHT', 'A request with this Idempotency-Key is still being processed; retry later');
     }
-    this.keysInFlight.add(key);
+    this.keysInFlight.add(claim);
     try {
       const { flavor, image } = await this.resolveCatalog(request);
       const fingerprint = fingerprintOf(request, flavor, image);
-      const earlier = await this.vms.findByIdempotencyKey(key);
+      const earlier = await this.vms.findByIdempotencyKey(scope, key);
       if (earlier) {
         if (earlier.fingerprint !== fingerprint) {
           throw new ApiError('IDEMPOTENCY_KEY_REUSED', 'This Idempotency-Key was used with a different request body');
         }
-        return { record: await this.settle(earlier.record, options), replayed: true };
+        return { record: await this.settle(scope, earlier.record, options), replayed: true };
       }
-      return { record: await this.createNow(request, options, { key, fingerprint }, { flavor, image }), replayed: false };
+      return { record: await this.createNow(scope, request, options, { key, fingerprint }, { flavor, image }), replayed: false };
     } finally {
-      this.keysInFlight.delete(key);
+      this.keysInFlight.delete(claim);
     }
   }
 
-  async get(id: string): Promise<VmRecord> {
-    const record = await this.vms.get(id);
+  async get(scope: Scope, id: string): Promise<VmRecord> {
+    const record = await this.vms.get(scope, id);
     if (!record) throw new ApiError('VM_NOT_FOUND', `No VM with id ${id}`);
     return record;
   }
 
-  async list(request: ListRequest): Promise<VmPage> {
+  async list(scope: Scope, request: ListRequest): Promise<VmPage> {
+    // Only an admin chooses the tenant; anyone else naming another tenant sees nothing of it.
+    if (scope.role !== 'admin' && request.tenant !== undefined && request.tenant !== scope.tenant) return { items: [], nextCursor: null };
     const name = request.name;
-    return this.vms.list({
+    return this.vms.list(scope, {
       statuses: request.statuses && request.statuses.size > 0 ? [...request.statuses] : listedByDefault,
       ...(name !== undefined && {
         name: name.endsWith('*') ? { value: name.slice(0, -1), prefix: true } : { value: name, prefix: false },
       }),
       limit: request.limit,
       ...(request.cursor !== undefined && { cursor: request.cursor }),
+      ...(request.tenant !== undefined && { tenant: request.tenant }),
     });
   }
 
-  async act(id: string, request: ActionRequest, options: ActionOptions): Promise<VmRecord> {
+  async quotas(scope: Scope): Promise<QuotaUsage> {
+    return this.vms.quotaUsage(scope);
+  }
+
+  async tenantOwnsResources(tenant: string): Promise<boolean> {
+    return this.vms.tenantOwnsVms(tenant);
+  }
+
+  async act(scope: Scope, id: string, request: ActionRequest, options: ActionOptions): Promise<VmRecord> {
     const command =
       request.action === 'resize' ? { action: 'resize' as const, flavor: await this.flavorNamedInBody(request.flavor) } : request;
     // If-Match is judged first; the backend then applies the state machine (assertAllowed) to the same record.
@@ -142,10 +160,11 @@ export class VmService {
           current_status: current.vm.status,
         });
       }
+      this.onChange({ kind: 'acting', id, requestId: scope.requestId });
     };
-    const record = await this.vms.apply(id, command, guard, options.requestId);
+    const record = await this.vms.apply(scope, id, command, guard);
     this.log.info(
-      { event: 'vm.action_accepted', vm_id: id, action: request.action, status: record.vm.status, task: record.vm.task },
+      { event: 'vm.action_accepted', vm_id: id, tenant: record.vm.tenant, action: request.action, status: record.vm.status, task: record.vm.task },
       `VM ${request.action} accepted`,
     );
     if (before) {
@@ -155,10 +174,10 @@ export class VmService {
         previous: before.status,
         busyWith: before.task,
         action: request.action,
-        ...(options.requestId !== undefined && { requestId: options.requestId }),
+        requestId: scope.requestId,
       });
     }
-    return this.settle(record, options);
+    return this.settle(scope, record, options);
   }
 
   async listFlavors(): Promise<Flavor[]> {
@@ -182,26 +201,26 @@ export class VmService {
   }
 
   private async createNow(
+    scope: Scope,
     request: CreateVmRequest,
     options: CallOptions,
     idempotency?: { key: string; fingerprint: string },
     resolved?: { flavor: Flavor; image: Image },
   ): Promise<VmRecord> {
     const { flavor, image } = resolved ?? (await this.resolveCatalog(request));
-    const record = await this.vms.create({
+    const record = await this.vms.create(scope, {
       name: request.name,
       flavor,
       image,
       start: request.start,
       ...(idempotency && { idempotency }),
-      ...(options.requestId !== undefined && { requestId: options.requestId }),
     });
     this.log.info(
-      { event: 'vm.create_accepted', vm_id: record.vm.id, name: record.vm.name, flavor: flavor.name, image: image.name, start: request.start },
+      { event: 'vm.create_accepted', vm_id: record.vm.id, tenant: record.vm.tenant, name: record.vm.name, flavor: flavor.name, image: image.name, start: request.start },
       'VM create accepted',
     );
-    this.onChange({ kind: 'created', vm: record.vm, ...(options.requestId !== undefined && { requestId: options.requestId }) });
-    return this.settle(record, options);
+    this.onChange({ kind: 'created', vm: record.vm, requestId: scope.requestId });
+    return this.settle(scope, record, options);
   }
 
   private async resolveCatalog(request: CreateVmRequest): Promise<{ flavor: Flavor; image: Image }> {
@@ -225,10 +244,10 @@ export class VmService {
   }
 
   /** Waits (if asked) for the task to settle, and returns the freshest record either way. */
-  private async settle(record: VmRecord, options: CallOptions): Promise<VmRecord> {
+  private async settle(scope: Scope, record: VmRecord, options: CallOptions): Promise<VmRecord> {
     if (record.vm.task === null || options.waitMs <= 0) return record;
     return waitFor(
-      async () => (await this.vms.get(record.vm.id)) ?? record,
+      async () => (await this.vms.get(scope, record.vm.id)) ?? record,
       (current) => current.vm.task === null,
       { timeoutMs: options.waitMs, intervalMs: this.vms.pollIntervalMs, signal: this.shutdown },
     );

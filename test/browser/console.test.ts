@@ -91,6 +91,28 @@ describe('the console at /, in headless Chromium', () => {
     expect(buttons).not.toContain('Start');
   });
 
+  it('resizes through a dialog the keyboard drives: Escape cancels, Enter on the confirm button sends the choice', async () => {
+    const { page } = watched;
+    const r = row(page, 'to-start');
+    const resize = r.getByRole('button', { name: 'Resize to-start' });
+    const dialog = page.locator('#action-dialog');
+    await resize.focus();
+    await page.keyboard.press('Enter');
+    await dialog.waitFor();
+    expect(await page.evaluate('document.activeElement.id')).toBe('dialog-flavor');
+    await page.keyboard.press('Escape');
+    await dialog.waitFor({ state: 'hidden' });
+    expect(await r.locator('td').nth(1).textContent()).toBe('m1.tiny');
+
+    await resize.focus();
+    await page.keyboard.press('Enter');
+    await page.locator('#dialog-flavor').selectOption('m1.medium');
+    await page.locator('#dialog-confirm').focus();
+    await page.keyboard.press('Enter');
+    await expect.poll(() => r.locator('td').nth(1).textContent(), { timeout: 5000 }).toBe('m1.medium');
+    await expect.poll(() => r.locator('.status').textContent(), { timeout: 5000 }).toBe('RUNNING');
+  });
+
   it('creates a VM from the form filled from the catalogs, with the keyboard alone', async () => {
     const { page } = watched;
     await expect.poll(() => page.locator('#create-form select[name="flavor"] option').count()).toBeGreaterThan(1);

@@ -16,6 +16,15 @@ export interface ContractTarget {
   unplaceableFlavor: string;
   /** A flavor over the project's quota: refused at once with 403. */
   quotaBusterFlavor: string;
+  /** Headers every call of the suite sends (tenant A's key), when the API needs keys. */
+  headers?: Record<string, string>;
+  /** Another tenant's headers, for the isolation probes (CONTRACT section 8). */
+  otherTenant?: Record<string, string>;
+}
+
+export interface ContractOptions {
+  /** Runs the isolation probes: the target gives `headers` and `otherTenant`. */
+  twoTenants?: boolean;
 }
 
 /** Settled states a VM can be driven to, and how (from STOPPED). */
@@ -33,7 +42,7 @@ const bodyFor = (action: VmAction, target: ContractTarget): unknown =>
  * docs/contract.md sections 1 to 6 as HTTP tests, for any backend: it polls for settling and assumes no
  * timings, so the same suite runs against the memory backend (sync and delayed) and a real cloud.
  */
-export function describeContract(label: string, makeTarget: () => Promise<ContractTarget>): void {
+export function describeContract(label: string, makeTarget: () => Promise<ContractTarget>, options: ContractOptions = {}): void {
   describe(`VM API contract (${label})`, () => {
     let target: ContractTarget;
     let api: ApiClient;
@@ -56,7 +65,7 @@ export function describeContract(label: string, makeTarget: () => Promise<Contra
 
     beforeAll(async () => {
       target = await makeTarget();
-      api = new ApiClient(target.baseUrl);
+      api = new ApiClient(target.baseUrl, target.headers);
     });
 
     afterAll(async () => {
@@ -349,6 +358,82 @@ export function describeContract(label: string, makeTarget: () => Promise<Contra
         expect(response.body.errors?.map((e) => e.path)).toContain(path);
       });
     });
+
+    if (options.twoTenants) {
+      describe('tenant isolation (section 8)', () => {
+        const unknownId = '00000000-0000-4000-8000-0000000000aa';
+        let other: ApiClient;
+        beforeAll(() => {
+          if (!target.otherTenant) throw new Error('twoTenants needs target.otherTenant');
+          other = new ApiClient(target.baseUrl, target.otherTenant);
+        });
+        /** A problem body with what differs between any two answers (request id, the id asked for) taken out. */
+        const comparable = (body: ProblemBody, id: string) => ({
+          ...body,
+          request_id: undefined,
+          detail: body.detail.replaceAll(id, '<id>'),
+          instance: body.instance.replaceAll(id, '<id>'),
+        });
+
+        it('stamps every VM with its tenant, the one GET /whoami names', async () => {
+          const vm = await newVm();
+          const mine = await api.call<{ tenant: string }>('GET', '/api/v1/whoami');
+          const theirs = await other.call<{ tenant: string }>('GET', '/api/v1/whoami');
+          expect(vm.tenant).toBe(mine.body.tenant);
+          expect(theirs.body.tenant).not.toBe(mine.body.tenant);
+        });
+
+        it('answers another tenant\'s VM exactly as an unknown id: get, every action and delete', async () => {
+          const vm = await vmIn('RUNNING');
+          const before = await api.getVm(vm.id);
+          const probes: [string, string, unknown][] = [
+            ['GET', '', undefined],
+            ['POST', '/stop', undefined],
+            ['POST', '/restart', { type: 'soft' }],
+            ['POST', '/resize', { flavor: target.flavors.larger }],
+            ['DELETE', '', undefined],
+          ];
+          for (const [method, suffix, body] of probes) {
+            const foreign = await other.call<ProblemBody>(method, `/api/v1/vms/${vm.id}${suffix}`, body === undefined ? {} : { body });
+            const unknown = await other.call<ProblemBody>(method, `/api/v1/vms/${unknownId}${suffix}`, body === undefined ? {} : { body });
+            expect([method, suffix, foreign.status]).toEqual([method, suffix, 404]);
+            expect(comparable(foreign.body, vm.id)).toEqual(comparable(unknown.body, unknownId));
+          }
+          const after = await api.getVm(vm.id);
+          expect([after.body.status, after.headers.get('etag')]).toEqual(['RUNNING', before.headers.get('etag')]);
+        });
+
+        it('leaves another tenant\'s VMs out of lists, both ways', async () => {
+          const group = `${nextName()}-iso`;
+          const mine = await newVm({ name: `${group}-a` });
+          const theirs = (await other.createSettled({ name: `${group}-b`, flavor: target.flavors.small, image: target.image }));
+          try {
+            const seenByMe = await api.call<{ data: VmBody[] }>('GET', `/api/v1/vms?name=${group}-*`);
+            const seenByThem = await other.call<{ data: VmBody[] }>('GET', `/api/v1/vms?name=${group}-*`);
+            expect(seenByMe.body.data.map((v) => v.id)).toEqual([mine.id]);
+            expect(seenByThem.body.data.map((v) => v.id)).toEqual([theirs.id]);
+          } finally {
+            await other.deleteVm(theirs.id);
+          }
+        });
+
+        it('keeps Idempotency-Keys per tenant: the same key makes one VM in each', async () => {
+          const key = `${nextName()}-idem`;
+          const body = { name: `${nextName()}-idem`, flavor: target.flavors.small, image: target.image };
+          const a = await api.createVm(body, { 'Idempotency-Key': key });
+          created.push(a.body.id);
+          const b = await other.createVm(body, { 'Idempotency-Key': key });
+          try {
+            expect([a.status, b.status].every((s) => s === 201 || s === 202)).toBe(true);
+            expect(b.body.id).not.toBe(a.body.id);
+            expect(b.headers.get('idempotent-replayed')).toBeNull();
+          } finally {
+            await other.settled(b.body.id);
+            await other.deleteVm(b.body.id);
+          }
+        });
+      });
+    }
 
     describe('catalogs and errors', () => {
       it('lists the flavors and images, and finds each by name and by id', async () => {

@@ -44,6 +44,7 @@ describe('connection limits (raw sockets)', () => {
     expect(after).toBeLessThan(3_000);
     expect(conn.received()).toMatch(/^HTTP\/1\.1 408 /);
     expect(server.logs().find((l) => l.event === 'http.client_error')).toMatchObject({ code: 'ERR_HTTP_REQUEST_TIMEOUT' });
+    await expect.poll(() => server?.logs().find((l) => l.route === '/api/v1/vms')).toMatchObject({ res: { status: 408 }, msg: 'request cut off by the server' });
   });
 
   it('cuts off headers trickled in a byte at a time at HTTP_HEADERS_TIMEOUT_MS', async () => {

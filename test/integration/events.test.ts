@@ -1,3 +1,4 @@
+import { memberScope } from '../support/scopes.js';
 import { connect } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import pino from 'pino';
@@ -40,7 +41,7 @@ describe('GET /api/v1/events', () => {
 
     const created = await api.createVm(vm('life'));
     const id = created.body.id;
-    await api.act(id, 'stop');
+    const stopped = await api.act(id, 'stop');
     const deleted = await api.deleteVm(id);
     const frames = await events.untilEvents(4);
 
@@ -49,9 +50,9 @@ describe('GET /api/v1/events', () => {
     expect(ids).toEqual([ids[0], (ids[0] as number) + 1, (ids[0] as number) + 2, (ids[0] as number) + 3]);
     const [c, s1, s2, d] = frames.map(dataOf);
     const createId = created.headers.get('x-request-id');
-    expect(c).toMatchObject({ resource: 'vm', id, status: 'STOPPED', previous_status: null, task: 'creating', request_id: createId, tenant: null });
+    expect(c).toMatchObject({ resource: 'vm', id, status: 'STOPPED', previous_status: null, task: 'creating', request_id: createId, tenant: 'default' });
     expect(s1).toMatchObject({ resource: 'vm', id, status: 'RUNNING', previous_status: 'STOPPED', task: 'creating', request_id: createId });
-    expect(s2).toMatchObject({ id, status: 'STOPPED', previous_status: 'RUNNING', task: 'stopping' });
+    expect(s2).toMatchObject({ id, status: 'STOPPED', previous_status: 'RUNNING', task: 'stopping', request_id: stopped.headers.get('x-request-id') });
     expect(d).toMatchObject({ id, status: 'DELETED', previous_status: 'STOPPED', task: 'deleting', request_id: deleted.headers.get('x-request-id') });
     expect(Date.parse(c?.at as string)).toBeGreaterThan(Date.now() - 5000);
   });
@@ -212,7 +213,7 @@ describe('GET /api/v1/events', () => {
     // and the server holds the bound for it.
     let created = 0;
     for (let i = 0; i < 400 && !cutLogged(running); i++) {
-      for (let j = 0; j < 100; j++, created++) await running.backend.vms.create({ name: `flood-${created}`, flavor, image, start: true });
+      for (let j = 0; j < 100; j++, created++) await running.backend.vms.create(memberScope, { name: `flood-${created}`, flavor, image, start: true });
       await sleep(2);
     }
     expect(cutLogged(running)).toBe(true);

@@ -94,7 +94,7 @@ describe('list filters', () => {
     try {
       const response = await api.call('GET', '/api/v1/vms?status=RUNNING,running&status=ERROR');
       expect(response.status).toBe(200);
-      expect(list.mock.calls[0]?.[0].statuses).toEqual(['RUNNING', 'ERROR']);
+      expect(list.mock.calls[0]?.[1].statuses).toEqual(['RUNNING', 'ERROR']);
     } finally {
       list.mockRestore();
     }

@@ -1,3 +1,4 @@
+import { SseClient } from '../support/sse-client.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ApiClient, type ProblemBody } from '../support/api-client.js';
 import { startApp, type RunningApp } from '../support/memory-app.js';
@@ -202,5 +203,71 @@ describe('rate limit per key', () => {
     const limited = await api.call<ProblemBody>('GET', '/api/v1/whoami', { headers: as(a.initial_key.secret) });
     expect(limited.body.code).toBe('RATE_LIMITED');
     expect(limited.headers.get('ratelimit-policy')).toBeTruthy();
+  });
+});
+
+describe('VMs per tenant', () => {
+  const vm = (name: string, flavor = 'm1.tiny') => ({ name, flavor, image: 'cirros-0.6' });
+
+  it('counts quotas per tenant: MOCK_QUOTA_* applies to each, and GET /quotas shows the caller\'s', async () => {
+    const { api } = await keysApp({ MOCK_QUOTA_INSTANCES: '2', MOCK_QUOTA_VCPUS: '-1' });
+    const a = as((await newTenant(api, 'team-a')).initial_key.secret);
+    const b = as((await newTenant(api, 'team-b')).initial_key.secret);
+    for (const name of ['a-1', 'a-2']) expect((await api.call('POST', '/api/v1/vms', { body: vm(name), headers: a })).status).toBe(201);
+    const over = await api.call<ProblemBody>('POST', '/api/v1/vms', { body: vm('a-3'), headers: a });
+    expect([over.status, over.body.code]).toEqual([403, 'QUOTA_EXCEEDED']);
+    expect((await api.call('POST', '/api/v1/vms', { body: vm('b-1', 'm1.small'), headers: b })).status).toBe(201);
+    expect((await api.call('GET', '/api/v1/quotas', { headers: a })).body).toEqual({
+      instances: { limit: 2, used: 2 },
+      vcpus: { limit: -1, used: 2 },
+      ram_mb: { limit: 409600, used: 1024 },
+    });
+    expect((await api.call('GET', '/api/v1/quotas', { headers: b })).body).toMatchObject({ instances: { limit: 2, used: 1 }, ram_mb: { used: 2048 } });
+  });
+
+  it('lets an admin see every tenant\'s VMs, or one tenant\'s with ?tenant=; a member naming another tenant lists nothing', async () => {
+    const { api } = await keysApp();
+    const ta = await newTenant(api, 'team-a');
+    const tb = await newTenant(api, 'team-b');
+    const a = await api.call<{ id: string; tenant: string }>('POST', '/api/v1/vms', { body: vm('a-1'), headers: as(ta.initial_key.secret) });
+    const b = await api.call<{ id: string }>('POST', '/api/v1/vms', { body: vm('b-1'), headers: as(tb.initial_key.secret) });
+    expect(a.body.tenant).toBe(ta.id);
+    const ids = async (path: string, key: string) => (await api.call<{ data: { id: string }[] }>('GET', path, { headers: as(key) })).body.data.map((v) => v.id);
+    expect(await ids('/api/v1/vms', ADMIN)).toEqual([a.body.id, b.body.id]);
+    expect(await ids(`/api/v1/vms?tenant=${tb.id}`, ADMIN)).toEqual([b.body.id]);
+    expect(await ids(`/api/v1/vms?tenant=${tb.id}`, ta.initial_key.secret)).toEqual([]);
+    expect((await api.call('GET', `/api/v1/vms/${b.body.id}`, { headers: as(ADMIN) })).status).toBe(200);
+  });
+
+  it('refuses to delete a tenant that owns a VM with 409 TENANT_NOT_EMPTY, until the VM is forgotten', async () => {
+    const { api } = await keysApp({ MOCK_DELETED_RETENTION_S: '0' });
+    const t = await newTenant(api, 'team-a');
+    const created = await api.call<{ id: string }>('POST', '/api/v1/vms', { body: vm('a-1'), headers: as(t.initial_key.secret) });
+    const refused = await api.call<ProblemBody>('DELETE', `/api/v1/tenants/${t.id}`, { headers: as(ADMIN) });
+    expect([refused.status, refused.body.code]).toEqual([409, 'TENANT_NOT_EMPTY']);
+    expect((await api.call('DELETE', `/api/v1/vms/${created.body.id}`, { headers: as(t.initial_key.secret) })).status).toBe(200);
+    expect((await api.call('DELETE', `/api/v1/tenants/${t.id}`, { headers: as(ADMIN) })).status).toBe(200);
+  });
+});
+
+describe('events per tenant', () => {
+  it('streams a tenant only its own VMs\' events, and an admin every tenant\'s', async () => {
+    const { api, running } = await keysApp();
+    const a = as((await newTenant(api, 'team-a')).initial_key.secret);
+    const b = as((await newTenant(api, 'team-b')).initial_key.secret);
+    const streams = await Promise.all([a, b, as(ADMIN)].map((headers) => SseClient.open(`${running.baseUrl}/api/v1/events`, headers)));
+    try {
+      const made = [];
+      for (const headers of [a, b]) made.push((await api.call<{ id: string }>('POST', '/api/v1/vms', { body: { name: 'web-1', flavor: 'm1.tiny', image: 'cirros-0.6' }, headers })).body.id);
+      const [forA, forB, forAdmin] = streams as [SseClient, SseClient, SseClient];
+      const ids = (frames: { data: string }[]) => [...new Set(frames.map((f) => (JSON.parse(f.data) as { id: string }).id))];
+      expect(ids(await forAdmin.untilEvents(4))).toEqual(made);
+      expect(ids(await forA.untilEvents(2))).toEqual([made[0]]);
+      expect(ids(await forB.untilEvents(2))).toEqual([made[1]]);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      expect(forA.events.length).toBe(2);
+    } finally {
+      for (const stream of streams) stream.close();
+    }
   });
 });

@@ -17,6 +17,7 @@ export interface VmBody {
   fault: { code: string; message: string; at: string } | null;
   created_at: string;
   updated_at: string;
+  tenant: string;
 }
 
 export interface ProblemBody {
@@ -38,14 +39,18 @@ export interface ProblemBody {
  * app or a separate process in front of a real cloud.
  */
 export class ApiClient {
-  constructor(readonly baseUrl: string) {}
+  /** `defaultHeaders` go with every call (e.g. a tenant's key); a call's own headers win. */
+  constructor(
+    readonly baseUrl: string,
+    readonly defaultHeaders: Record<string, string> = {},
+  ) {}
 
   async call<T = Record<string, unknown>>(
     method: string,
     path: string,
     options: { body?: unknown; rawBody?: string; headers?: Record<string, string> } = {},
   ): Promise<ApiResponse<T>> {
-    const headers: Record<string, string> = { ...options.headers };
+    const headers: Record<string, string> = { ...this.defaultHeaders, ...options.headers };
     let body: string | undefined = options.rawBody;
     if (options.body !== undefined) {
       body = JSON.stringify(options.body);

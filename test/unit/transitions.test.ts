@@ -148,6 +148,7 @@ function record(status: VmStatus, task: VmTask | null, placed: boolean): VmRecor
       fault: status === 'ERROR' ? { code: 'X', message: 'x', at: '2026-01-01T00:00:00.000Z' } : null,
       created_at: '2026-01-01T00:00:00.000Z',
       updated_at: '2026-01-01T00:00:00.000Z',
+      tenant: 'default',
     },
     version: '1',
     placed,

@@ -1,3 +1,5 @@
+import type { Scope } from '../../src/domain/tenancy.js';
+import { memberScope } from '../support/scopes.js';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { seedFlavors, seedImages } from '../../src/backends/memory/catalog.js';
@@ -51,7 +53,7 @@ async function countAll(backend: Backend): Promise<number> {
 describe('VmService.create', () => {
   it('creates a STOPPED VM from catalog names and logs the create and the settle', async () => {
     const { service, events } = setup();
-    const { record, replayed } = await service.create(body(), now);
+    const { record, replayed } = await service.create(memberScope, body(), now);
     expect(replayed).toBe(false);
     expect(record.vm).toMatchObject({ name: 'web-1', flavor: 'm1.small', image: 'ubuntu-22.04', status: 'STOPPED', task: null });
     expect(events('vm.create_accepted')).toEqual([expect.objectContaining({ vm_id: record.vm.id, flavor: 'm1.small', image: 'ubuntu-22.04', start: false })]);
@@ -62,21 +64,21 @@ describe('VmService.create', () => {
 
   it('creates a RUNNING VM when asked to start', async () => {
     const { service } = setup();
-    expect((await service.create(body({ start: true }), now)).record.vm.status).toBe('RUNNING');
+    expect((await service.create(memberScope, body({ start: true }), now)).record.vm.status).toBe('RUNNING');
   });
 
   it('accepts the flavor and image by id as well as by name, and shows their names', async () => {
     const { service } = setup();
     const flavor = seedFlavors[2] as Flavor;
     const image = seedImages[1] as (typeof seedImages)[number];
-    const { record } = await service.create(body({ flavor: flavor.id, image: image.id }), now);
+    const { record } = await service.create(memberScope, body({ flavor: flavor.id, image: image.id }), now);
     expect(record.vm.flavor).toBe(flavor.name);
     expect(record.vm.image).toBe(image.name);
   });
 
   it('an unknown flavor is UNKNOWN_FLAVOR naming the field flavor, and nothing is created', async () => {
     const { service, backend } = setup();
-    const error = await caught(service.create(body({ flavor: 'm9.huge' }), now));
+    const error = await caught(service.create(memberScope, body({ flavor: 'm9.huge' }), now));
     expect(error.code).toBe('UNKNOWN_FLAVOR');
     expect(error.extras.errors?.map((e) => e.path)).toEqual(['flavor']);
     expect(await countAll(backend)).toBe(0);
@@ -84,7 +86,7 @@ describe('VmService.create', () => {
 
   it('an unknown image is UNKNOWN_IMAGE naming the field image, and nothing is created', async () => {
     const { service, backend } = setup();
-    const error = await caught(service.create(body({ image: 'windows-95' }), now));
+    const error = await caught(service.create(memberScope, body({ image: 'windows-95' }), now));
     expect(error.code).toBe('UNKNOWN_IMAGE');
     expect(error.extras.errors?.map((e) => e.path)).toEqual(['image']);
     expect(await countAll(backend)).toBe(0);
@@ -92,13 +94,13 @@ describe('VmService.create', () => {
 
   it('an unknown flavor or image is reported the same way with an Idempotency-Key', async () => {
     const { service } = setup();
-    expect((await caught(service.create(body({ flavor: 'nope' }), { ...now, idempotencyKey: 'k' }))).code).toBe('UNKNOWN_FLAVOR');
-    expect((await caught(service.create(body({ image: 'nope' }), { ...now, idempotencyKey: 'k' }))).code).toBe('UNKNOWN_IMAGE');
+    expect((await caught(service.create(memberScope, body({ flavor: 'nope' }), { ...now, idempotencyKey: 'k' }))).code).toBe('UNKNOWN_FLAVOR');
+    expect((await caught(service.create(memberScope, body({ image: 'nope' }), { ...now, idempotencyKey: 'k' }))).code).toBe('UNKNOWN_IMAGE');
   });
 
   it('a VM that no host can hold is created and logged as failed, with its fault', async () => {
     const { service, events } = setup({ capacityVcpus: 1 });
-    const { record } = await service.create(body({ flavor: 'm1.medium' }), now);
+    const { record } = await service.create(memberScope, body({ flavor: 'm1.medium' }), now);
     expect(record.vm.status).toBe('ERROR');
     expect(events('vm.settled')).toEqual([
       expect.objectContaining({ vm_id: record.vm.id, status: 'ERROR', msg: 'VM failed', fault: expect.objectContaining({ code: 'NO_VALID_HOST' }) }),
@@ -107,15 +109,15 @@ describe('VmService.create', () => {
 
   it('a quota refusal reaches the caller as QUOTA_EXCEEDED', async () => {
     const { service } = setup({ quotaInstances: 0 });
-    expect((await caught(service.create(body(), now))).code).toBe('QUOTA_EXCEEDED');
+    expect((await caught(service.create(memberScope, body(), now))).code).toBe('QUOTA_EXCEEDED');
   });
 });
 
 describe('VmService.create with an Idempotency-Key', () => {
   it('the same key with the same body replays the first result and creates nothing new', async () => {
     const { service, backend, events } = setup();
-    const first = await service.create(body(), { ...now, idempotencyKey: 'key-1' });
-    const again = await service.create(body(), { ...now, idempotencyKey: 'key-1' });
+    const first = await service.create(memberScope, body(), { ...now, idempotencyKey: 'key-1' });
+    const again = await service.create(memberScope, body(), { ...now, idempotencyKey: 'key-1' });
     expect(first.replayed).toBe(false);
     expect(again.replayed).toBe(true);
     expect(again.record.vm.id).toBe(first.record.vm.id);
@@ -125,17 +127,17 @@ describe('VmService.create with an Idempotency-Key', () => {
 
   it('a replay shows the VM as it is now', async () => {
     const { service } = setup();
-    const first = await service.create(body(), { ...now, idempotencyKey: 'key-1' });
-    await service.act(first.record.vm.id, { action: 'start' }, now);
-    const again = await service.create(body(), { ...now, idempotencyKey: 'key-1' });
+    const first = await service.create(memberScope, body(), { ...now, idempotencyKey: 'key-1' });
+    await service.act(memberScope, first.record.vm.id, { action: 'start' }, now);
+    const again = await service.create(memberScope, body(), { ...now, idempotencyKey: 'key-1' });
     expect(again.record.vm.status).toBe('RUNNING');
   });
 
   it('naming the flavor and image by id instead of by name is the same request', async () => {
     const { service, backend } = setup();
-    const first = await service.create(body(), { ...now, idempotencyKey: 'key-1' });
+    const first = await service.create(memberScope, body(), { ...now, idempotencyKey: 'key-1' });
     const byId = body({ flavor: (seedFlavors.find((f) => f.name === 'm1.small') as Flavor).id, image: (seedImages[0] as { id: string }).id });
-    const again = await service.create(byId, { ...now, idempotencyKey: 'key-1' });
+    const again = await service.create(memberScope, byId, { ...now, idempotencyKey: 'key-1' });
     expect(again).toMatchObject({ replayed: true, record: { vm: { id: first.record.vm.id } } });
     expect(await countAll(backend)).toBe(1);
   });
@@ -147,16 +149,16 @@ describe('VmService.create with an Idempotency-Key', () => {
     ['start', { start: true }],
   ] as const)('the same key with another %s is IDEMPOTENCY_KEY_REUSED and creates nothing', async (_field, change) => {
     const { service, backend } = setup();
-    await service.create(body(), { ...now, idempotencyKey: 'key-1' });
-    const error = await caught(service.create(body(change), { ...now, idempotencyKey: 'key-1' }));
+    await service.create(memberScope, body(), { ...now, idempotencyKey: 'key-1' });
+    const error = await caught(service.create(memberScope, body(change), { ...now, idempotencyKey: 'key-1' }));
     expect(error.code).toBe('IDEMPOTENCY_KEY_REUSED');
     expect(await countAll(backend)).toBe(1);
   });
 
   it('different keys with the same body create different VMs', async () => {
     const { service, backend } = setup();
-    const a = await service.create(body(), { ...now, idempotencyKey: 'key-a' });
-    const b = await service.create(body(), { ...now, idempotencyKey: 'key-b' });
+    const a = await service.create(memberScope, body(), { ...now, idempotencyKey: 'key-a' });
+    const b = await service.create(memberScope, body(), { ...now, idempotencyKey: 'key-b' });
     expect(a.record.vm.id).not.toBe(b.record.vm.id);
     expect(await countAll(backend)).toBe(2);
   });
@@ -168,54 +170,56 @@ describe('VmService.create with an Idempotency-Key', () => {
     const { service, backend } = setup({}, {
       wrap: (vms) => ({
         pollIntervalMs: vms.pollIntervalMs,
-        get: (id) => vms.get(id),
-        list: (q) => vms.list(q),
-        apply: (id, c, g, r) => vms.apply(id, c, g, r),
-        findByIdempotencyKey: (k) => vms.findByIdempotencyKey(k),
+        get: (s, id) => vms.get(s, id),
+        list: (s, q) => vms.list(s, q),
+        apply: (s, id, c, g) => vms.apply(s, id, c, g),
+        findByIdempotencyKey: (s, k) => vms.findByIdempotencyKey(s, k),
+        quotaUsage: (s) => vms.quotaUsage(s),
+        tenantOwnsVms: (t) => vms.tenantOwnsVms(t),
         countByStatus: () => vms.countByStatus(),
         onSettled: (l) => vms.onSettled(l),
-        async create(input: CreateVmInput): Promise<VmRecord> {
+        async create(scope: Scope, input: CreateVmInput): Promise<VmRecord> {
           creates += 1;
           await gate;
-          return vms.create(input);
+          return vms.create(scope, input);
         },
       }),
     });
-    const first = service.create(body(), { ...now, idempotencyKey: 'key-1' });
-    const retry = await caught(service.create(body(), { ...now, idempotencyKey: 'key-1' }));
+    const first = service.create(memberScope, body(), { ...now, idempotencyKey: 'key-1' });
+    const retry = await caught(service.create(memberScope, body(), { ...now, idempotencyKey: 'key-1' }));
     expect(retry.code).toBe('IDEMPOTENCY_KEY_IN_FLIGHT');
     // Another key is not held up by this one.
-    const other = service.create(body({ name: 'other' }), { ...now, idempotencyKey: 'key-2' });
+    const other = service.create(memberScope, body({ name: 'other' }), { ...now, idempotencyKey: 'key-2' });
     release();
     const created = await first;
     await other;
-    const replay = await service.create(body(), { ...now, idempotencyKey: 'key-1' });
+    const replay = await service.create(memberScope, body(), { ...now, idempotencyKey: 'key-1' });
     expect(replay).toMatchObject({ replayed: true, record: { vm: { id: created.record.vm.id } } });
     expect(creates).toBe(2);
     expect(await countAll(backend)).toBe(2);
   });
 
-  it('passes the request id down to the repository with the create', async () => {
-    const inputs: CreateVmInput[] = [];
+  it('passes the scope (its request id with it) down to the repository with the create', async () => {
+    const calls: [Scope, CreateVmInput][] = [];
     const { service } = setup({}, {
       wrap: (vms) => Object.assign(Object.create(vms) as VmRepository, {
-        create: (input: CreateVmInput) => {
-          inputs.push(input);
-          return vms.create(input);
+        create: (scope: Scope, input: CreateVmInput) => {
+          calls.push([scope, input]);
+          return vms.create(scope, input);
         },
       }),
     });
-    await service.create(body(), { ...now, requestId: 'req-42', idempotencyKey: 'k' });
-    await service.create(body({ name: 'no-id' }), now);
-    expect(inputs[0]).toMatchObject({ requestId: 'req-42', idempotency: { key: 'k', fingerprint: expect.any(String) } });
-    expect(inputs[1]).not.toHaveProperty('requestId');
-    expect(inputs[1]).not.toHaveProperty('idempotency');
+    await service.create({ ...memberScope, requestId: 'req-42' }, body(), { ...now, idempotencyKey: 'k' });
+    await service.create(memberScope, body({ name: 'no-id' }), now);
+    expect(calls[0]?.[0].requestId).toBe('req-42');
+    expect(calls[0]?.[1]).toMatchObject({ idempotency: { key: 'k', fingerprint: expect.any(String) } });
+    expect(calls[1]?.[1]).not.toHaveProperty('idempotency');
   });
 
   it('a first request that failed frees its key for the retry', async () => {
     const { service } = setup();
-    await caught(service.create(body({ image: 'nope' }), { ...now, idempotencyKey: 'key-1' }));
-    const retry = await service.create(body(), { ...now, idempotencyKey: 'key-1' });
+    await caught(service.create(memberScope, body({ image: 'nope' }), { ...now, idempotencyKey: 'key-1' }));
+    const retry = await service.create(memberScope, body(), { ...now, idempotencyKey: 'key-1' });
     expect(retry.replayed).toBe(false);
   });
 });
@@ -223,26 +227,26 @@ describe('VmService.create with an Idempotency-Key', () => {
 describe('VmService.get and list', () => {
   it('get returns the VM, and VM_NOT_FOUND for an unknown id', async () => {
     const { service } = setup();
-    const { record } = await service.create(body(), now);
-    expect(await service.get(record.vm.id)).toEqual(record);
-    const error = await caught(service.get('00000000-0000-4000-8000-000000000000'));
+    const { record } = await service.create(memberScope, body(), now);
+    expect(await service.get(memberScope, record.vm.id)).toEqual(record);
+    const error = await caught(service.get(memberScope, '00000000-0000-4000-8000-000000000000'));
     expect(error.code).toBe('VM_NOT_FOUND');
   });
 
   it('lists leave DELETED VMs out unless asked for them', async () => {
     const { service } = setup();
-    const kept = (await service.create(body({ name: 'kept' }), now)).record;
-    const gone = (await service.create(body({ name: 'gone' }), now)).record;
-    await service.act(gone.vm.id, { action: 'delete' }, now);
-    expect((await service.list({ limit: 50 })).items.map((r) => r.vm.id)).toEqual([kept.vm.id]);
-    expect((await service.list({ limit: 50, statuses: new Set() })).items.map((r) => r.vm.id)).toEqual([kept.vm.id]);
-    expect((await service.list({ limit: 50, statuses: new Set(['DELETED'] as const) })).items.map((r) => r.vm.id)).toEqual([gone.vm.id]);
+    const kept = (await service.create(memberScope, body({ name: 'kept' }), now)).record;
+    const gone = (await service.create(memberScope, body({ name: 'gone' }), now)).record;
+    await service.act(memberScope, gone.vm.id, { action: 'delete' }, now);
+    expect((await service.list(memberScope, { limit: 50 })).items.map((r) => r.vm.id)).toEqual([kept.vm.id]);
+    expect((await service.list(memberScope, { limit: 50, statuses: new Set() })).items.map((r) => r.vm.id)).toEqual([kept.vm.id]);
+    expect((await service.list(memberScope, { limit: 50, statuses: new Set(['DELETED'] as const) })).items.map((r) => r.vm.id)).toEqual([gone.vm.id]);
   });
 
   it('a name ending in * is a prefix, any other name is exact', async () => {
     const { service } = setup();
-    for (const name of ['web-1', 'web-10', 'db-1']) await service.create(body({ name }), now);
-    const names = async (name: string) => (await service.list({ limit: 50, name })).items.map((r) => r.vm.name);
+    for (const name of ['web-1', 'web-10', 'db-1']) await service.create(memberScope, body({ name }), now);
+    const names = async (name: string) => (await service.list(memberScope, { limit: 50, name })).items.map((r) => r.vm.name);
     expect(await names('web-1')).toEqual(['web-1']);
     expect(await names('web-1*')).toEqual(['web-1', 'web-10']);
     expect(await names('*')).toEqual(['web-1', 'web-10', 'db-1']);
@@ -250,9 +254,9 @@ describe('VmService.get and list', () => {
 
   it('pages with limit and the cursor it returned', async () => {
     const { service } = setup();
-    for (const name of ['a', 'b', 'c']) await service.create(body({ name }), now);
-    const first = await service.list({ limit: 2 });
-    const second = await service.list({ limit: 2, cursor: first.nextCursor as string });
+    for (const name of ['a', 'b', 'c']) await service.create(memberScope, body({ name }), now);
+    const first = await service.list(memberScope, { limit: 2 });
+    const second = await service.list(memberScope, { limit: 2, cursor: first.nextCursor as string });
     expect([...first.items, ...second.items].map((r) => r.vm.name)).toEqual(['a', 'b', 'c']);
     expect(second.nextCursor).toBeNull();
   });
@@ -261,8 +265,8 @@ describe('VmService.get and list', () => {
 describe('VmService.act', () => {
   it('starts a VM, logging the accepted action and a vm.settled event with the previous and new status', async () => {
     const { service, events } = setup();
-    const { record } = await service.create(body(), now);
-    const started = await service.act(record.vm.id, { action: 'start' }, now);
+    const { record } = await service.create(memberScope, body(), now);
+    const started = await service.act(memberScope, record.vm.id, { action: 'start' }, now);
     expect(started.vm.status).toBe('RUNNING');
     expect(events('vm.action_accepted')).toEqual([expect.objectContaining({ vm_id: record.vm.id, action: 'start', status: 'RUNNING' })]);
     expect(events('vm.settled').at(-1)).toMatchObject({ vm_id: record.vm.id, previous_status: 'STOPPED', status: 'RUNNING', task: 'starting', msg: 'VM started' });
@@ -276,75 +280,75 @@ describe('VmService.act', () => {
     [['delete'], 'VM deleted'],
   ] as const)('after %j the last settled event says %j', async (actions, message) => {
     const { service, events } = setup();
-    const { record } = await service.create(body(), now);
-    for (const action of actions) await service.act(record.vm.id, { action }, now);
+    const { record } = await service.create(memberScope, body(), now);
+    for (const action of actions) await service.act(memberScope, record.vm.id, { action }, now);
     expect(events('vm.settled').at(-1)?.msg).toBe(message);
   });
 
   it('restart (soft or hard) of a RUNNING VM keeps it RUNNING and says VM restarted', async () => {
     const { service, events } = setup();
-    const { record } = await service.create(body({ start: true }), now);
+    const { record } = await service.create(memberScope, body({ start: true }), now);
     for (const type of ['soft', 'hard'] as const) {
-      expect((await service.act(record.vm.id, { action: 'restart', type }, now)).vm.status).toBe('RUNNING');
+      expect((await service.act(memberScope, record.vm.id, { action: 'restart', type }, now)).vm.status).toBe('RUNNING');
       expect(events('vm.settled').at(-1)?.msg).toBe('VM restarted');
     }
   });
 
   it('a refused action is INVALID_STATE_TRANSITION naming the status and allowed actions, and changes nothing', async () => {
     const { service } = setup();
-    const { record } = await service.create(body(), now);
-    const error = await caught(service.act(record.vm.id, { action: 'pause' }, now));
+    const { record } = await service.create(memberScope, body(), now);
+    const error = await caught(service.act(memberScope, record.vm.id, { action: 'pause' }, now));
     expect(error.code).toBe('INVALID_STATE_TRANSITION');
     expect(error.extras.current_status).toBe('STOPPED');
     expect([...(error.extras.allowed_actions ?? [])].sort()).toEqual(['delete', 'resize', 'start']);
-    expect(await service.get(record.vm.id)).toEqual(record);
+    expect(await service.get(memberScope, record.vm.id)).toEqual(record);
   });
 
   it('an action on an unknown VM is VM_NOT_FOUND', async () => {
     const { service } = setup();
-    expect((await caught(service.act('00000000-0000-4000-8000-000000000000', { action: 'start' }, now))).code).toBe('VM_NOT_FOUND');
+    expect((await caught(service.act(memberScope, '00000000-0000-4000-8000-000000000000', { action: 'start' }, now))).code).toBe('VM_NOT_FOUND');
   });
 
   it('resize takes a flavor by name or id, and says VM resized', async () => {
     const { service, events } = setup();
-    const { record } = await service.create(body({ flavor: 'm1.small' }), now);
-    expect((await service.act(record.vm.id, { action: 'resize', flavor: 'm1.medium' }, now)).vm.flavor).toBe('m1.medium');
+    const { record } = await service.create(memberScope, body({ flavor: 'm1.small' }), now);
+    expect((await service.act(memberScope, record.vm.id, { action: 'resize', flavor: 'm1.medium' }, now)).vm.flavor).toBe('m1.medium');
     const large = seedFlavors.find((f) => f.name === 'm1.large') as Flavor;
-    expect((await service.act(record.vm.id, { action: 'resize', flavor: large.id }, now)).vm.flavor).toBe('m1.large');
+    expect((await service.act(memberScope, record.vm.id, { action: 'resize', flavor: large.id }, now)).vm.flavor).toBe('m1.large');
     expect(events('vm.settled').at(-1)?.msg).toBe('VM resized');
   });
 
   it('resize to an unknown flavor is UNKNOWN_FLAVOR naming the field flavor', async () => {
     const { service } = setup();
-    const { record } = await service.create(body(), now);
-    const error = await caught(service.act(record.vm.id, { action: 'resize', flavor: 'm9.huge' }, now));
+    const { record } = await service.create(memberScope, body(), now);
+    const error = await caught(service.act(memberScope, record.vm.id, { action: 'resize', flavor: 'm9.huge' }, now));
     expect(error.code).toBe('UNKNOWN_FLAVOR');
     expect(error.extras.errors?.map((e) => e.path)).toEqual(['flavor']);
   });
 
   it('resize to the flavor the VM has, by name or by id, is VALIDATION_ERROR', async () => {
     const { service } = setup();
-    const { record } = await service.create(body({ flavor: 'm1.small' }), now);
+    const { record } = await service.create(memberScope, body({ flavor: 'm1.small' }), now);
     const small = seedFlavors.find((f) => f.name === 'm1.small') as Flavor;
-    expect((await caught(service.act(record.vm.id, { action: 'resize', flavor: 'm1.small' }, now))).code).toBe('VALIDATION_ERROR');
-    expect((await caught(service.act(record.vm.id, { action: 'resize', flavor: small.id }, now))).code).toBe('VALIDATION_ERROR');
+    expect((await caught(service.act(memberScope, record.vm.id, { action: 'resize', flavor: 'm1.small' }, now))).code).toBe('VALIDATION_ERROR');
+    expect((await caught(service.act(memberScope, record.vm.id, { action: 'resize', flavor: small.id }, now))).code).toBe('VALIDATION_ERROR');
   });
 
   it('restart of an ERROR VM that was never placed is refused; delete is accepted at once', async () => {
     const { service } = setup({ capacityVcpus: 1 });
-    const { record } = await service.create(body({ flavor: 'm1.medium' }), now);
-    const error = await caught(service.act(record.vm.id, { action: 'restart', type: 'hard' }, now));
+    const { record } = await service.create(memberScope, body({ flavor: 'm1.medium' }), now);
+    const error = await caught(service.act(memberScope, record.vm.id, { action: 'restart', type: 'hard' }, now));
     expect(error.code).toBe('INVALID_STATE_TRANSITION');
     expect(error.extras.allowed_actions).toEqual(['delete']);
-    expect((await service.act(record.vm.id, { action: 'delete' }, now)).vm.status).toBe('DELETED');
+    expect((await service.act(memberScope, record.vm.id, { action: 'delete' }, now)).vm.status).toBe('DELETED');
   });
 
   it('any action on a DELETED VM is INVALID_STATE_TRANSITION', async () => {
     const { service } = setup();
-    const { record } = await service.create(body(), now);
-    await service.act(record.vm.id, { action: 'delete' }, now);
+    const { record } = await service.create(memberScope, body(), now);
+    await service.act(memberScope, record.vm.id, { action: 'delete' }, now);
     for (const action of ['start', 'delete'] as const) {
-      const error = await caught(service.act(record.vm.id, { action }, now));
+      const error = await caught(service.act(memberScope, record.vm.id, { action }, now));
       expect(error.code).toBe('INVALID_STATE_TRANSITION');
       expect(error.extras.current_status).toBe('DELETED');
     }
@@ -354,42 +358,42 @@ describe('VmService.act', () => {
 describe('VmService.act with If-Match', () => {
   it('a stale version is PRECONDITION_FAILED and the VM is unchanged', async () => {
     const { service } = setup();
-    const { record } = await service.create(body(), now);
-    const started = await service.act(record.vm.id, { action: 'start' }, now);
-    const error = await caught(service.act(record.vm.id, { action: 'stop' }, { ...now, ifMatch: [record.version] }));
+    const { record } = await service.create(memberScope, body(), now);
+    const started = await service.act(memberScope, record.vm.id, { action: 'start' }, now);
+    const error = await caught(service.act(memberScope, record.vm.id, { action: 'stop' }, { ...now, ifMatch: [record.version] }));
     expect(error.code).toBe('PRECONDITION_FAILED');
-    expect(await service.get(record.vm.id)).toEqual(started);
+    expect(await service.get(memberScope, record.vm.id)).toEqual(started);
   });
 
   it('the current version matches, alone or among others', async () => {
     const { service } = setup();
-    const { record } = await service.create(body(), now);
-    const started = await service.act(record.vm.id, { action: 'start' }, { ...now, ifMatch: [record.version] });
+    const { record } = await service.create(memberScope, body(), now);
+    const started = await service.act(memberScope, record.vm.id, { action: 'start' }, { ...now, ifMatch: [record.version] });
     expect(started.vm.status).toBe('RUNNING');
-    const stopped = await service.act(record.vm.id, { action: 'stop' }, { ...now, ifMatch: ['999', started.version] });
+    const stopped = await service.act(memberScope, record.vm.id, { action: 'stop' }, { ...now, ifMatch: ['999', started.version] });
     expect(stopped.vm.status).toBe('STOPPED');
   });
 
   it("'*' matches any version", async () => {
     const { service } = setup();
-    const { record } = await service.create(body(), now);
-    await service.act(record.vm.id, { action: 'start' }, now);
-    expect((await service.act(record.vm.id, { action: 'stop' }, { ...now, ifMatch: ['*'] })).vm.status).toBe('STOPPED');
+    const { record } = await service.create(memberScope, body(), now);
+    await service.act(memberScope, record.vm.id, { action: 'start' }, now);
+    expect((await service.act(memberScope, record.vm.id, { action: 'stop' }, { ...now, ifMatch: ['*'] })).vm.status).toBe('STOPPED');
   });
 
   it('If-Match is judged before the state machine: a stale ETag on a refused action is still 412', async () => {
     const { service } = setup();
-    const { record } = await service.create(body(), now);
-    const error = await caught(service.act(record.vm.id, { action: 'pause' }, { ...now, ifMatch: ['999'] }));
+    const { record } = await service.create(memberScope, body(), now);
+    const error = await caught(service.act(memberScope, record.vm.id, { action: 'pause' }, { ...now, ifMatch: ['999'] }));
     expect(error.code).toBe('PRECONDITION_FAILED');
   });
 
   it('two actions made with the same ETag: the first succeeds, the second is PRECONDITION_FAILED', async () => {
     const { service } = setup();
-    const { record } = await service.create(body(), now);
+    const { record } = await service.create(memberScope, body(), now);
     const [a, b] = await Promise.allSettled([
-      service.act(record.vm.id, { action: 'start' }, { ...now, ifMatch: [record.version] }),
-      service.act(record.vm.id, { action: 'delete' }, { ...now, ifMatch: [record.version] }),
+      service.act(memberScope, record.vm.id, { action: 'start' }, { ...now, ifMatch: [record.version] }),
+      service.act(memberScope, record.vm.id, { action: 'delete' }, { ...now, ifMatch: [record.version] }),
     ]);
     expect(a.status).toBe('fulfilled');
     expect(b.status === 'rejected' && (b.reason as ApiError).code).toBe('PRECONDITION_FAILED');
@@ -425,28 +429,28 @@ describe('VmService waiting (memory backend with a delay)', () => {
 
   it('create with waitMs longer than the delay returns the settled VM', async () => {
     const { service } = setup({ actionDelayMs: DELAY });
-    const { record } = await service.create(body({ start: true }), { waitMs: 5_000 });
+    const { record } = await service.create(memberScope, body({ start: true }), { waitMs: 5_000 });
     expect(record.vm).toMatchObject({ status: 'RUNNING', task: null });
   });
 
   it('create without waiting returns the VM still creating', async () => {
     const { service } = setup({ actionDelayMs: DELAY });
-    const { record } = await service.create(body({ start: true }), { waitMs: 0 });
+    const { record } = await service.create(memberScope, body({ start: true }), { waitMs: 0 });
     expect(record.vm).toMatchObject({ status: 'STOPPED', task: 'creating' });
   });
 
   it('act with waitMs longer than the delay returns the settled VM', async () => {
     const { service } = setup({ actionDelayMs: DELAY });
-    const { record } = await service.create(body(), { waitMs: 5_000 });
-    const started = await service.act(record.vm.id, { action: 'start' }, { waitMs: 5_000 });
+    const { record } = await service.create(memberScope, body(), { waitMs: 5_000 });
+    const started = await service.act(memberScope, record.vm.id, { action: 'start' }, { waitMs: 5_000 });
     expect(started.vm).toMatchObject({ status: 'RUNNING', task: null });
   });
 
   it('act with waitMs shorter than the delay returns the VM still in progress, after about waitMs', async () => {
     const { service } = setup({ actionDelayMs: 600 });
-    const { record } = await service.create(body(), { waitMs: 5_000 });
+    const { record } = await service.create(memberScope, body(), { waitMs: 5_000 });
     const started = Date.now();
-    const starting = await service.act(record.vm.id, { action: 'start' }, { waitMs: 60 });
+    const starting = await service.act(memberScope, record.vm.id, { action: 'start' }, { waitMs: 60 });
     const elapsed = Date.now() - started;
     expect(starting.vm).toMatchObject({ status: 'STOPPED', task: 'starting' });
     expect(elapsed).toBeGreaterThanOrEqual(50);
@@ -455,9 +459,9 @@ describe('VmService waiting (memory backend with a delay)', () => {
 
   it('a replay with waitMs waits for the first VM to settle', async () => {
     const { service } = setup({ actionDelayMs: DELAY });
-    const first = await service.create(body(), { waitMs: 0, idempotencyKey: 'k' });
+    const first = await service.create(memberScope, body(), { waitMs: 0, idempotencyKey: 'k' });
     expect(first.record.vm.task).toBe('creating');
-    const again = await service.create(body(), { waitMs: 5_000, idempotencyKey: 'k' });
+    const again = await service.create(memberScope, body(), { waitMs: 5_000, idempotencyKey: 'k' });
     expect(again).toMatchObject({ replayed: true, record: { vm: { id: first.record.vm.id, status: 'STOPPED', task: null } } });
   });
 
@@ -465,7 +469,7 @@ describe('VmService waiting (memory backend with a delay)', () => {
     const { service } = setup({ actionDelayMs: 10_000 }, {
       wrap: (vms) => Object.assign(Object.create(vms) as VmRepository, { get: async () => undefined }),
     });
-    const { record } = await service.create(body(), { waitMs: 60 });
+    const { record } = await service.create(memberScope, body(), { waitMs: 60 });
     expect(record.vm.task).toBe('creating');
   });
 
@@ -474,7 +478,7 @@ describe('VmService waiting (memory backend with a delay)', () => {
     const { service } = setup({ actionDelayMs: 10_000 }, { shutdown: shutdown.signal });
     const started = Date.now();
     setTimeout(() => shutdown.abort(), 50);
-    const { record } = await service.create(body(), { waitMs: 60_000 });
+    const { record } = await service.create(memberScope, body(), { waitMs: 60_000 });
     const elapsed = Date.now() - started;
     expect(record.vm.task).toBe('creating');
     expect(elapsed).toBeLessThan(2_000);
@@ -485,7 +489,7 @@ describe('VmService waiting (memory backend with a delay)', () => {
     shutdown.abort();
     const { service } = setup({ actionDelayMs: 10_000 }, { shutdown: shutdown.signal });
     const started = Date.now();
-    const { record } = await service.create(body(), { waitMs: 60_000 });
+    const { record } = await service.create(memberScope, body(), { waitMs: 60_000 });
     expect(record.vm.task).toBe('creating');
     expect(Date.now() - started).toBeLessThan(1_000);
   });
@@ -498,21 +502,21 @@ describe('VmService.act while a task runs', () => {
 
   it('a stop during starting is TASK_IN_PROGRESS allowing only delete, and following that list is accepted', async () => {
     const { service } = setup(slow);
-    const { record } = await service.create(body(), settledCreate);
-    const starting = await service.act(record.vm.id, { action: 'start' }, now);
+    const { record } = await service.create(memberScope, body(), settledCreate);
+    const starting = await service.act(memberScope, record.vm.id, { action: 'start' }, now);
     expect(starting.vm).toMatchObject({ status: 'STOPPED', task: 'starting' });
-    const error = await caught(service.act(record.vm.id, { action: 'stop' }, now));
+    const error = await caught(service.act(memberScope, record.vm.id, { action: 'stop' }, now));
     expect(error.code).toBe('TASK_IN_PROGRESS');
     expect(error.extras).toMatchObject({ current_status: 'STOPPED', task: 'starting', allowed_actions: ['delete'] });
-    expect((await service.act(record.vm.id, { action: 'delete' }, now)).vm.task).toBe('deleting');
+    expect((await service.act(memberScope, record.vm.id, { action: 'delete' }, now)).vm.task).toBe('deleting');
   });
 
   it('an action the settled status would refuse as well is still TASK_IN_PROGRESS while a task runs', async () => {
     const { service } = setup(slow);
-    const { record } = await service.create(body(), settledCreate);
-    await service.act(record.vm.id, { action: 'start' }, now);
+    const { record } = await service.create(memberScope, body(), settledCreate);
+    await service.act(memberScope, record.vm.id, { action: 'start' }, now);
     for (const action of ['pause', 'resume', 'suspend'] as const) {
-      const error = await caught(service.act(record.vm.id, { action }, now));
+      const error = await caught(service.act(memberScope, record.vm.id, { action }, now));
       expect(error.code).toBe('TASK_IN_PROGRESS');
       expect(error.extras.allowed_actions).toEqual(['delete']);
     }

@@ -1,5 +1,6 @@
 import { ApiError } from '../../domain/errors.js';
 import type { Flavor, VmFault } from '../../domain/vm.js';
+import type { QuotaUsage } from '../../repository/vm-repository.js';
 import { IpPool } from './ip-pool.js';
 import type { StoredVm } from './vm-store.js';
 
@@ -13,13 +14,19 @@ export interface CapacityLimits {
   ipCidr: string;
 }
 
+interface Usage {
+  instances: number;
+  vcpus: number;
+  ramMb: number;
+}
+
 /**
- * What VMs hold: the project's quota usage (every VM not deleted), the host's room (placed VMs
- * only) and the address pool. Room is taken when a create or resize is accepted, not when it
+ * What VMs hold: each tenant's quota usage (every VM not deleted; the MOCK_QUOTA_* limits apply to
+ * each tenant), the host's room (placed VMs only, shared by all tenants) and the address pool. Room is taken when a create or resize is accepted, not when it
  * settles, so that concurrent requests cannot overbook.
  */
 export class Capacity {
-  private readonly usage = { instances: 0, vcpus: 0, ramMb: 0 };
+  private readonly usageByTenant = new Map<string, Usage>();
   private readonly hostUsage = { vcpus: 0, ramMb: 0 };
   private readonly ipPool: IpPool;
 
@@ -27,12 +34,23 @@ export class Capacity {
     this.ipPool = new IpPool(limits.ipCidr);
   }
 
-  /** Counts a new VM against the quota, or throws QUOTA_EXCEEDED. */
-  claim(flavor: Flavor): void {
-    this.assertQuota(1, flavor.vcpus, flavor.ram_mb);
-    this.usage.instances += 1;
-    this.usage.vcpus += flavor.vcpus;
-    this.usage.ramMb += flavor.ram_mb;
+  /** Counts a new VM against its tenant's quota, or throws QUOTA_EXCEEDED. */
+  claim(tenant: string, flavor: Flavor): void {
+    const usage = this.usage(tenant);
+    this.assertQuota(usage, 1, flavor.vcpus, flavor.ram_mb);
+    usage.instances += 1;
+    usage.vcpus += flavor.vcpus;
+    usage.ramMb += flavor.ram_mb;
+  }
+
+  /** A tenant's usage against its limits, as GET /quotas shows it. */
+  quotaOf(tenant: string): QuotaUsage {
+    const usage = this.usageByTenant.get(tenant) ?? { instances: 0, vcpus: 0, ramMb: 0 };
+    return {
+      instances: { limit: this.limits.quotaInstances, used: usage.instances },
+      vcpus: { limit: this.limits.quotaVcpus, used: usage.vcpus },
+      ram_mb: { limit: this.limits.quotaRamMb, used: usage.ramMb },
+    };
   }
 
   /** Takes room on the host and an address; a VM that gets neither fails with a fault. */
@@ -65,9 +83,11 @@ export class Capacity {
       this.hostUsage.vcpus -= stored.held.vcpus;
       this.hostUsage.ramMb -= stored.held.ram_mb;
     }
-    this.usage.instances -= 1;
-    this.usage.vcpus -= stored.held.vcpus;
-    this.usage.ramMb -= stored.held.ram_mb;
+    const usage = this.usage(stored.tenant);
+    usage.instances -= 1;
+    usage.vcpus -= stored.held.vcpus;
+    usage.ramMb -= stored.held.ram_mb;
+    if (usage.instances === 0) this.usageByTenant.delete(stored.tenant);
   }
 
   /** Holds the new flavor's room from now on, or throws QUOTA_EXCEEDED / INSUFFICIENT_CAPACITY. */
@@ -75,15 +95,16 @@ export class Capacity {
     const from = stored.held;
     const vcpus = to.vcpus - from.vcpus;
     const ramMb = to.ram_mb - from.ram_mb;
-    this.assertQuota(0, vcpus, ramMb);
+    const usage = this.usage(stored.tenant);
+    this.assertQuota(usage, 0, vcpus, ramMb);
     if (!this.hostFits(vcpus, ramMb)) {
       throw new ApiError(
         'INSUFFICIENT_CAPACITY',
         `No host has room to resize ${stored.name} to ${to.name} (${to.vcpus} vCPUs, ${to.ram_mb} MB RAM)`,
       );
     }
-    this.usage.vcpus += vcpus;
-    this.usage.ramMb += ramMb;
+    usage.vcpus += vcpus;
+    usage.ramMb += ramMb;
     if (stored.placed) {
       this.hostUsage.vcpus += vcpus;
       this.hostUsage.ramMb += ramMb;
@@ -95,11 +116,20 @@ export class Capacity {
     return this.hostUsage.vcpus + vcpus <= this.limits.capacityVcpus && this.hostUsage.ramMb + ramMb <= this.limits.capacityRamMb;
   }
 
-  private assertQuota(instances: number, vcpus: number, ramMb: number): void {
+  private usage(tenant: string): Usage {
+    let usage = this.usageByTenant.get(tenant);
+    if (!usage) {
+      usage = { instances: 0, vcpus: 0, ramMb: 0 };
+      this.usageByTenant.set(tenant, usage);
+    }
+    return usage;
+  }
+
+  private assertQuota(usage: Usage, instances: number, vcpus: number, ramMb: number): void {
     const checks: [string, number, number, number][] = [
-      ['instances', instances, this.usage.instances, this.limits.quotaInstances],
-      ['vcpus', vcpus, this.usage.vcpus, this.limits.quotaVcpus],
-      ['ram_mb', ramMb, this.usage.ramMb, this.limits.quotaRamMb],
+      ['instances', instances, usage.instances, this.limits.quotaInstances],
+      ['vcpus', vcpus, usage.vcpus, this.limits.quotaVcpus],
+      ['ram_mb', ramMb, usage.ramMb, this.limits.quotaRamMb],
     ];
     for (const [what, requested, used, limit] of checks) {
       if (limit >= 0 && requested > 0 && used + requested > limit) {

@@ -1,10 +1,12 @@
 import { ApiError } from '../../domain/errors.js';
+import { scopeSees, type Scope } from '../../domain/tenancy.js';
 import { assertAllowed } from '../../domain/transitions.js';
 import type { Flavor, VmCommand, VmFault, VmStatus, VmTask } from '../../domain/vm.js';
 import type {
   CommandGuard,
   CreateVmInput,
   ListVmsQuery,
+  QuotaUsage,
   VmPage,
   VmRecord,
   VmRepository,
@@ -56,15 +58,15 @@ export class MemoryVmRepository implements VmRepository {
     this.listeners.push(listener);
   }
 
-  async create(input: CreateVmInput): Promise<VmRecord> {
+  async create(scope: Scope, input: CreateVmInput): Promise<VmRecord> {
     this.expire();
     this.keys.expire(this.now());
-    this.capacity.claim(input.flavor);
-    const stored = this.store.make(input.name, input.flavor, input.image);
+    this.capacity.claim(scope.tenant, input.flavor);
+    const stored = this.store.make(scope.tenant, input.name, input.flavor, input.image);
     // Placement is decided now, so that concurrent creates cannot overbook the host; a delayed
     // create only reveals the outcome when it settles, as Nova does.
     const outcome = this.capacity.place(stored, input.flavor, stored.createdAt);
-    if (input.idempotency) this.keys.remember(input.idempotency.key, stored.id, input.idempotency.fingerprint, this.now());
+    if (input.idempotency) this.keys.remember(tenantKey(scope, input.idempotency.key), stored.id, input.idempotency.fingerprint, this.now());
     const settled: VmStatus = outcome.fault ? 'ERROR' : input.start ? 'RUNNING' : 'STOPPED';
     if (this.limits.actionDelayMs > 0) {
       stored.task = 'creating';
@@ -79,20 +81,20 @@ export class MemoryVmRepository implements VmRepository {
     return this.store.toRecord(stored);
   }
 
-  async get(id: string): Promise<VmRecord | undefined> {
+  async get(scope: Scope, id: string): Promise<VmRecord | undefined> {
     this.expire();
-    const stored = this.store.get(id);
+    const stored = this.visible(scope, id);
     return stored ? this.store.toRecord(stored, true) : undefined;
   }
 
-  async list(query: ListVmsQuery): Promise<VmPage> {
+  async list(scope: Scope, query: ListVmsQuery): Promise<VmPage> {
     this.expire();
-    return this.store.page(query);
+    return this.store.page(query, scope.role === 'admin' ? query.tenant : scope.tenant);
   }
 
-  async apply(id: string, command: VmCommand, guard: CommandGuard): Promise<VmRecord> {
+  async apply(scope: Scope, id: string, command: VmCommand, guard: CommandGuard): Promise<VmRecord> {
     this.expire();
-    const stored = this.store.get(id);
+    const stored = this.visible(scope, id);
     if (!stored) throw new ApiError('VM_NOT_FOUND', `No VM with id ${id}`);
     const current = this.store.toRecord(stored);
     guard(current);
@@ -108,12 +110,21 @@ export class MemoryVmRepository implements VmRepository {
     return this.store.toRecord(stored);
   }
 
-  async findByIdempotencyKey(key: string): Promise<{ record: VmRecord; fingerprint: string } | undefined> {
+  async findByIdempotencyKey(scope: Scope, key: string): Promise<{ record: VmRecord; fingerprint: string } | undefined> {
     this.expire();
     this.keys.expire(this.now());
-    const entry = this.keys.find(key);
+    const entry = this.keys.find(tenantKey(scope, key));
     const stored = entry && this.store.get(entry.vmId);
     return entry && stored ? { record: this.store.toRecord(stored), fingerprint: entry.fingerprint } : undefined;
+  }
+
+  async quotaUsage(scope: Scope): Promise<QuotaUsage> {
+    return this.capacity.quotaOf(scope.tenant);
+  }
+
+  async tenantOwnsVms(tenant: string): Promise<boolean> {
+    this.expire();
+    return this.store.hasTenant(tenant);
   }
 
   async countByStatus(): Promise<Record<VmStatus, number>> {
@@ -178,7 +189,18 @@ export class MemoryVmRepository implements VmRepository {
     for (const listener of this.listeners) listener({ vm, previous, task });
   }
 
+  /** The VM, if the scope may see it: another tenant's is not there, as an unknown id is not. */
+  private visible(scope: Scope, id: string): StoredVm | undefined {
+    const stored = this.store.get(id);
+    return stored && scopeSees(scope, stored.tenant) ? stored : undefined;
+  }
+
   private expire(): void {
     this.tombstones.expire(this.now());
   }
+}
+
+/** Idempotency-Keys are per tenant: two tenants may use the same key for different VMs. */
+function tenantKey(scope: Scope, key: string): string {
+  return `${scope.tenant}\u0000${key}`;
 }

@@ -10,6 +10,7 @@ export interface StoredVm {
   readonly seq: number;
   readonly id: string;
   readonly name: string;
+  readonly tenant: string;
   readonly image: Image;
   /** Made once: every read shows it. */
   readonly createdAt: string;
@@ -33,25 +34,32 @@ export interface StoredVm {
 
 const CURSOR_PREFIX = 'm1:';
 
+type StatusIndexes = Map<VmStatus, SeqIndex<StoredVm>>;
+const statusIndexes = (): StatusIndexes => new Map(vmStatuses.map((s) => [s, new SeqIndex<StoredVm>()]));
+
 /**
- * Every VM by id, and by status in creation order for cursor paging; and the API view of each.
- * Knows nothing of tasks, capacity or expiry: the repository decides, the store keeps.
+ * Every VM by id, and by status in creation order for cursor paging, once for all tenants and once
+ * per tenant (so one tenant's page costs the same however many other tenants' VMs there are); and
+ * the API view of each. Knows nothing of tasks, capacity or expiry: the repository decides, the
+ * store keeps.
  */
 export class VmStore {
   private readonly byId = new Map<string, StoredVm>();
-  private readonly byStatus = new Map<VmStatus, SeqIndex<StoredVm>>(vmStatuses.map((s) => [s, new SeqIndex<StoredVm>()]));
+  private readonly byStatus = statusIndexes();
+  private readonly byTenant = new Map<string, StatusIndexes>();
   private nextSeq = 1;
 
   constructor(private readonly now: () => number) {}
 
   /** A new VM, STOPPED with no task, not yet stored (placement comes first). */
-  make(name: string, flavor: Flavor, image: Image): StoredVm {
+  make(tenant: string, name: string, flavor: Flavor, image: Image): StoredVm {
     const now = this.now();
     const iso = new Date(now).toISOString();
     return {
       seq: this.nextSeq++,
       id: uuidv4(),
       name,
+      tenant,
       image,
       createdAt: iso,
       flavor,
@@ -72,6 +80,7 @@ export class VmStore {
   add(stored: StoredVm): void {
     this.byId.set(stored.id, stored);
     this.statusIndex(stored.status).insert(stored);
+    this.tenantIndex(stored.tenant, stored.status).insert(stored);
   }
 
   get(id: string): StoredVm | undefined {
@@ -82,6 +91,14 @@ export class VmStore {
   remove(stored: StoredVm): void {
     this.byId.delete(stored.id);
     this.statusIndex(stored.status).remove(stored);
+    this.tenantIndex(stored.tenant, stored.status).remove(stored);
+    const indexes = this.byTenant.get(stored.tenant);
+    if (indexes && [...indexes.values()].every((index) => index.size === 0)) this.byTenant.delete(stored.tenant);
+  }
+
+  /** Whether a tenant has any VM here, tombstones included. */
+  hasTenant(tenant: string): boolean {
+    return this.byTenant.has(tenant);
   }
 
   values(): IterableIterator<StoredVm> {
@@ -91,8 +108,10 @@ export class VmStore {
   setStatus(stored: StoredVm, next: VmStatus): void {
     if (stored.status === next) return;
     this.statusIndex(stored.status).remove(stored);
+    this.tenantIndex(stored.tenant, stored.status).remove(stored);
     stored.status = next;
     this.statusIndex(next).insert(stored);
+    this.tenantIndex(stored.tenant, next).insert(stored);
   }
 
   /** Records a change: a new version and updated_at, and the cached view dropped. */
@@ -104,9 +123,11 @@ export class VmStore {
     stored.updatedIso = new Date(stored.updatedAt).toISOString();
   }
 
-  page(query: ListVmsQuery): VmPage {
+  /** A page of every tenant's VMs, or of one tenant's. */
+  page(query: ListVmsQuery, tenant: string | undefined): VmPage {
     const after = decodeCursor(query.cursor);
-    const streams = query.statuses.map((s) => this.statusIndex(s).from(after));
+    if (tenant !== undefined && !this.byTenant.has(tenant)) return { items: [], nextCursor: null };
+    const streams = query.statuses.map((s) => (tenant === undefined ? this.statusIndex(s) : this.tenantIndex(tenant, s)).from(after));
     const items: VmRecord[] = [];
     let hasMore = false;
     let last: StoredVm | undefined;
@@ -144,6 +165,7 @@ export class VmStore {
       fault: stored.fault,
       created_at: stored.createdAt,
       updated_at: stored.updatedIso,
+      tenant: stored.tenant,
     };
     // Shared by every reader of this version: callers only serialize it, never change it.
     if (remember) stored.view = view;
@@ -152,6 +174,15 @@ export class VmStore {
 
   private statusIndex(status: VmStatus): SeqIndex<StoredVm> {
     return this.byStatus.get(status) as SeqIndex<StoredVm>;
+  }
+
+  private tenantIndex(tenant: string, status: VmStatus): SeqIndex<StoredVm> {
+    let indexes = this.byTenant.get(tenant);
+    if (!indexes) {
+      indexes = statusIndexes();
+      this.byTenant.set(tenant, indexes);
+    }
+    return indexes.get(status) as SeqIndex<StoredVm>;
   }
 }
 

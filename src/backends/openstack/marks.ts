@@ -20,6 +20,21 @@ export const marks = {
 } as const;
 
 const idempotencyTagPrefix = 'vmapi-idem-';
+const tenantTagPrefix = 'vmapi-tenant-';
+
+/**
+ * The tag naming the tenant a server belongs to (tenant ids are UUIDs or "default": 13 + 36
+ * characters fit Nova's 60). Until tenants are Keystone projects, this is what scopes servers.
+ */
+export function tenantTag(tenant: string): string {
+  return tenantTagPrefix + tenant;
+}
+
+/** The server's tenant; a server without the tag (made before tenants, or by other tools) is the default tenant's. */
+export function tenantOfTags(tags: readonly string[], fallback: string): string {
+  const tag = tags.find((t) => t.startsWith(tenantTagPrefix));
+  return tag === undefined ? fallback : tag.slice(tenantTagPrefix.length);
+}
 
 /** The tag that finds the server created with an Idempotency-Key: a hash, as keys may hold any character. */
 export function idempotencyTag(key: string): string {

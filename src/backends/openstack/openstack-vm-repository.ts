@@ -5,19 +5,21 @@ import type {
   CommandGuard,
   CreateVmInput,
   ListVmsQuery,
+  QuotaUsage,
   SettledListener,
   VmPage,
   VmRecord,
   VmRepository,
 } from '../../repository/vm-repository.js';
 import { ApiError } from '../../domain/errors.js';
+import { DEFAULT_TENANT, scopeSees, type Scope } from '../../domain/tenancy.js';
 import { assertAllowed } from '../../domain/transitions.js';
 import { vmStatuses, type VmCommand, type VmStatus } from '../../domain/vm.js';
 import type { OpenStackCatalog } from './catalog.js';
 import { DeletedServers } from './deleted-servers.js';
 import { KeyedLock } from './keyed-lock.js';
 import { decodeCursor, encodeCursor, matchesName, novaNameFilter } from './list-query.js';
-import { idempotencyTag, marks } from './marks.js';
+import { idempotencyTag, marks, tenantTag } from './marks.js';
 import type { NetworkChoice } from './network.js';
 import { ReadCache } from './read-cache.js';
 import { Reconciler } from './reconciler.js';
@@ -88,10 +90,10 @@ export class OpenStackVmRepository implements VmRepository {
     this.watcher.onSettled(listener);
   }
 
-  async create(input: CreateVmInput): Promise<VmRecord> {
-    const options = callOptions(input.requestId);
+  async create(scope: Scope, input: CreateVmInput): Promise<VmRecord> {
+    const options = callOptions(scope.requestId);
     const call: FailedCall = { operation: 'create' };
-    const tags: string[] = [];
+    const tags: string[] = [tenantTag(scope.tenant)];
     if (!input.start) tags.push(marks.startFalse);
     const metadata: Record<string, string> = { [marks.revision]: newRevision() };
     if (input.idempotency) {
@@ -104,7 +106,7 @@ export class OpenStackVmRepository implements VmRepository {
           name: input.name,
           flavorRef: input.flavor.id,
           imageRef: input.image.id,
-          networks: await this.network.get(input.requestId),
+          networks: await this.network.get(scope.requestId),
           tags,
           metadata,
         },
@@ -118,11 +120,16 @@ export class OpenStackVmRepository implements VmRepository {
     return record;
   }
 
-  get(id: string): Promise<VmRecord | undefined> {
-    return this.reads.get(id);
+  async get(scope: Scope, id: string): Promise<VmRecord | undefined> {
+    const record = await this.reads.get(id);
+    return record && scopeSees(scope, record.vm.tenant) ? record : undefined;
   }
 
-  async list(query: ListVmsQuery): Promise<VmPage> {
+  async list(scope: Scope, query: ListVmsQuery): Promise<VmPage> {
+    const tenant = scope.role === 'admin' ? query.tenant : scope.tenant;
+    // Nova filters by a tenant's tag; the default tenant also owns untagged servers, so its
+    // servers are filtered here, as statuses are (a page may then hold fewer than `limit`).
+    const byTag = tenant !== undefined && tenant !== DEFAULT_TENANT ? [tenantTag(tenant)] : undefined;
     const wantsDeleted = query.statuses.includes('DELETED');
     const wantsLive = query.statuses.some((s) => s !== 'DELETED');
     let phase: ListPhase = wantsLive ? 'live' : 'deleted';
@@ -141,8 +148,9 @@ export class OpenStackVmRepository implements VmRepository {
         sortKey: 'created_at',
         sortDir: 'asc',
         ...(query.name && { name: novaNameFilter(query.name) }),
+        ...(byTag && { tags: byTag }),
         ...(phase === 'deleted' && { changesSince: this.deleted.windowStart() }),
-      }),
+      }, callOptions(scope.requestId)),
     );
     const servers = page.servers.slice(0, query.limit);
     const records = await upstream(this.log, { operation: 'list' }, () => this.reconciler.reconcileAll(servers, {}));
@@ -150,7 +158,8 @@ export class OpenStackVmRepository implements VmRepository {
       (r) =>
         query.statuses.includes(r.vm.status) &&
         (phase === 'live' ? r.vm.status !== 'DELETED' : r.vm.status === 'DELETED') &&
-        (!query.name || matchesName(r.vm.name, query.name)),
+        (!query.name || matchesName(r.vm.name, query.name)) &&
+        (tenant === undefined || r.vm.tenant === tenant),
     );
     const last = servers[servers.length - 1];
     let nextCursor: string | null = null;
@@ -159,11 +168,11 @@ export class OpenStackVmRepository implements VmRepository {
     return { items, nextCursor };
   }
 
-  apply(id: string, command: VmCommand, guard: CommandGuard, requestId?: string): Promise<VmRecord> {
+  apply(scope: Scope, id: string, command: VmCommand, guard: CommandGuard): Promise<VmRecord> {
     return this.commands.run(id, async () => {
-      const options = callOptions(requestId);
+      const options = callOptions(scope.requestId);
       const current = await this.reads.fresh(id, options);
-      if (current === undefined) throw new ApiError('VM_NOT_FOUND', `No VM with id ${id}`);
+      if (current === undefined || !scopeSees(scope, current.vm.tenant)) throw new ApiError('VM_NOT_FOUND', `No VM with id ${id}`);
       guard(current);
       assertAllowed(current, command);
       const call: FailedCall = { operation: command.action, vmId: id };
@@ -179,14 +188,35 @@ export class OpenStackVmRepository implements VmRepository {
     });
   }
 
-  async findByIdempotencyKey(key: string): Promise<{ record: VmRecord; fingerprint: string } | undefined> {
+  async findByIdempotencyKey(scope: Scope, key: string): Promise<{ record: VmRecord; fingerprint: string } | undefined> {
+    // Keys are per tenant: Nova's `tags` filter matches servers carrying all of them.
     const page = await upstream(this.log, { operation: 'find idempotency key' }, () =>
-      this.connection.compute.listServers({ tags: [idempotencyTag(key)], limit: 1 }),
+      this.connection.compute.listServers({ tags: [idempotencyTag(key), tenantTag(scope.tenant)], limit: 1 }, callOptions(scope.requestId)),
     );
     const server = page.servers[0];
     if (server === undefined) return undefined;
     const [record] = await upstream(this.log, { operation: 'find idempotency key', vmId: server.id }, () => this.reconciler.reconcileAll([server], {}));
     return record && { record, fingerprint: server.metadata[marks.fingerprint] ?? '' };
+  }
+
+  /**
+   * Nova's limits of the configured project. Until tenants are Keystone projects (BACKLOG.md) every
+   * tenant shares that project, so these are the project's figures, not the tenant's.
+   */
+  async quotaUsage(scope: Scope): Promise<QuotaUsage> {
+    const limits = await upstream(this.log, { operation: 'quotas' }, () => this.connection.compute.getLimits(callOptions(scope.requestId)));
+    return {
+      instances: { limit: limits.maxTotalInstances, used: limits.totalInstancesUsed },
+      vcpus: { limit: limits.maxTotalCores, used: limits.totalCoresUsed },
+      ram_mb: { limit: limits.maxTotalRAMSize, used: limits.totalRAMUsed },
+    };
+  }
+
+  async tenantOwnsVms(tenant: string): Promise<boolean> {
+    const page = await upstream(this.log, { operation: 'tenant servers' }, () =>
+      this.connection.compute.listServers({ tags: [tenantTag(tenant)], limit: 1 }),
+    );
+    return page.servers.length > 0;
   }
 
   countByStatus(): Promise<Record<VmStatus, number>> {
@@ -228,8 +258,8 @@ export class OpenStackVmRepository implements VmRepository {
   }
 }
 
-function callOptions(requestId: string | undefined): CallOptions {
-  return requestId === undefined ? {} : { requestId };
+function callOptions(requestId: string): CallOptions {
+  return { requestId };
 }
 
 function newRevision(): string {

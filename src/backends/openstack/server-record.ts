@@ -3,7 +3,8 @@ import type { Server } from '../../openstack/index.js';
 import { isEmbeddedFlavor } from '../../openstack/index.js';
 import type { VmRecord } from '../../repository/vm-repository.js';
 import type { Vm, VmFault } from '../../domain/vm.js';
-import { marks, pendingStopTask } from './marks.js';
+import { DEFAULT_TENANT } from '../../domain/tenancy.js';
+import { marks, pendingStopTask, tenantOfTags } from './marks.js';
 import { readNovaState } from './nova-status.js';
 
 /** Names of catalog entries by id; an entry gone from the catalog shows its id. */
@@ -68,6 +69,7 @@ export function serverToRecord(server: Server, names: CatalogNames, now: number)
     fault: status === 'ERROR' ? faultOf(server, flavor, reading.known) : null,
     created_at: isoUtc(server.created),
     updated_at: isoUtc(server.updated),
+    tenant: tenantOfTags(server.tags ?? [], DEFAULT_TENANT),
   };
   return { vm, version: versionOf(server, vm), placed };
 }

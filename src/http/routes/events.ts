@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import { ApiError } from '../../domain/errors.js';
+import { scopeSees } from '../../domain/tenancy.js';
 import type { EventHub, HubEvent } from '../../events/event-hub.js';
 import { vmEventTypes } from '../../events/vm-events.js';
 import type { EndpointRouter } from '../endpoint.js';
@@ -84,10 +85,12 @@ export function eventRoutes(api: EndpointRouter, hub: EventHub, options: EventSt
     headers: EventsHeaders,
     responses: { 200: { description: 'The event stream (never ends by itself; ends cleanly on server shutdown).', schema: EventDataSchema, mediaType: 'text/event-stream' } },
     problems: [],
-    handler: async ({ query }, req, res) => {
+    handler: async ({ query, scope }, req, res) => {
       const lastEventId = lastEventIdOf(req.get('last-event-id'));
       const types = query.type && new Set(query.type);
       const wanted = (event: HubEvent) =>
+        // The caller's tenant (an admin: all). Resources have no owner yet (tenant null): everyone sees them.
+        (event.data.tenant === null || scopeSees(scope, event.data.tenant)) &&
         (types === undefined || types.has(event.type)) &&
         (query.resource === undefined || query.resource.includes(event.data.resource)) &&
         (query.id === undefined || query.id === event.data.id);

@@ -1,10 +1,10 @@
 import type { Response } from 'express';
 import type { VmRecord } from '../../repository/vm-repository.js';
 import { ApiError, type ErrorCode } from '../../domain/errors.js';
+import type { Scope } from '../../domain/tenancy.js';
 import type { ActionRequest, VmService } from '../../service/vm-service.js';
 import type { EndpointRouter, ResponseSpec } from '../endpoint.js';
 import { z } from '../openapi/zod.js';
-import { requestContext } from '../request-context.js';
 import {
   CreateVmBody,
   EmptyBody,
@@ -108,11 +108,10 @@ export function vmRoutes(api: EndpointRouter, service: VmService): void {
       202: { description: 'Accepted; still creating (`task: "creating"`)', schema: VmSchema, headers: { ...etagHeader, ...locationHeader } },
     },
     problems: ['UNKNOWN_FLAVOR', 'UNKNOWN_IMAGE', 'QUOTA_EXCEEDED', 'IDEMPOTENCY_KEY_REUSED', 'IDEMPOTENCY_KEY_IN_FLIGHT', 'FORBIDDEN', 'BACKEND_UNAVAILABLE', 'BACKEND_TIMEOUT'],
-    handler: async ({ body, query }, req, res) => {
+    handler: async ({ body, query, scope }, req, res) => {
       const idempotencyKey = idempotencyKeyOf(req.header('Idempotency-Key'));
-      const { record, replayed } = await service.create(body, {
+      const { record, replayed } = await service.create(scope, body, {
         waitMs: waitMsOf(query, req, res),
-        requestId: requestContext(res).requestId,
         ...(idempotencyKey !== undefined && { idempotencyKey }),
       });
       res.location(`${req.path.replace(/\/$/, '')}/${record.vm.id}`);
@@ -131,9 +130,10 @@ export function vmRoutes(api: EndpointRouter, service: VmService): void {
     query: ListVmsQuery,
     responses: { 200: { description: 'A page of VMs', schema: VmListSchema } },
     problems: ['BACKEND_UNAVAILABLE', 'BACKEND_TIMEOUT'],
-    handler: async ({ query }, _req, res) => {
-      const page = await service.list({
+    handler: async ({ query, scope }, _req, res) => {
+      const page = await service.list(scope, {
         limit: query.limit,
+        ...(query.tenant !== undefined && { tenant: query.tenant }),
         ...(query.status !== undefined && { statuses: query.status }),
         ...(query.name !== undefined && { name: query.name }),
         ...(query.cursor !== undefined && { cursor: query.cursor }),
@@ -156,8 +156,8 @@ export function vmRoutes(api: EndpointRouter, service: VmService): void {
       304: { description: 'Unchanged since the ETag given in If-None-Match', headers: etagHeader },
     },
     problems: ['VM_NOT_FOUND', 'BACKEND_UNAVAILABLE', 'BACKEND_TIMEOUT'],
-    handler: async ({ params }, req, res) => {
-      const record = await service.get(params.id);
+    handler: async ({ params, scope }, req, res) => {
+      const record = await service.get(scope, params.id);
       const ifNoneMatch = parseIfMatch(req.header('If-None-Match'));
       if (ifNoneMatch && (ifNoneMatch.includes('*') || ifNoneMatch.includes(record.version))) {
         res.setHeader('ETag', `"${record.version}"`);
@@ -168,11 +168,17 @@ export function vmRoutes(api: EndpointRouter, service: VmService): void {
     },
   });
 
-  const act = async (id: string, request: ActionRequest, query: { wait?: boolean | number | undefined }, req: Parameters<typeof waitMsOf>[1], res: Response) => {
+  const act = async (
+    scope: Scope,
+    id: string,
+    request: ActionRequest,
+    query: { wait?: boolean | number | undefined },
+    req: Parameters<typeof waitMsOf>[1],
+    res: Response,
+  ) => {
     const ifMatch = parseIfMatch(req.header('If-Match'));
-    const record = await service.act(id, request, {
+    const record = await service.act(scope, id, request, {
       waitMs: waitMsOf(query, req, res),
-      requestId: requestContext(res).requestId,
       ...(ifMatch !== undefined && { ifMatch }),
     });
     sendVm(res, settledStatus(record), record);
@@ -190,7 +196,7 @@ export function vmRoutes(api: EndpointRouter, service: VmService): void {
     headers: ActionHeaders,
     responses: settledOrNot('Deleted: DELETED'),
     problems: actionProblems,
-    handler: ({ params, query }, req, res) => act(params.id, { action: 'delete' }, query, req, res),
+    handler: ({ params, query, scope }, req, res) => act(scope, params.id, { action: 'delete' }, query, req, res),
   });
 
   for (const { action, summary, settled } of simpleActions) {
@@ -207,7 +213,7 @@ export function vmRoutes(api: EndpointRouter, service: VmService): void {
       body: EmptyBody,
       responses: settledOrNot(settled),
       problems: actionProblems,
-      handler: ({ params, query }, req, res) => act(params.id, { action }, query, req, res),
+      handler: ({ params, query, scope }, req, res) => act(scope, params.id, { action }, query, req, res),
     });
   }
 
@@ -224,7 +230,7 @@ export function vmRoutes(api: EndpointRouter, service: VmService): void {
     body: RestartBody,
     responses: settledOrNot('Restarted: RUNNING'),
     problems: actionProblems,
-    handler: ({ params, query, body }, req, res) => act(params.id, { action: 'restart', type: body.type }, query, req, res),
+    handler: ({ params, query, body, scope }, req, res) => act(scope, params.id, { action: 'restart', type: body.type }, query, req, res),
   });
 
   api.add({
@@ -241,6 +247,6 @@ export function vmRoutes(api: EndpointRouter, service: VmService): void {
     bodyRequired: true,
     responses: settledOrNot('Resized'),
     problems: [...actionProblems, 'UNKNOWN_FLAVOR', 'QUOTA_EXCEEDED', 'INSUFFICIENT_CAPACITY'],
-    handler: ({ params, query, body }, req, res) => act(params.id, { action: 'resize', flavor: body.flavor }, query, req, res),
+    handler: ({ params, query, body, scope }, req, res) => act(scope, params.id, { action: 'resize', flavor: body.flavor }, query, req, res),
   });
 }

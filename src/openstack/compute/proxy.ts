@@ -1,6 +1,7 @@
 import { nextMarker, readAllPages } from '../paging.js';
 import { parseResource } from '../resource.js';
 import type { CallOptions, ServiceCaller, ServiceRequest } from '../service.js';
+import { limitsPaths, limitsResponseSchema, type AbsoluteLimits } from './limits.js';
 import { flavorListResponseSchema, flavorPaths, flavorResponseSchema, type Flavor } from './flavors.js';
 import {
   createServerBody,
@@ -113,6 +114,12 @@ export class ComputeProxy {
   async getFlavor(id: string, options?: CallOptions): Promise<Flavor> {
     const body = await this.call({ method: 'GET', path: flavorPaths.one(id) }, options);
     return parseResource(flavorResponseSchema, body, 'compute flavor').flavor;
+  }
+
+  /** The project's absolute limits and usage (GET /limits). */
+  async getLimits(options?: CallOptions): Promise<AbsoluteLimits> {
+    const body = await this.call({ method: 'GET', path: limitsPaths.all }, options);
+    return parseResource(limitsResponseSchema, body, 'compute limits').limits.absolute;
   }
 
   /** The microversions this cloud's Nova offers, from its version document. */

@@ -1,3 +1,4 @@
+import { memberScope, scopeOf } from '../../support/scopes.js';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -47,15 +48,15 @@ const guardFor =
   };
 
 const settled = async (id: string): Promise<VmRecord | undefined> =>
-  waitFor(() => vms.get(id), (r) => r === undefined || r.vm.task === null, { timeoutMs: 3000, intervalMs: 5 });
+  waitFor(() => vms.get(memberScope, id), (r) => r === undefined || r.vm.task === null, { timeoutMs: 3000, intervalMs: 5 });
 
 async function act(id: string, command: VmCommand): Promise<VmRecord | undefined> {
-  await vms.apply(id, command, guardFor(command), 'a5a1c0de-0000-4000-8000-000000000001');
+  await vms.apply({ ...memberScope, requestId: 'a5a1c0de-0000-4000-8000-000000000001' }, id, command, guardFor(command));
   return settled(id);
 }
 
 async function newVm(start: boolean, flavor = tiny): Promise<VmRecord> {
-  const record = await vms.create({ name: `vm-${Math.random().toString(36).slice(2, 8)}`, flavor, image: cirros, start });
+  const record = await vms.create(memberScope, { name: `vm-${Math.random().toString(36).slice(2, 8)}`, flavor, image: cirros, start });
   return (await settled(record.vm.id)) as VmRecord;
 }
 
@@ -156,10 +157,10 @@ describe('OpenStack backend: catalog, start-up and readiness', () => {
       },
     });
     const logged = await createOpenStackBackend(env({ OS_PASSWORD: 'pa55-w0rd-xyz' }), pino({ level: 'debug' }, sink));
-    const created = await logged.vms.create({ name: 'log', flavor: tiny, image: cirros, start: false });
-    await waitFor(() => logged.vms.get(created.vm.id), (r) => r?.vm.task === null, { timeoutMs: 3000, intervalMs: 5 });
+    const created = await logged.vms.create(memberScope, { name: 'log', flavor: tiny, image: cirros, start: false });
+    await waitFor(() => logged.vms.get(memberScope, created.vm.id), (r) => r?.vm.task === null, { timeoutMs: 3000, intervalMs: 5 });
     fake.fail(/\/action$/, { status: 409, body: fixture409 });
-    await logged.vms.apply(created.vm.id, { action: 'start' }, () => undefined).catch(() => undefined);
+    await logged.vms.apply(memberScope, created.vm.id, { action: 'start' }, () => undefined).catch(() => undefined);
     await logged.close();
     const text = lines.join('');
     expect(text).toContain('openstack.call_failed');
@@ -181,22 +182,22 @@ describe('OpenStack backend: catalog, start-up and readiness', () => {
 
 describe('OpenStack backend: creating', () => {
   it('creates a server on the named network, marked start=false, and reports it STOPPED creating until Nova has stopped it', async () => {
-    const created = await vms.create({ name: 'web-1', flavor: tiny, image: cirros, start: false, requestId: 'a5a1c0de-0000-4000-8000-000000000002' });
+    const created = await vms.create({ ...memberScope, requestId: 'a5a1c0de-0000-4000-8000-000000000002' }, { name: 'web-1', flavor: tiny, image: cirros, start: false });
     expect(created.vm).toMatchObject({ name: 'web-1', status: 'STOPPED', task: 'creating', flavor: 'm1.tiny', image: 'cirros-0.6' });
     const post = fake.seen.find((s) => s.line === 'POST /compute/v2.1/servers');
-    expect(post?.body).toMatchObject({ server: { networks: [{ uuid: '194c1421-e3d5-4e38-a239-2a76272164bf' }], tags: [marks.startFalse], flavorRef: '1' } });
+    expect(post?.body).toMatchObject({ server: { networks: [{ uuid: '194c1421-e3d5-4e38-a239-2a76272164bf' }], tags: ['vmapi-tenant-default', marks.startFalse], flavorRef: '1' } });
     expect(post?.headers['x-openstack-request-id']).toBe('req-a5a1c0de-0000-4000-8000-000000000002');
     const vm = (await settled(created.vm.id))?.vm;
     expect(vm).toMatchObject({ status: 'STOPPED', task: null, ip_address: '10.0.0.229', fault: null });
     expect(fake.lines(/action$/)).toHaveLength(1);
-    expect(novaServers().get(created.vm.id)).toMatchObject({ status: 'SHUTOFF', tags: [] });
+    expect(novaServers().get(created.vm.id)).toMatchObject({ status: 'SHUTOFF', tags: ['vmapi-tenant-default'] });
   });
 
   it('creates a RUNNING VM when asked to start, with networks auto or none as configured', async () => {
     expect((await newVm(true)).vm).toMatchObject({ status: 'RUNNING', task: null });
     for (const network of ['auto', 'none', '194c1421-e3d5-4e38-a239-2a76272164bf']) {
       const other = await createOpenStackBackend(env({ OS_NETWORK: network }), silent);
-      await other.vms.create({ name: 'n', flavor: tiny, image: cirros, start: true });
+      await other.vms.create(memberScope, { name: 'n', flavor: tiny, image: cirros, start: true });
       const body = fake.seen.filter((s) => s.line === 'POST /compute/v2.1/servers').at(-1)?.body as { server: { networks: unknown } };
       expect(body.server.networks).toEqual(network.length > 4 ? [{ uuid: network }] : network);
       await other.close();
@@ -205,9 +206,9 @@ describe('OpenStack backend: creating', () => {
 
   it('answers a network name the cloud does not have with BACKEND_UNAVAILABLE, and looks it up again next time', async () => {
     const other = await createOpenStackBackend(env({ OS_NETWORK: 'nowhere' }), silent);
-    const attempt = other.vms.create({ name: 'n', flavor: tiny, image: cirros, start: true });
+    const attempt = other.vms.create(memberScope, { name: 'n', flavor: tiny, image: cirros, start: true });
     await expect(attempt).rejects.toMatchObject({ code: 'BACKEND_UNAVAILABLE', extras: { upstream: 'error' } });
-    await expect(other.vms.create({ name: 'n', flavor: tiny, image: cirros, start: true })).rejects.toThrow(ApiError);
+    await expect(other.vms.create(memberScope, { name: 'n', flavor: tiny, image: cirros, start: true })).rejects.toThrow(ApiError);
     expect(fake.lines(/networks\?name=nowhere/)).toHaveLength(2);
     await other.close();
   });
@@ -216,36 +217,36 @@ describe('OpenStack backend: creating', () => {
     const huge = (await backend.catalog.findFlavor('huge')) as Flavor;
     const vm = await newVm(false, huge);
     expect(vm).toMatchObject({ vm: { status: 'ERROR', task: null, fault: { code: 'NO_VALID_HOST' } }, placed: false });
-    await expect(vms.apply(vm.vm.id, { action: 'restart', type: 'hard' }, guardFor({ action: 'restart', type: 'hard' }))).rejects.toMatchObject({
+    await expect(vms.apply(memberScope, vm.vm.id, { action: 'restart', type: 'hard' }, guardFor({ action: 'restart', type: 'hard' }))).rejects.toMatchObject({
       code: 'INVALID_STATE_TRANSITION',
     });
     const events: string[] = [];
     vms.onSettled((e) => events.push(`${e.task}:${e.vm.status}`));
-    const deleted = await vms.apply(vm.vm.id, { action: 'delete' }, guardFor({ action: 'delete' }));
+    const deleted = await vms.apply(memberScope, vm.vm.id, { action: 'delete' }, guardFor({ action: 'delete' }));
     expect(deleted.vm).toMatchObject({ status: 'DELETED', task: null });
-    expect((await vms.get(vm.vm.id))?.vm.status).toBe('DELETED');
+    expect((await vms.get(memberScope, vm.vm.id))?.vm.status).toBe('DELETED');
     expect(events).toEqual(['deleting:DELETED']);
   });
 
   it('refuses a create over the quota with QUOTA_EXCEEDED', async () => {
     const buster = (await backend.catalog.findFlavor('quota-buster')) as Flavor;
-    await expect(vms.create({ name: 'q', flavor: buster, image: cirros, start: false })).rejects.toMatchObject({ code: 'QUOTA_EXCEEDED' });
+    await expect(vms.create(memberScope, { name: 'q', flavor: buster, image: cirros, start: false })).rejects.toMatchObject({ code: 'QUOTA_EXCEEDED' });
   });
 
   it('maps a dropped connection and a 503 to BACKEND_UNAVAILABLE, unreachable and error', async () => {
     fake.fail(/^GET \/compute\/v2\.1\/servers\/detail/, 'destroy', 3);
-    await expect(vms.list({ statuses: ['RUNNING'], limit: 5 })).rejects.toMatchObject({ code: 'BACKEND_UNAVAILABLE', extras: { upstream: 'unreachable' } });
+    await expect(vms.list(memberScope, { statuses: ['RUNNING'], limit: 5 })).rejects.toMatchObject({ code: 'BACKEND_UNAVAILABLE', extras: { upstream: 'unreachable' } });
     const slow = await createOpenStackBackend(env({ OS_TIMEOUT_MS: '2000' }), silent);
     fake.fail(/^GET \/compute\/v2\.1\/servers\/detail/, { status: 503, body: {} }, 10);
-    await expect(slow.vms.list({ statuses: ['RUNNING'], limit: 5 })).rejects.toMatchObject({ code: 'BACKEND_UNAVAILABLE', extras: { upstream: 'error' } });
+    await expect(slow.vms.list(memberScope, { statuses: ['RUNNING'], limit: 5 })).rejects.toMatchObject({ code: 'BACKEND_UNAVAILABLE', extras: { upstream: 'error' } });
     await slow.close();
   });
 
   it('finds a server by its Idempotency-Key tag with the fingerprint it was created with', async () => {
-    const created = await vms.create({ name: 'i', flavor: tiny, image: cirros, start: true, idempotency: { key: 'k/1,2', fingerprint: 'fp' } });
-    const found = await vms.findByIdempotencyKey('k/1,2');
+    const created = await vms.create(memberScope, { name: 'i', flavor: tiny, image: cirros, start: true, idempotency: { key: 'k/1,2', fingerprint: 'fp' } });
+    const found = await vms.findByIdempotencyKey(memberScope, 'k/1,2');
     expect(found).toMatchObject({ record: { vm: { id: created.vm.id } }, fingerprint: 'fp' });
-    expect(await vms.findByIdempotencyKey('other')).toBeUndefined();
+    expect(await vms.findByIdempotencyKey(memberScope, 'other')).toBeUndefined();
   });
 });
 
@@ -274,9 +275,9 @@ describe('OpenStack backend: actions', () => {
       expect(after?.version).not.toBe(version);
       version = after?.version as string;
     }
-    expect((await vms.get(id))?.vm.flavor).toBe('m1.tiny');
+    expect((await vms.get(memberScope, id))?.vm.flavor).toBe('m1.tiny');
     expect(fake.lines(/action$/).length).toBeGreaterThanOrEqual(steps.length + 2);
-    const deleting = await vms.apply(id, { action: 'delete' }, guardFor({ action: 'delete' }));
+    const deleting = await vms.apply(memberScope, id, { action: 'delete' }, guardFor({ action: 'delete' }));
     expect(deleting.vm.task).toBe('deleting');
     const gone = await settled(id);
     expect(gone?.vm).toMatchObject({ status: 'DELETED', task: null });
@@ -288,34 +289,34 @@ describe('OpenStack backend: actions', () => {
   it('stops a PAUSED VM by unpausing it first, showing stopping throughout, and leaves no mark', async () => {
     const vm = await newVm(true);
     await act(vm.vm.id, { action: 'pause' });
-    const accepted = await vms.apply(vm.vm.id, { action: 'stop' }, guardFor({ action: 'stop' }));
+    const accepted = await vms.apply(memberScope, vm.vm.id, { action: 'stop' }, guardFor({ action: 'stop' }));
     expect(accepted.vm).toMatchObject({ status: 'PAUSED', task: 'stopping' });
-    const middle = await vms.get(vm.vm.id); // ACTIVE with the mark: the stop goes out now
+    const middle = await vms.get(memberScope, vm.vm.id); // ACTIVE with the mark: the stop goes out now
     expect(middle?.vm.task).toBe('stopping');
     expect((await settled(vm.vm.id))?.vm).toMatchObject({ status: 'STOPPED', task: null });
-    expect(novaServers().get(vm.vm.id)?.tags).toEqual([]);
+    expect(novaServers().get(vm.vm.id)?.tags).toEqual(['vmapi-tenant-default']);
   });
 
   it('takes the mark back when Nova refuses the unpause', async () => {
     const vm = await newVm(true);
     await act(vm.vm.id, { action: 'pause' });
     fake.fail(/\/action$/, { status: 409, body: { conflictingRequest: { message: "Cannot 'unpause' instance while it is in task_state pausing" } } });
-    await expect(vms.apply(vm.vm.id, { action: 'stop' }, guardFor({ action: 'stop' }))).rejects.toMatchObject({ code: 'TASK_IN_PROGRESS' });
-    expect(novaServers().get(vm.vm.id)?.tags).toEqual([]);
+    await expect(vms.apply(memberScope, vm.vm.id, { action: 'stop' }, guardFor({ action: 'stop' }))).rejects.toMatchObject({ code: 'TASK_IN_PROGRESS' });
+    expect(novaServers().get(vm.vm.id)?.tags).toEqual(['vmapi-tenant-default']);
   });
 
   it('runs the guard on the fresh record and sends nothing when it refuses', async () => {
     const vm = await newVm(false);
     const before = fake.lines(/action$|metadata/).length;
-    await expect(vms.apply(vm.vm.id, { action: 'pause' }, guardFor({ action: 'pause' }))).rejects.toMatchObject({ code: 'INVALID_STATE_TRANSITION' });
+    await expect(vms.apply(memberScope, vm.vm.id, { action: 'pause' }, guardFor({ action: 'pause' }))).rejects.toMatchObject({ code: 'INVALID_STATE_TRANSITION' });
     expect(fake.lines(/action$|metadata/).length).toBe(before);
-    await expect(vms.apply('00000000-0000-4000-8000-00000000ffff', { action: 'start' }, () => undefined)).rejects.toMatchObject({ code: 'VM_NOT_FOUND' });
+    await expect(vms.apply(memberScope, '00000000-0000-4000-8000-00000000ffff', { action: 'start' }, () => undefined)).rejects.toMatchObject({ code: 'VM_NOT_FOUND' });
   });
 
   it('applies the state machine itself: a guard that lets everything through still gets the 409, and nothing is sent', async () => {
     const vm = await newVm(false);
     const before = fake.lines(/action$|metadata/).length;
-    await expect(vms.apply(vm.vm.id, { action: 'pause' }, () => undefined)).rejects.toMatchObject({
+    await expect(vms.apply(memberScope, vm.vm.id, { action: 'pause' }, () => undefined)).rejects.toMatchObject({
       code: 'INVALID_STATE_TRANSITION',
       extras: { current_status: 'STOPPED' },
     });
@@ -325,7 +326,7 @@ describe('OpenStack backend: actions', () => {
   it('serializes racing commands on one VM: the second meets the first one task and is refused', async () => {
     const vm = await newVm(true);
     const results = await Promise.allSettled(
-      (['stop', 'pause', 'suspend'] as const).map((action) => vms.apply(vm.vm.id, { action }, guardFor({ action }))),
+      (['stop', 'pause', 'suspend'] as const).map((action) => vms.apply(memberScope, vm.vm.id, { action }, guardFor({ action }))),
     );
     expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
     for (const r of results) if (r.status === 'rejected') expect(['TASK_IN_PROGRESS', 'INVALID_STATE_TRANSITION']).toContain((r.reason as ApiError).code);
@@ -334,27 +335,27 @@ describe('OpenStack backend: actions', () => {
   it('maps a 409 from Nova for a race with another process to TASK_IN_PROGRESS', async () => {
     const vm = await newVm(true);
     fake.fail(/\/action$/, { status: 409, body: fixture409 });
-    await expect(vms.apply(vm.vm.id, { action: 'stop' }, guardFor({ action: 'stop' }))).rejects.toMatchObject({ code: 'TASK_IN_PROGRESS' });
+    await expect(vms.apply(memberScope, vm.vm.id, { action: 'stop' }, guardFor({ action: 'stop' }))).rejects.toMatchObject({ code: 'TASK_IN_PROGRESS' });
   });
 
   it('finishes a start=false create that another process began: a fresh backend reads, stops and clears the mark', async () => {
-    const created = await vms.create({ name: 'crash', flavor: tiny, image: cirros, start: false });
+    const created = await vms.create(memberScope, { name: 'crash', flavor: tiny, image: cirros, start: false });
     await backend.close();
     backend = await createOpenStackBackend(env(), silent);
     vms = backend.vms as OpenStackVmRepository;
     Object.assign(vms.tuning, { readReuseMs: 0 });
     expect((await settled(created.vm.id))?.vm).toMatchObject({ status: 'STOPPED', task: null });
-    expect(novaServers().get(created.vm.id)).toMatchObject({ status: 'SHUTOFF', tags: [] });
+    expect(novaServers().get(created.vm.id)).toMatchObject({ status: 'SHUTOFF', tags: ['vmapi-tenant-default'] });
   });
 
   it('keeps showing creating when the mark cannot be cleared yet, and tolerates another process clearing it', async () => {
     fake.fail(/DELETE .*\/tags\//, { status: 500, body: {} }, 1000);
-    const created = await vms.create({ name: 'mark', flavor: tiny, image: cirros, start: false });
-    await waitFor(() => vms.get(created.vm.id), () => novaServers().get(created.vm.id)?.status === 'SHUTOFF', { timeoutMs: 2000, intervalMs: 5 });
-    expect((await vms.get(created.vm.id))?.vm).toMatchObject({ status: 'STOPPED', task: 'creating' });
+    const created = await vms.create(memberScope, { name: 'mark', flavor: tiny, image: cirros, start: false });
+    await waitFor(() => vms.get(memberScope, created.vm.id), () => novaServers().get(created.vm.id)?.status === 'SHUTOFF', { timeoutMs: 2000, intervalMs: 5 });
+    expect((await vms.get(memberScope, created.vm.id))?.vm).toMatchObject({ status: 'STOPPED', task: 'creating' });
     fake.clearFaults();
     fake.fail(/DELETE .*\/tags\//, { status: 404, body: {} });
-    expect((await vms.get(created.vm.id))?.vm).toMatchObject({ status: 'STOPPED', task: null });
+    expect((await vms.get(memberScope, created.vm.id))?.vm).toMatchObject({ status: 'STOPPED', task: null });
   });
 });
 
@@ -362,13 +363,13 @@ const fixture409 = { conflictingRequest: { code: 409, message: "Cannot 'stop' in
 
 describe('OpenStack backend: reading and listing', () => {
   it('answers a server Nova never had with undefined, and a deleted one as DELETED (remembered)', async () => {
-    expect(await vms.get('00000000-0000-4000-8000-00000000ffff')).toBeUndefined();
+    expect(await vms.get(memberScope, '00000000-0000-4000-8000-00000000ffff')).toBeUndefined();
     const vm = await newVm(true);
     await act(vm.vm.id, { action: 'delete' });
-    expect((await vms.get(vm.vm.id))?.vm.status).toBe('DELETED');
+    expect((await vms.get(memberScope, vm.vm.id))?.vm.status).toBe('DELETED');
     await new Promise((resolve) => setTimeout(resolve, 100)); // the delete's watcher is done
     const lookups = fake.lines(/changes-since/).length;
-    expect((await vms.get(vm.vm.id))?.vm.status).toBe('DELETED');
+    expect((await vms.get(memberScope, vm.vm.id))?.vm.status).toBe('DELETED');
     expect(fake.lines(/changes-since/).length).toBe(lookups);
   });
 
@@ -380,7 +381,7 @@ describe('OpenStack backend: reading and listing', () => {
     let cursor: string | undefined;
     let pages = 0;
     do {
-      const page = await vms.list({ statuses: ['RUNNING', 'STOPPED'], limit: 2, name: { value: 'vm-', prefix: true }, ...(cursor && { cursor }) });
+      const page = await vms.list(memberScope, { statuses: ['RUNNING', 'STOPPED'], limit: 2, name: { value: 'vm-', prefix: true }, ...(cursor && { cursor }) });
       seen.push(...page.items.map((r) => r.vm.id));
       cursor = page.nextCursor ?? undefined;
       pages += 1;
@@ -388,23 +389,23 @@ describe('OpenStack backend: reading and listing', () => {
     expect(seen).toEqual(ids);
     expect(pages).toBe(3);
     expect(fake.lines(/servers\/detail\?.*sort_key=created_at&sort_dir=asc/).length).toBeGreaterThanOrEqual(3);
-    const running = await vms.list({ statuses: ['RUNNING'], limit: 50 });
+    const running = await vms.list(memberScope, { statuses: ['RUNNING'], limit: 50 });
     expect(running.items.map((r) => r.vm.status)).toEqual(['RUNNING', 'RUNNING', 'RUNNING']);
-    const deleted = await vms.list({ statuses: ['DELETED'], limit: 50 });
+    const deleted = await vms.list(memberScope, { statuses: ['DELETED'], limit: 50 });
     expect(deleted.items.map((r) => r.vm.status)).toEqual(['DELETED']);
-    const exact = await vms.list({ statuses: ['RUNNING', 'STOPPED'], limit: 50, name: { value: 'nope.', prefix: false } });
+    const exact = await vms.list(memberScope, { statuses: ['RUNNING', 'STOPPED'], limit: 50, name: { value: 'nope.', prefix: false } });
     expect(exact).toEqual({ items: [], nextCursor: null });
   });
 
   it('lists live VMs first, then deleted ones, when both are asked for', async () => {
     await newVm(true);
     await newVm(true).then((v) => act(v.vm.id, { action: 'delete' }));
-    const first = await vms.list({ statuses: ['RUNNING', 'DELETED'], limit: 10 });
+    const first = await vms.list(memberScope, { statuses: ['RUNNING', 'DELETED'], limit: 10 });
     expect(first.items.map((r) => r.vm.status)).toEqual(['RUNNING']);
     expect(first.nextCursor).not.toBeNull();
-    const second = await vms.list({ statuses: ['RUNNING', 'DELETED'], limit: 10, cursor: first.nextCursor as string });
+    const second = await vms.list(memberScope, { statuses: ['RUNNING', 'DELETED'], limit: 10, cursor: first.nextCursor as string });
     expect(second).toMatchObject({ items: [{ vm: { status: 'DELETED' } }], nextCursor: null });
-    await expect(vms.list({ statuses: ['RUNNING'], limit: 10, cursor: first.nextCursor as string })).rejects.toMatchObject({ code: 'VALIDATION_ERROR' });
+    await expect(vms.list(memberScope, { statuses: ['RUNNING'], limit: 10, cursor: first.nextCursor as string })).rejects.toMatchObject({ code: 'VALIDATION_ERROR' });
   });
 
   it('counts live VMs by status for the gauge, and reuses the counts for a few seconds', async () => {
@@ -427,8 +428,47 @@ describe('OpenStack backend: reading and listing', () => {
     await new Promise((resolve) => setTimeout(resolve, 30)); // the create's watcher is done
     Object.assign(vms.tuning, { readReuseMs: 10_000 });
     const before = fake.lines(/servers\/0/).length;
-    await Promise.all([vms.get(vm.vm.id), vms.get(vm.vm.id)]);
-    await vms.get(vm.vm.id);
+    await Promise.all([vms.get(memberScope, vm.vm.id), vms.get(memberScope, vm.vm.id)]);
+    await vms.get(memberScope, vm.vm.id);
     expect(fake.lines(/servers\/0/).length).toBe(before + 1);
+  });
+});
+
+describe('OpenStack backend: tenants (tagged servers until tenants are Keystone projects)', () => {
+  const teamA = scopeOf('5b0e6c1a-33f4-4d7e-9b1c-2f8a7e6d4c10');
+  const teamB = scopeOf('7c1f7d2b-44a5-4e8f-8c2d-3a9b8f7e5d21');
+
+  it('tags a tenant\'s server, and answers another tenant as if it did not exist: get, apply, lists, idempotency keys', async () => {
+    const created = await vms.create(teamA, { name: 'a-1', flavor: tiny, image: cirros, start: true, idempotency: { key: 'k', fingerprint: 'f' } });
+    expect(created.vm.tenant).toBe(teamA.tenant);
+    expect(novaServers().get(created.vm.id)?.tags).toContain(`vmapi-tenant-${teamA.tenant}`);
+    expect(await vms.get(teamB, created.vm.id)).toBeUndefined();
+    expect((await vms.get(scopeOf('default', 'admin'), created.vm.id))?.vm.tenant).toBe(teamA.tenant);
+    const refused = vms.apply(teamB, created.vm.id, { action: 'delete' }, () => undefined);
+    await expect(refused).rejects.toMatchObject({ code: 'VM_NOT_FOUND' });
+    const mine = await vms.create(memberScope, { name: 'default-1', flavor: tiny, image: cirros, start: true });
+    const list = async (scope: typeof teamA, tenant?: string) =>
+      (await vms.list(scope, { statuses: ['STOPPED', 'RUNNING'], limit: 10, ...(tenant !== undefined && { tenant }) })).items.map((r) => r.vm.id);
+    expect(await list(teamA)).toEqual([created.vm.id]);
+    expect(await list(teamB)).toEqual([]);
+    expect(await list(memberScope)).toEqual([mine.vm.id]);
+    expect(await list(scopeOf('default', 'admin'))).toEqual([created.vm.id, mine.vm.id]);
+    expect(await list(scopeOf('default', 'admin'), teamA.tenant)).toEqual([created.vm.id]);
+    expect(await vms.findByIdempotencyKey(teamB, 'k')).toBeUndefined();
+    expect((await vms.findByIdempotencyKey(teamA, 'k'))?.record.vm.id).toBe(created.vm.id);
+    expect(await vms.tenantOwnsVms(teamA.tenant)).toBe(true);
+    expect(await vms.tenantOwnsVms(teamB.tenant)).toBe(false);
+  });
+
+  it('reads quotas from Nova\'s limits', async () => {
+    fake.route('GET', '/compute/v2.1/limits', {
+      status: 200,
+      body: { limits: { rate: [], absolute: { maxTotalInstances: 10, totalInstancesUsed: 2, maxTotalCores: 20, totalCoresUsed: 3, maxTotalRAMSize: -1, totalRAMUsed: 1024 } } },
+    });
+    expect(await vms.quotaUsage(teamA)).toEqual({
+      instances: { limit: 10, used: 2 },
+      vcpus: { limit: 20, used: 3 },
+      ram_mb: { limit: -1, used: 1024 },
+    });
   });
 });
