@@ -482,7 +482,7 @@ async function main(): Promise<void> {
     verdict(
       'heap flat under churn once the caps are full (growth <= 0.05x the uncapped run over the same blocks)',
       flat <= 0.05,
-      `${flat.toFixed(3)}x of uncapped growth from block ${fullFromBlock(churn)} to ${churn.blocks}`,
+      Number.isNaN(flat) ? 'the caps never filled: too few pairs' : `${flat.toFixed(3)}x of uncapped growth from block ${fullFromBlock(churn)} to ${churn.blocks}`,
     ),
   );
 
