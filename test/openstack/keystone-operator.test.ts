@@ -119,12 +119,16 @@ describe("Keystone's default policies for the operator and tenants' application 
     expect(check.status).toBe(404);
   });
 
-  it('stops an application credential at once when its role is taken from the user (401)', async () => {
+  it('gives a new application credential only its own roles, and stops it at once when its role is taken from the user (401)', async () => {
     const made = await keystone('POST', `/users/${userId}/application_credentials`, userToken, {
       application_credential: { name: 'k-member', roles: [{ name: 'member' }] },
     });
     expect(made.status).toBe(201);
     const cred = made.body['application_credential'] as { id: string; secret: string };
+    // Only its own role, none of the deleted credential's before it (SQLite reuses the deleted
+    // one's internal id: without foreign keys on, its role rows stayed and this one inherited them).
+    const before = await keystone('POST', '/auth/tokens', undefined, appCredAuth(cred.id, cred.secret));
+    expect((before.body['token'] as { roles: { name: string }[] }).roles.map((r) => r.name)).toEqual(['member']);
     expect((await keystone('DELETE', `/projects/${projectId}/users/${userId}/roles/${roles['member']}`, admin)).status).toBe(204);
     expect((await keystone('POST', '/auth/tokens', undefined, appCredAuth(cred.id, cred.secret))).status).toBe(401);
   });
