@@ -7,8 +7,6 @@ const tags = [
   { name: 'Tenants and keys', description: 'Tenants (teams), their API keys and roles, and who a key is.' },
   { name: 'Events', description: 'A live stream of what happens to the caller\'s resources (Server-Sent Events).' },
   { name: 'Catalog', description: 'The flavors (sizes) and images a VM is created from.' },
-  { name: 'Events', description: 'A Server-Sent Events stream of VM creates, settles and deletes.' },
-  { name: 'Tenants and keys', description: 'Tenants, their API keys, and who the caller is.' },
   { name: 'Operations', description: 'Probes, metrics and the problem types: outside /api/v1, and never behind a key.' },
 ];
 
