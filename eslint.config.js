@@ -14,6 +14,15 @@ export default tseslint.config(
     },
   },
   {
+    // The console's browser modules (served as they are, no build step).
+    files: ['public/**/*.js'],
+    languageOptions: {
+      globals: Object.fromEntries(
+        ['document', 'window', 'fetch', 'sessionStorage', 'TextDecoderStream', 'AbortController', 'setTimeout', 'URL'].map((g) => [g, 'readonly']),
+      ),
+    },
+  },
+  {
     files: ['bench/**', 'scripts/**', 'test/**'],
     rules: { 'no-console': 'off' },
   },

@@ -23,7 +23,9 @@ export const benchLimits: MemoryLimits = {
   quotaRamMb: -1,
   ipCidr: '10.0.0.0/8',
   deletedRetentionMs: 3_600_000,
+  maxTombstones: 10_000,
   idempotencyTtlMs: DAY_MS,
+  maxIdempotencyKeys: 100_000,
 };
 
 export function createBenchBackend(): Backend {

@@ -10,6 +10,7 @@ import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
+import { cappedGrowthRatio, describeChurn, fullFromBlock, type ChurnMessage } from './churn-report.js';
 import type { HeapMessage } from './heap.js';
 import type { ReadyMessage } from './server.js';
 
@@ -28,6 +29,8 @@ env:
   BENCH_WARMUP_S=2           warm-up per scenario before its group is measured
   BENCH_CONNECTIONS=10       autocannon connections
   BENCH_BIG_VMS=100000       VMs in the big store (list scenario and heap measure)
+  BENCH_CHURN_PAIRS=240000   create+delete pairs in the churn measure (one simulated hour, with and without caps)
+  BENCH_CHURN_RATE=8125      pairs per simulated second while churning (issue 7's measurement)
   BENCH_NODE_FLAGS="..."     extra node flags for the server processes, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof"
   BENCH_JSON=/path.json      also write every measurement as JSON`;
 
@@ -54,6 +57,8 @@ const settings = {
   connections: Math.round(envNumber('BENCH_CONNECTIONS', 10)),
   smallVms: 1_000,
   bigVms: Math.round(envNumber('BENCH_BIG_VMS', 100_000)),
+  churnPairs: Math.round(envNumber('BENCH_CHURN_PAIRS', 240_000)),
+  churnRate: envNumber('BENCH_CHURN_RATE', 8_125),
 };
 
 // ---------------------------------------------------------------- child processes
@@ -372,6 +377,12 @@ async function main(): Promise<void> {
   const heap = await awaitMessage<HeapMessage>(heapChild, 'heap', 'heap measure', 300_000);
   await stopChild(heapChild);
 
+  // 1b. Churn: an hour of create+delete with and without the memory caps, in a fresh process too.
+  console.log(`[setup] churn measure: ${settings.churnPairs.toLocaleString('en-US')} create+delete pairs over a simulated hour, twice (fresh process, --expose-gc)`);
+  const churnChild = startChild('bench/churn.ts', ['--pairs', String(settings.churnPairs), '--rate', String(settings.churnRate)], ['--expose-gc']);
+  const churn = await awaitMessage<ChurnMessage>(churnChild, 'churn', 'churn measure', 900_000);
+  await stopChild(churnChild);
+
   // 2. Servers: all up at once, measured one at a time.
   console.log('[setup] starting servers: bare Express baseline (1k VMs), real app (1k VMs), real app (100k VMs)');
   const tenantCount = 100;
@@ -476,7 +487,7 @@ async function main(): Promise<void> {
   console.log(`  real / baseline: ${post.text}   (no target; for the record)`);
   if (!valid(s.postBase, s.postReal)) console.log('  !! some creates did not answer 2xx');
 
-  console.log(`\n5. Tenants and keys`);
+  console.log(`\n6. Tenants and keys`);
   console.log(row(s.getNone));
   console.log(row(s.getKeyed));
   const keyedGet = ratio(s.getNone, s.getKeyed);
@@ -496,6 +507,17 @@ async function main(): Promise<void> {
   console.log(`  heapUsed ${mb(heap.beforeBytes)} -> ${mb(heap.afterBytes)}: ${Math.round(heap.bytesPerVm)} bytes per VM`);
   console.log(verdict('heap <= 1024 bytes per VM', heap.bytesPerVm <= 1024, `${Math.round(heap.bytesPerVm)} bytes per VM`));
 
+  console.log(`\n5. Memory under create+delete churn  (memory repository, fresh process, node ${churn.node})`);
+  for (const line of describeChurn(churn)) console.log(line);
+  const flat = cappedGrowthRatio(churn);
+  console.log(
+    verdict(
+      'heap flat under churn once the caps are full (growth <= 0.05x the uncapped run over the same blocks)',
+      flat <= 0.05,
+      `${flat.toFixed(3)}x of uncapped growth from block ${fullFromBlock(churn)} to ${churn.blocks}`,
+    ),
+  );
+
   console.log(`\n==== summary (server node ${serverNode}) ====`);
   for (const v of verdicts) console.log(`  ${v.pass ? 'PASS' : 'FAIL'}  ${v.target}: ${v.detail}`);
   console.log(`  took ${Math.round((performance.now() - started) / 1000)} s`);
@@ -507,6 +529,7 @@ async function main(): Promise<void> {
       settings,
       scenarios: Object.values(s).map((sc) => ({ key: sc.key, label: sc.label, ...summary(sc) })),
       heap,
+      churn,
       verdicts,
     };
     writeFileSync(process.env.BENCH_JSON, `${JSON.stringify(dump, null, 2)}\n`);

@@ -13,6 +13,7 @@ import { problemResponder, routeNotFound } from './http/problem.js';
 import { EventHub } from './events/event-hub.js';
 import { vmEventFeed } from './events/vm-events.js';
 import { eventRoutes } from './http/routes/events.js';
+import { consoleRoutes } from './http/routes/console.js';
 import { catalogRoutes } from './http/routes/catalog.js';
 import { operationRoutes } from './http/routes/operations.js';
 import { quotaRoutes } from './http/routes/quotas.js';
@@ -36,7 +37,8 @@ export type AppConfig = Pick<
   | 'EVENTS_REPLAY_AGE_S'
   | 'EVENTS_HEARTBEAT_MS'
   | 'EVENTS_MAX_BUFFERED_KB'
->;
+> &
+  Partial<Pick<Config, 'TRUST_PROXY'>>;
 
 export interface AppDependencies {
   config: AppConfig;
@@ -72,6 +74,8 @@ export function buildApp({ config, backend, logger, shutdownSignal, version = '0
   app.disable('x-powered-by');
   // The API sets its own ETags (VM versions); Express's body hashes would only confuse If-Match.
   app.set('etag', false);
+  // Who req.ip is behind a reverse proxy (the rate limit's key): off unless TRUST_PROXY names the proxies.
+  app.set('trust proxy', config.TRUST_PROXY ?? false);
 
   app.use(requestLog(logger, metrics));
   app.use(securityHeaders());
@@ -92,6 +96,7 @@ export function buildApp({ config, backend, logger, shutdownSignal, version = '0
   if (config.RATE_LIMIT_PER_MINUTE > 0) app.use(API_BASE, rateLimiter(config.RATE_LIMIT_PER_MINUTE));
   // The API first: it takes nearly all the traffic, and need not walk the operations' routes.
   app.use(api.router);
+  app.use(consoleRoutes());
   app.use(operationRoutes({ registry, backend, metrics, version }));
   app.use(routeNotFound);
   app.use(problemResponder(logger));

@@ -6,6 +6,7 @@ import type { Logger } from 'pino';
 import { buildApp } from './app.js';
 import { createBackend } from './backends/create-backend.js';
 import type { Config } from './config/config.js';
+import { answeredOutsideExpress } from './http/middleware/request-log.js';
 
 export interface RunningServer {
   server: Server;
@@ -30,7 +31,9 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
   });
   server.maxConnections = config.HTTP_MAX_CONNECTIONS;
   server.keepAliveTimeout = config.HTTP_KEEP_ALIVE_TIMEOUT_MS;
-  server.on('clientError', clientErrorHandler(logger));
+  // The request in flight on a connection, if any (only looked up on the rare client error).
+  const inFlightOn = (socket: Duplex) => [...unanswered].find((res) => res.socket === socket);
+  server.on('clientError', clientErrorHandler(logger, inFlightOn));
   server.on('drop', droppedConnectionsLog(logger, config.HTTP_MAX_CONNECTIONS));
   server.listen(config.PORT, config.HOST);
   await once(server, 'listening');
@@ -91,7 +94,7 @@ const CLIENT_ERROR_RESPONSES: Record<string, string> = {
  * What Node does by itself for a request it cannot read (answer 408, 431 or 400 and close), plus
  * one log line: these requests never reach Express, so the request log cannot see them.
  */
-function clientErrorHandler(logger: Logger): (error: Error, socket: Duplex) => void {
+function clientErrorHandler(logger: Logger, inFlightOn: (socket: Duplex) => ServerResponse | undefined): (error: Error, socket: Duplex) => void {
   return (error, socket) => {
     const code = (error as NodeJS.ErrnoException).code ?? 'UNKNOWN';
     // A client that has gone is not worth a line (ECONNRESET while idle, a closed half).
@@ -104,6 +107,9 @@ function clientErrorHandler(logger: Logger): (error: Error, socket: Duplex) => v
       return;
     }
     const status = CLIENT_ERROR_RESPONSES[code] ?? '400 Bad Request';
+    // A body that came too slowly: Express has the request, and its log line must say 408, not 499.
+    const res = inFlightOn(socket);
+    if (res) answeredOutsideExpress(res, Number(status.slice(0, 3)));
     socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
     // end() closes once the answer is flushed; a client that never reads must not hold it open.
     setTimeout(() => socket.destroy(), 1_000).unref();

@@ -9,9 +9,19 @@ Subcommands (up.sh runs them in this order):
   keystone   roles, service project + service users, demo project + demo user
              (roles member, reader), catalog (image, placement, compute, network)
   image      tiny raw images named $IMAGE_NAMES (default "cirros-0.6 cirros"):
-             4 KiB of zeros; Nova's fake virt driver never reads them
+             4 KiB of zeros; Nova's fake virt driver never reads them. Plus
+             two for Nova's 400s: `needs-10g-disk` (min_disk 10 GB: m1.tiny's
+             1 GB disk is refused with "Flavor's disk is smaller than the
+             minimum size specified in image metadata") and `needs-1g-ram`
+             (min_ram 1024 MB: m1.tiny's 512 MB is refused with "Flavor's
+             memory is too small for requested image")
   network    demo-owned network `private` + subnet 10.0.0.0/24 (records only;
              no packet ever flows)
+  external-network
+             admin-owned external network `public` (flat, physnet `public`) +
+             subnet `public-subnet` $FLOATING_CIDR (203.0.113.0/24, a
+             documentation range) with the pool $FLOATING_POOL_START..END
+             (.10-.250): routers' gateways and floating IPs come from it
   flavors    m1.tiny..m1.xlarge (the API contract's sizes, ids 1..5) and two
              flavors for failure tests: `huge` (1 vCPU, 1,000,000 MB: more than
              placement's max_unit of 800000 MB, so the scheduler answers "No
@@ -186,14 +196,19 @@ def cmd_flavors():
 
 
 IMAGE_NAMES = E.get("IMAGE_NAMES", "cirros-0.6 cirros").split()
+# name -> (min_disk GB, min_ram MB): images whose minimums m1.tiny (1 GB, 512 MB) does not meet,
+# so that Nova answers POST /servers with a 400 the client caused (the API's 400 VALIDATION_ERROR)
+MIN_IMAGES = {"needs-10g-disk": (10, 0), "needs-1g-ram": (0, 1024)}
 
 
 def cmd_image():
     for name in IMAGE_NAMES:
         upload_image(name)
+    for name, (min_disk, min_ram) in MIN_IMAGES.items():
+        upload_image(name, min_disk, min_ram)
 
 
-def upload_image(name):
+def upload_image(name, min_disk=0, min_ram=0):
     tok, body = token()
     h = {"X-Auth-Token": tok}
     g = "http://%s:%s" % (HOSTIP, E.get("GLANCE_PORT", "9292"))
@@ -203,7 +218,7 @@ def upload_image(name):
         return
     r = requests.post(g + "/v2/images", headers=h, timeout=30, json={
         "name": name, "disk_format": "raw", "container_format": "bare",
-        "visibility": "public", "min_disk": 0, "min_ram": 0})
+        "visibility": "public", "min_disk": min_disk, "min_ram": min_ram})
     if r.status_code >= 400:
         raise SystemExit("image create: %s %s" % (r.status_code, r.text))
     iid = r.json()["id"]
@@ -235,6 +250,39 @@ def cmd_network():
     if r.status_code >= 400:
         raise SystemExit("subnet: %s %s" % (r.status_code, r.text))
     print("neutron: network private %s + subnet 10.0.0.0/24" % nid)
+
+
+FLOATING_CIDR = E.get("FLOATING_CIDR", "203.0.113.0/24")
+FLOATING_GATEWAY = E.get("FLOATING_GATEWAY", "203.0.113.1")
+FLOATING_POOL = (E.get("FLOATING_POOL_START", "203.0.113.10"), E.get("FLOATING_POOL_END", "203.0.113.250"))
+
+
+def cmd_external_network():
+    """The external network every project's router gateway and floating IPs use. Admin-owned,
+    router:external (visible to every project, usable as a gateway), not shared (so Nova's
+    "networks": "auto" and legacy boots never pick it for a server)."""
+    tok, body = token()
+    h = {"X-Auth-Token": tok}
+    q = "http://%s:%s/v2.0" % (HOSTIP, E.get("NEUTRON_PORT", "9696"))
+    nets = requests.get(q + "/networks", params={"name": "public"}, headers=h, timeout=30).json()["networks"]
+    if nets:
+        nid = nets[0]["id"]
+    else:
+        r = requests.post(q + "/networks", headers=h, timeout=30, json={"network": {
+            "name": "public", "router:external": True, "shared": False,
+            "provider:network_type": "flat", "provider:physical_network": "public"}})
+        if r.status_code >= 400:
+            raise SystemExit("external network: %s %s" % (r.status_code, r.text))
+        nid = r.json()["network"]["id"]
+    subs = requests.get(q + "/subnets", params={"network_id": nid}, headers=h, timeout=30).json()["subnets"]
+    if not subs:
+        r = requests.post(q + "/subnets", headers=h, timeout=30, json={"subnet": {
+            "name": "public-subnet", "network_id": nid, "ip_version": 4, "cidr": FLOATING_CIDR,
+            "gateway_ip": FLOATING_GATEWAY, "enable_dhcp": False,
+            "allocation_pools": [{"start": FLOATING_POOL[0], "end": FLOATING_POOL[1]}]}})
+        if r.status_code >= 400:
+            raise SystemExit("external subnet: %s %s" % (r.status_code, r.text))
+    print("neutron: external network public %s, floating range %s (%s-%s)" % (nid, FLOATING_CIDR, *FLOATING_POOL))
 
 
 def cmd_wait_nova():
@@ -338,16 +386,21 @@ def cmd_verify():
     im = requests.get(cat["image"] + "/v2/images", headers=h, timeout=30)
     im.raise_for_status()
     images = {i["name"]: i["id"] for i in im.json()["images"] if i["status"] == "active"}
-    missing = [n for n in IMAGE_NAMES if n not in images]
+    missing = [n for n in IMAGE_NAMES + list(MIN_IMAGES) if n not in images]
     if missing:
         raise SystemExit("demo cannot see active images %s" % missing)
     networks = {}
+    network_quota = None
     if "network" in cat:
         nr = requests.get(cat["network"] + "/v2.0/networks", headers=h, timeout=30)
         nr.raise_for_status()
         networks = {n["name"]: n["id"] for n in nr.json()["networks"]}
-        if "private" not in networks:
-            raise SystemExit("demo cannot see network private")
+        missing = [n for n in ("private", "public") if n not in networks]
+        if missing:
+            raise SystemExit("demo cannot see networks %s" % missing)
+        nq = requests.get(cat["network"] + "/v2.0/quotas/" + body["project"]["id"], headers=h, timeout=30)
+        nq.raise_for_status()
+        network_quota = nq.json()["quota"]
     pid = body["project"]["id"]
     q = requests.get(nova + "/os-quota-sets/" + pid, headers=h, timeout=30)
     q.raise_for_status()
@@ -368,6 +421,9 @@ def cmd_verify():
         "flavors": flavors,
         "images": images,
         "networks": networks,
+        "external_network": {"name": "public", "cidr": FLOATING_CIDR,
+                             "pool": list(FLOATING_POOL)} if "public" in networks else None,
+        "network_quota": network_quota,
         "compute_host": "mini-compute",
     }
     path = os.path.join(E.get("RUN", "/tmp/mini-openstack"), "stack.json")
@@ -380,4 +436,5 @@ def cmd_verify():
 if __name__ == "__main__":
     {"keystone": cmd_keystone, "flavors": cmd_flavors, "image": cmd_image,
      "wait-nova": cmd_wait_nova, "network": cmd_network,
+     "external-network": cmd_external_network,
      "quotas": cmd_quotas, "warmup": cmd_warmup, "verify": cmd_verify}[sys.argv[1]]()

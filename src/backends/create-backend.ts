@@ -17,7 +17,9 @@ export async function createBackend(config: Config, logger: Logger): Promise<Bac
         quotaRamMb: config.MOCK_QUOTA_RAM_MB,
         ipCidr: config.MOCK_IP_CIDR,
         deletedRetentionMs: config.MOCK_DELETED_RETENTION_S * 1000,
+        maxTombstones: config.MOCK_MAX_TOMBSTONES,
         idempotencyTtlMs: DAY_MS,
+        maxIdempotencyKeys: config.MOCK_MAX_IDEMPOTENCY_KEYS,
       }, { extraFlavors: config.MOCK_EXTRA_FLAVORS });
     case 'openstack':
       return createOpenStackBackend(config, logger);

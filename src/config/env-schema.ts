@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { z } from 'zod';
 
 /** Parses a boolean the way people write them in .env files. */
@@ -40,6 +41,42 @@ const flavorList = z.string().transform((value, ctx) => {
   return flavors;
 });
 
+const PROXY_PRESETS = ['loopback', 'linklocal', 'uniquelocal'];
+
+/**
+ * Express's `trust proxy`, in the forms that name who the proxies are: off (the default), a number
+ * of proxy hops, or proxy addresses (IPs, CIDRs, or loopback / linklocal / uniquelocal),
+ * comma-separated. `true` (trust every X-Forwarded-For) is refused: any client could then pick
+ * its own address, and with it its own rate-limit bucket.
+ */
+const trustProxy = z.string().transform((value, ctx): false | number | string[] => {
+  const text = value.trim().toLowerCase();
+  if (text === 'false' || text === 'no' || text === '0') return false;
+  if (/^\d{1,2}$/.test(text)) return Number(text);
+  if (text === 'true' || text === 'yes') {
+    ctx.addIssue({
+      code: 'custom',
+      message: 'true would let any client choose its own address; give the number of proxies in front (e.g. 1) or their addresses (e.g. loopback,10.0.0.0/8)',
+    });
+    return z.NEVER;
+  }
+  const entries = text.split(',').map((e) => e.trim()).filter((e) => e.length > 0);
+  const bad = entries.find((e) => !PROXY_PRESETS.includes(e) && !isAddressOrCidr(e));
+  if (bad !== undefined || entries.length === 0) {
+    ctx.addIssue({ code: 'custom', message: `"${bad ?? value}" is not a hop count, an IP, a CIDR, loopback, linklocal or uniquelocal` });
+    return z.NEVER;
+  }
+  return entries;
+});
+
+function isAddressOrCidr(entry: string): boolean {
+  const [address = '', prefix, extra] = entry.split('/');
+  const family = isIP(address);
+  if (family === 0 || extra !== undefined) return false;
+  if (prefix === undefined) return true;
+  return /^\d{1,3}$/.test(prefix) && Number(prefix) <= (family === 4 ? 32 : 128);
+}
+
 const keyList = z
   .string()
   .transform((v) => v.split(',').map((k) => k.trim()).filter((k) => k.length > 0));
@@ -64,6 +101,7 @@ export const envSchema = z.object({
   API_KEYS: keyList.default([]),
   API_READONLY_KEYS: keyList.default([]),
   RATE_LIMIT_PER_MINUTE: int(0, 1_000_000).default(0),
+  TRUST_PROXY: trustProxy.default(false),
   SHUTDOWN_TIMEOUT_MS: int(0, 60_000).default(9_000),
   HTTP_HEADERS_TIMEOUT_MS: int(100, 600_000).default(10_000),
   HTTP_REQUEST_TIMEOUT_MS: int(100, 600_000).default(30_000),
@@ -84,6 +122,10 @@ export const envSchema = z.object({
   MOCK_IP_CIDR: cidr.default('192.168.1.0/24'),
   MOCK_EXTRA_FLAVORS: flavorList.default([]),
   MOCK_DELETED_RETENTION_S: int(0, 30 * 86_400).default(3_600),
+  // Count caps beside the time limits, so that churn cannot grow memory without bound (about
+  // 0.4 KB a tombstone, 0.5 KB a key): oldest first out.
+  MOCK_MAX_TOMBSTONES: int(0, 10_000_000).default(10_000),
+  MOCK_MAX_IDEMPOTENCY_KEYS: int(1, 10_000_000).default(100_000),
 
   OS_CLOUD: z.string().min(1).optional(),
   OS_AUTH_URL: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL, e.g. http://127.0.0.1:5000/v3' }).optional(),

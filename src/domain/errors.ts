@@ -48,7 +48,7 @@ export interface FieldError {
 export interface ErrorExtras {
   errors?: FieldError[];
   current_status?: VmStatus;
-  allowed_actions?: VmAction[];
+  allowed_actions?: readonly VmAction[];
   task?: string;
   /** For BACKEND_UNAVAILABLE: the cloud could not be reached, or it answered with an error. */
   upstream?: 'unreachable' | 'error';

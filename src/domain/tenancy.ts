@@ -1,5 +1,5 @@
 /**
- * Tenants, API keys and roles (CONTRACT section 8), in the domain's words: no HTTP, no Keystone.
+ * Tenants, API keys and roles (docs/contract.md section 8), in the domain's words: no HTTP, no Keystone.
  */
 
 /** Weakest first: each role may do everything the ones before it may. */

@@ -13,8 +13,8 @@ export interface Transition {
 }
 
 /**
- * The state machine of CONTRACT section 2, as data: the service, the tests (which generate their
- * cases from it) and the diagram in ARCHITECTURE.md all read this one table.
+ * The state machine of docs/contract.md section 2, as data: `assertAllowed` below, the tests (which
+ * generate their cases from it) and the diagrams in ARCHITECTURE.md and docs/contract.md read it.
  */
 export const transitions: Readonly<Record<VmStatus, Readonly<Partial<Record<VmAction, Transition>>>>> = {
   STOPPED: {
@@ -68,10 +68,26 @@ export interface VmStanding {
   placed: boolean;
 }
 
+/** Per status, the lists `actionsAllowedNow` answers, made once: every VM the API shows needs one. */
+const allowedLists = Object.fromEntries(
+  (Object.keys(transitions) as VmStatus[]).map((status) => {
+    const placed = Object.freeze(allowedActions(status, true));
+    return [
+      status,
+      {
+        placed,
+        unplaced: Object.freeze(allowedActions(status, false)),
+        busy: Object.freeze(placed.filter((action) => action === 'delete')),
+      },
+    ];
+  }),
+) as Record<VmStatus, { placed: readonly VmAction[]; unplaced: readonly VmAction[]; busy: readonly VmAction[] }>;
+
 /** The actions the VM accepts now: while a task runs, only delete (where its status allows one). */
-export function actionsAllowedNow({ vm, placed }: VmStanding): VmAction[] {
-  const settled = allowedActions(vm.status, placed);
-  return vm.task === null ? settled : settled.filter((action) => action === 'delete');
+export function actionsAllowedNow({ vm, placed }: VmStanding): readonly VmAction[] {
+  const lists = allowedLists[vm.status];
+  if (vm.task !== null) return lists.busy;
+  return placed ? lists.placed : lists.unplaced;
 }
 
 /**

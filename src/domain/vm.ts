@@ -1,4 +1,4 @@
-/** The VM resource as the API shows it (CONTRACT section 1), and the words it is made of. */
+/** The VM resource as the API shows it (docs/contract.md section 1), and the words it is made of. */
 
 export const vmStatuses = ['STOPPED', 'RUNNING', 'PAUSED', 'SUSPENDED', 'DELETED', 'ERROR'] as const;
 export type VmStatus = (typeof vmStatuses)[number];

@@ -2,11 +2,12 @@
  * The one place resource changes fan out to stream subscribers (GET /api/v1/events), with a
  * bounded replay buffer for clients that reconnect with Last-Event-ID.
  *
- * Each event is serialised to its SSE frame once, when published, so that fanning it out to a
- * thousand subscribers is a thousand writes of the same string, not a thousand JSON.stringify.
+ * Each event is serialised and encoded to its SSE frame once, when published, so that fanning it out
+ * to a thousand subscribers is a thousand writes of the same bytes, not a thousand JSON.stringify
+ * and UTF-8 encodings.
  */
 
-/** CONTRACT section 11: what every event's `data` holds. */
+/** docs/contract.md section 11: what every event's `data` holds. */
 export interface EventData {
   resource: 'vm';
   id: string;
@@ -28,8 +29,8 @@ export interface HubEvent {
   data: EventData;
   /** Milliseconds (the hub's clock), for pruning the buffer by age. */
   publishedAt: number;
-  /** The SSE frame, ready to write. */
-  frame: string;
+  /** The SSE frame, encoded once (UTF-8) and written as is to every subscriber. */
+  frame: Buffer;
 }
 
 export interface EventHubOptions {
@@ -71,7 +72,7 @@ export class EventHub {
       type,
       data,
       publishedAt: this.now(),
-      frame: `id: ${id}\nevent: ${type}\ndata: ${JSON.stringify(data)}\n\n`,
+      frame: Buffer.from(`id: ${id}\nevent: ${type}\ndata: ${JSON.stringify(data)}\n\n`),
     };
     if (this.options.replayCount > 0) {
       this.buffer.push(event);

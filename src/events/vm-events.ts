@@ -1,7 +1,7 @@
 import type { VmChange } from '../service/vm-service.js';
 import type { EventData, EventHub } from './event-hub.js';
 
-/** The VM events on the stream (CONTRACT section 11). */
+/** The VM events on the stream (docs/contract.md section 11). */
 export const vmEventTypes = ['vm.created', 'vm.settled', 'vm.deleted'] as const;
 export type VmEventType = (typeof vmEventTypes)[number];
 
@@ -43,6 +43,11 @@ export function vmEventFeed(hub: EventHub, now: () => number = Date.now): (chang
     publish('vm.settled', { id: vm.id, status: vm.status, previous_status: previous, task, request_id: requestId, tenant: vm.tenant });
 
   return (change) => {
+    if (change.kind === 'acting') {
+      // Before the backend acts: a backend that settles at once reports the settle before `accepted`.
+      remember(requestIds, () => requestIds.set(change.id, change.requestId));
+      return;
+    }
     const { vm } = change;
     switch (change.kind) {
       case 'created': {
@@ -64,8 +69,6 @@ export function vmEventFeed(hub: EventHub, now: () => number = Date.now): (chang
           creating.delete(vm.id);
           if (change.busyWith === 'deleting') return;
           publish('vm.deleted', { id: vm.id, status: 'DELETED', previous_status: change.previous, task: 'deleting', request_id: change.requestId ?? null, tenant: vm.tenant });
-        } else if (change.requestId !== undefined && vm.task !== null) {
-          remember(requestIds, () => requestIds.set(vm.id, change.requestId as string));
         }
         return;
       }

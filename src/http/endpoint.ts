@@ -16,7 +16,7 @@ export interface ResponseSpec {
   schema?: ZodType;
   /** The schema's media type; application/json unless said (text/event-stream for the stream). */
   mediaType?: string;
-  headers?: Record<string, { description: string; schema: { type: 'string' } }>;
+  headers?: Record<string, { description: string; schema: { type: 'string' | 'integer' } }>;
 }
 
 export interface Endpoint<P extends ZodType, Q extends ZodType, B extends ZodType> {
@@ -48,6 +48,12 @@ export interface Endpoint<P extends ZodType, Q extends ZodType, B extends ZodTyp
 
 /** The query of an endpoint that takes none: any parameter is a typo worth a 400. */
 const NoQuery = z.strictObject({});
+
+/** Headers some problem answers carry, by status (middleware/rate-limit.ts, middleware/api-keys.ts). */
+const problemHeaders: Record<number, ResponseSpec['headers']> = {
+  401: { 'WWW-Authenticate': { description: '`Bearer`, with `error="invalid_token"` for an unknown key.', schema: { type: 'string' } } },
+  429: { 'Retry-After': { description: 'Seconds until the rate-limit window resets.', schema: { type: 'integer' } } },
+};
 
 /** Problems any endpoint under /api/v1 can answer with, whatever it does. */
 const everywhere: ErrorCode[] = ['VALIDATION_ERROR', 'UNAUTHENTICATED', 'RATE_LIMITED', 'INTERNAL_ERROR'];
@@ -113,8 +119,10 @@ export class EndpointRouter {
       for (const status of statusesOf(code, endpoint.body !== undefined)) byStatus.set(status, [...(byStatus.get(status) ?? []), code]);
     }
     for (const [status, codes] of byStatus) {
+      const headers = problemHeaders[status];
       responses[String(status)] = {
         description: [...new Set(codes)].map((c) => `\`${c}\`: ${descriptionOf(c, status)}`).join('\n\n'),
+        ...(headers && { headers }),
         content: { 'application/problem+json': { schema: ProblemSchema } },
       };
     }

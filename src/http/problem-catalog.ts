@@ -19,7 +19,7 @@ export interface ProblemType {
 }
 
 /**
- * Every problem the API answers with (docs/contract.md, errors): the one place that maps a code,
+ * Every problem the API answers with (docs/contract.md section 4): the one place that maps a code,
  * and each narrower case of it, to an HTTP status. The `type` URI of a problem is /errors/<slug>,
  * where the API serves this entry; docs/errors.md is this table in prose, kept equal by a test.
  */

@@ -117,6 +117,12 @@ export const ProblemSchema = z
 const flavorRef = z.string().min(1).max(255).openapi({ description: 'A flavor name or id', example: 'm1.small' });
 const imageRef = z.string().min(1).max(255).openapi({ description: 'An image name or id', example: 'ubuntu-22.04' });
 
+/*
+ * Request bodies are left out of components/schemas on purpose: described inline, they read as
+ * input, so a field with a default (`start`, `type`) is optional in a generated client too.
+ * openapi-typescript (with its defaults) makes every field with a default required in a
+ * component, since a component may also describe a response, where the server always fills it in.
+ */
 export const CreateVmBody = z
   .strictObject({
     name: resourceName,
@@ -124,24 +130,25 @@ export const CreateVmBody = z
     image: imageRef,
     start: z.boolean().default(false).openapi({ description: 'Settle in RUNNING instead of STOPPED.' }),
   })
-  .openapi('CreateVm', { example: { name: 'web-1', flavor: 'm1.small', image: 'ubuntu-22.04', start: true } });
+  .openapi({ example: { name: 'web-1', flavor: 'm1.small', image: 'ubuntu-22.04', start: true } });
 
-export const ResizeBody = z.strictObject({ flavor: flavorRef }).openapi('ResizeVm', { example: { flavor: 'm1.medium' } });
+export const ResizeBody = z.strictObject({ flavor: flavorRef }).openapi({ example: { flavor: 'm1.medium' } });
 
-export const RestartBody = z
-  .strictObject({ type: z.enum(restartTypes).default('soft') })
-  .openapi('RestartVm', { example: { type: 'soft' } });
+export const RestartBody = z.strictObject({ type: z.enum(restartTypes).default('soft') }).openapi({ example: { type: 'soft' } });
 
 /** Actions without a body accept none, or an empty object. */
-export const EmptyBody = z.strictObject({}).openapi('NoBody');
+export const EmptyBody = z.strictObject({});
 
 export const VmIdParams = z.strictObject({
   id: z.uuid({ error: 'must be a VM id (a UUID)' }).openapi({ param: { name: 'id', in: 'path' }, example: exampleId }),
 });
 
-export const CatalogParams = z.strictObject({
-  nameOrId: z.string().min(1).max(255).openapi({ param: { name: 'nameOrId', in: 'path' }, example: 'm1.small' }),
-});
+const nameOrId = (example: string) =>
+  z.string().min(1).max(255).openapi({ param: { name: 'nameOrId', in: 'path', description: 'A name or an id' }, example });
+
+/** Examples are entries of the memory backend's catalog, so that "Try it out" finds them. */
+export const FlavorParams = z.strictObject({ nameOrId: nameOrId('m1.small') });
+export const ImageParams = z.strictObject({ nameOrId: nameOrId('ubuntu-22.04') });
 
 /** A status filter names each status at most once; more values than there are statuses is a 400. */
 export const MAX_STATUS_VALUES = vmStatuses.length;
@@ -155,15 +162,14 @@ const statusError = `one or more of ${vmStatuses.join(', ')}`;
 const statusFilter = z
   .preprocess(
     (value, ctx) => {
-      const given = Array.isArray(value) ? value : [value];
-      if (!given.every((v) => typeof v === 'string')) return value;
+      const given: unknown[] = Array.isArray(value) ? value : [value];
       // split's limit keeps the work bounded whatever the URL holds.
-      const parts = given.length > MAX_STATUS_VALUES ? given : given.flatMap((v) => v.split(',', MAX_STATUS_VALUES + 1));
+      const parts = given.length > MAX_STATUS_VALUES ? given : given.flatMap((v) => String(v).split(',', MAX_STATUS_VALUES + 1));
       if (parts.length > MAX_STATUS_VALUES) {
         ctx.addIssue({ code: 'custom', message: `at most ${MAX_STATUS_VALUES} statuses; ${statusError}, comma-separated` });
         return z.NEVER;
       }
-      const statuses = parts.map((p) => p.trim().toUpperCase());
+      const statuses = parts.map((p) => String(p).trim().toUpperCase());
       const bad = statuses.filter((p) => !(vmStatuses as readonly string[]).includes(p));
       if (bad.length > 0) {
         ctx.addIssue({ code: 'custom', message: `unknown status ${bad.map((b) => JSON.stringify(b)).join(', ')}; ${statusError}` });
@@ -179,7 +185,7 @@ const statusFilter = z
   )
   .openapi({
     param: { name: 'status', in: 'query', style: 'form', explode: false },
-    description: `One status or a comma-separated list (case-insensitive); the parameter may also be repeated. Without it, every status but DELETED.`,
+    description: 'One status or a comma-separated list (case-insensitive); the parameter may also be repeated. Without it, every status but DELETED.',
     example: ['RUNNING', 'STOPPED'],
   });
 

@@ -2,7 +2,7 @@ import { roles } from '../domain/tenancy.js';
 import { z } from './openapi/zod.js';
 import { resourceName } from './schemas.js';
 
-/** The wire schemas of tenants, keys and who-am-I (CONTRACT section 8). */
+/** The wire schemas of tenants, keys and who-am-I (docs/contract.md section 8). */
 
 const exampleTime = '2026-02-25T10:30:00.000Z';
 const tenantId = z.string().min(1).max(64).openapi({ example: '5b0e6c1a-33f4-4d7e-9b1c-2f8a7e6d4c10' });
@@ -45,7 +45,7 @@ export const NewTenantSchema = TenantSchema.extend({ initial_key: NewApiKeySchem
 
 export const CreateTenantBody = z
   .strictObject({ name: resourceName, description: z.string().max(255).default('') })
-  .openapi('CreateTenant', { example: { name: 'team-a', description: 'Team A' } });
+  .openapi({ example: { name: 'team-a', description: 'Team A' } }); // inline, as input: see CreateVmBody
 
 export const CreateKeyBody = z
   .strictObject({
@@ -54,7 +54,7 @@ export const CreateKeyBody = z
     expires_at: z.iso.datetime({ offset: true, error: 'must be an ISO 8601 date-time, e.g. 2027-01-01T00:00:00Z' }).optional(),
     tenant: tenantId.optional().openapi({ description: 'Admin only: the tenant the key is for (default: the caller\'s).' }),
   })
-  .openapi('CreateApiKey', { example: { name: 'ci', role: 'member' } });
+  .openapi({ example: { name: 'ci', role: 'member' } });
 
 export const IdParams = z.strictObject({
   id: z.string().min(1).max(64).openapi({ param: { name: 'id', in: 'path' }, example: '5b0e6c1a-33f4-4d7e-9b1c-2f8a7e6d4c10' }),

@@ -11,7 +11,7 @@ export interface CreateKeyRequest {
 }
 
 /**
- * The rules of tenants and keys (CONTRACT section 8). Which role an endpoint needs at least is
+ * The rules of tenants and keys (docs/contract.md section 8). Which role an endpoint needs at least is
  * declared with the endpoint; this holds the rules that depend on the resource: whose tenant it is
  * (another tenant's answers exactly as an unknown id does) and that a key never outranks its maker.
  */

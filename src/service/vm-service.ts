@@ -55,6 +55,8 @@ const eventMessages: Record<VmTask, string> = {
  */
 export type VmChange =
   | { kind: 'created'; vm: Vm; requestId: string }
+  /** The backend is about to act on the VM (its guard passed): a settle may follow before `accepted`. */
+  | { kind: 'acting'; id: string; requestId: string }
   | { kind: 'accepted'; vm: Vm; previous: VmStatus; busyWith: VmTask | null; action: VmAction; requestId: string }
   | { kind: 'settled'; vm: Vm; previous: VmStatus; task: VmTask };
 
@@ -164,6 +166,7 @@ export class VmService {
           current_status: current.vm.status,
         });
       }
+      this.onChange({ kind: 'acting', id, requestId: scope.requestId });
     };
     const record = await this.vms.apply(scope, id, command, guard);
     this.log.info(

@@ -39,7 +39,7 @@ const bodyFor = (action: VmAction, target: ContractTarget): unknown =>
   action === 'resize' ? { flavor: target.flavors.larger } : action === 'restart' ? { type: 'soft' } : undefined;
 
 /**
- * CONTRACT sections 1 to 6 as HTTP tests, for any backend: it polls for settling and assumes no
+ * docs/contract.md sections 1 to 6 as HTTP tests, for any backend: it polls for settling and assumes no
  * timings, so the same suite runs against the memory backend (sync and delayed) and a real cloud.
  */
 export function describeContract(label: string, makeTarget: () => Promise<ContractTarget>, options: ContractOptions = {}): void {

@@ -66,3 +66,24 @@ describe('rate limiting', () => {
     expect(Number(limited.headers.get('retry-after'))).toBeLessThanOrEqual(60);
   });
 });
+
+describe('behind a reverse proxy (TRUST_PROXY)', () => {
+  const twoClients = async (running: RunningApp) => {
+    const api = new ApiClient(running.baseUrl);
+    const from = (address: string) => ({ headers: { 'x-forwarded-for': address } });
+    const a = [];
+    for (let i = 0; i < 3; i++) a.push((await api.call('GET', '/api/v1/flavors', from('203.0.113.7'))).status);
+    const b = (await api.call('GET', '/api/v1/flavors', from('203.0.113.8'))).status;
+    return { a, b };
+  };
+
+  it('gives each client named by X-Forwarded-For its own rate-limit bucket when the proxy is trusted', async () => {
+    app = await startApp({ RATE_LIMIT_PER_MINUTE: '2', TRUST_PROXY: 'loopback' });
+    expect(await twoClients(app)).toEqual({ a: [200, 200, 429], b: 200 });
+  });
+
+  it('ignores X-Forwarded-For by default: a client cannot pick its own bucket', async () => {
+    app = await startApp({ RATE_LIMIT_PER_MINUTE: '2' });
+    expect(await twoClients(app)).toEqual({ a: [200, 200, 429], b: 429 });
+  });
+});

@@ -44,6 +44,7 @@ describe('connection limits (raw sockets)', () => {
     expect(after).toBeLessThan(3_000);
     expect(conn.received()).toMatch(/^HTTP\/1\.1 408 /);
     expect(server.logs().find((l) => l.event === 'http.client_error')).toMatchObject({ code: 'ERR_HTTP_REQUEST_TIMEOUT' });
+    await expect.poll(() => server?.logs().find((l) => l.route === '/api/v1/vms')).toMatchObject({ res: { status: 408 }, msg: 'request cut off by the server' });
   });
 
   it('cuts off headers trickled in a byte at a time at HTTP_HEADERS_TIMEOUT_MS', async () => {
@@ -85,5 +86,19 @@ describe('connection limits (raw sockets)', () => {
     first.socket.write('GET /healthz HTTP/1.1\r\nHost: t\r\n\r\n');
     await expect.poll(() => first.received()).toContain('{"status":"ok"}');
     await expect.poll(() => server?.logs().find((l) => l.event === 'server.connections_dropped'), { timeout: 3_000 }).toMatchObject({ count: 1, max: 3 });
+  });
+
+  it('answers what Node cannot parse as Node would (400, 431), logs it, and closes', async () => {
+    server = await startRealServer();
+    const garbled = await open(server.port);
+    garbled.socket.write('NOT HTTP AT ALL\r\n\r\n');
+    await garbled.closed;
+    expect(garbled.received()).toMatch(/^HTTP\/1\.1 400 /);
+    const huge = await open(server.port);
+    huge.socket.write(`GET /healthz HTTP/1.1\r\nHost: t\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`);
+    await huge.closed;
+    expect(huge.received()).toMatch(/^HTTP\/1\.1 431 /);
+    const codes = server.logs().filter((l) => l.event === 'http.client_error').map((l) => l.code);
+    expect(codes).toEqual(['HPE_INVALID_METHOD', 'HPE_HEADER_OVERFLOW']);
   });
 });

@@ -41,7 +41,7 @@ describe('GET /api/v1/events', () => {
 
     const created = await api.createVm(vm('life'));
     const id = created.body.id;
-    await api.act(id, 'stop');
+    const stopped = await api.act(id, 'stop');
     const deleted = await api.deleteVm(id);
     const frames = await events.untilEvents(4);
 
@@ -52,7 +52,7 @@ describe('GET /api/v1/events', () => {
     const createId = created.headers.get('x-request-id');
     expect(c).toMatchObject({ resource: 'vm', id, status: 'STOPPED', previous_status: null, task: 'creating', request_id: createId, tenant: 'default' });
     expect(s1).toMatchObject({ resource: 'vm', id, status: 'RUNNING', previous_status: 'STOPPED', task: 'creating', request_id: createId });
-    expect(s2).toMatchObject({ id, status: 'STOPPED', previous_status: 'RUNNING', task: 'stopping' });
+    expect(s2).toMatchObject({ id, status: 'STOPPED', previous_status: 'RUNNING', task: 'stopping', request_id: stopped.headers.get('x-request-id') });
     expect(d).toMatchObject({ id, status: 'DELETED', previous_status: 'STOPPED', task: 'deleting', request_id: deleted.headers.get('x-request-id') });
     expect(Date.parse(c?.at as string)).toBeGreaterThan(Date.now() - 5000);
   });
@@ -157,6 +157,15 @@ describe('GET /api/v1/events', () => {
     expect(badId.body.detail).toMatch(/Last-Event-ID/);
   });
 
+  it('is documented in the OpenAPI document as text/event-stream, with its filters and Last-Event-ID', async () => {
+    const { api } = await app();
+    type Operation = { responses: Record<string, { content?: Record<string, unknown> }>; parameters?: { name: string; in: string }[] };
+    const doc = (await api.call<{ paths: Record<string, { get?: Operation }> }>('GET', '/openapi.json')).body;
+    const stream = doc.paths['/api/v1/events']?.get;
+    expect(Object.keys(stream?.responses['200']?.content ?? {})).toEqual(['text/event-stream']);
+    expect(stream?.parameters?.map((p) => `${p.in} ${p.name}`)).toEqual(expect.arrayContaining(['query type', 'query id', 'query resource', 'header Last-Event-ID']));
+  });
+
   it('sends a comment line every heartbeat while nothing happens', async () => {
     const { stream } = await app({ EVENTS_HEARTBEAT_MS: '50' });
     const events = await stream();
@@ -178,6 +187,7 @@ describe('GET /api/v1/events', () => {
   it('cuts a subscriber that stops reading once its unsent events pass the bound, and keeps serving the others', async () => {
     const { app: running, stream } = await app({
       EVENTS_MAX_BUFFERED_KB: '16',
+      LOG_LEVEL: 'warn', // the cut is a warning; thousands of info lines would only slow the check
       MOCK_QUOTA_INSTANCES: '-1',
       MOCK_QUOTA_VCPUS: '-1',
       MOCK_QUOTA_RAM_MB: '-1',
@@ -220,13 +230,21 @@ describe('GET /api/v1/events', () => {
   it('ends every stream cleanly on shutdown, so the server stops without waiting for its timeout', async () => {
     const config = configFrom({ PORT: '0', SHUTDOWN_TIMEOUT_MS: '10000', EVENTS_HEARTBEAT_MS: '60000' });
     const running = await startServer(config, pino({ level: 'silent' }));
-    const events = await SseClient.open(`http://127.0.0.1:${running.port}/api/v1/events`);
+    const warnings: string[] = [];
+    const onWarning = (warning: Error) => warnings.push(warning.name);
+    process.on('warning', onWarning);
+    // More streams than an AbortSignal's default listener limit (10).
+    const streams = await Promise.all(Array.from({ length: 12 }, () => SseClient.open(`http://127.0.0.1:${running.port}/api/v1/events`)));
     const started = Date.now();
     await running.shutdown();
     expect(Date.now() - started).toBeLessThan(2000);
-    await events.until((c) => c.ended !== undefined);
-    expect(events.ended).toBe('end');
-    expect(events.frames.at(-1)?.comments).toEqual(['server shutting down']);
+    for (const events of streams) {
+      await events.until((c) => c.ended !== undefined);
+      expect(events.ended).toBe('end');
+      expect(events.frames.at(-1)?.comments).toEqual(['server shutting down']);
+    }
+    process.off('warning', onWarning);
+    expect(warnings).not.toContain('MaxListenersExceededWarning');
   });
 });
 

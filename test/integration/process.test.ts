@@ -1,11 +1,12 @@
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { once } from 'node:events';
+import { createServer, type AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { ApiClient, type VmBody } from '../support/api-client.js';
 
 /** Runs src/main.ts as a user would, in its own process, with only the variables given. */
-function launch(env: Record<string, string>): ChildProcessWithoutNullStreams {
-  return spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+function launch(env: Record<string, string>, preload: string[] = []): ChildProcessWithoutNullStreams {
+  return spawn(process.execPath, ['--import', 'tsx', ...preload.flatMap((p) => ['--import', p]), 'src/main.ts'], {
     env: { PATH: process.env.PATH ?? '', HOST: '127.0.0.1', ...env },
     stdio: 'pipe',
   });
@@ -19,6 +20,22 @@ async function listeningPort(child: ChildProcessWithoutNullStreams): Promise<num
     if (match) return Number(match[1]);
   }
   throw new Error(`the server never said it was listening: ${out}`);
+}
+
+/** Everything the child writes, the port once it listens, and its exit code. */
+function watch(child: ChildProcessWithoutNullStreams) {
+  let stdout = '';
+  let stderr = '';
+  let listening: (port: number) => void = () => undefined;
+  const port = new Promise<number>((resolve) => (listening = resolve));
+  child.stdout.on('data', (chunk) => {
+    stdout += String(chunk);
+    const match = /"event":"server\.listening".*?"port":(\d+)/.exec(stdout);
+    if (match) listening(Number(match[1]));
+  });
+  child.stderr.on('data', (chunk) => (stderr += String(chunk)));
+  const exit = once(child, 'exit').then(([code]) => ({ code: code as number | null, stdout, stderr }));
+  return { port, exit };
 }
 
 describe('the server process', () => {
@@ -50,5 +67,44 @@ describe('the server process', () => {
     expect(err).toMatch(/^config: BACKEND: must be memory or openstack/m);
     expect(err).toMatch(/^config: MOCK_IP_CIDR: /m);
     expect(err).not.toContain('hunter2');
+  });
+
+  it.each([
+    ['exception', 'uncaught exception; stopping', 'uncaughtException'],
+    ['rejection', 'unhandled promise rejection; stopping', 'unhandledRejection'],
+  ])('on an uncaught %s: logs it once as fatal, finishes in-flight requests as on SIGTERM, exits 1', async (failWith, message, kind) => {
+    const child = launch({ PORT: '0', MOCK_ACTION_DELAY_MS: '60000', FAIL_WITH: failWith }, ['./test/integration/fixtures/fail-on-signal.ts']);
+    const watched = watch(child);
+    const port = await watched.port;
+    const api = new ApiClient(`http://127.0.0.1:${port}`);
+    const inFlight = api.call<VmBody>('POST', '/api/v1/vms?wait=120', { body: { name: 'doomed', flavor: 'm1.tiny', image: 'debian-12' } });
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    child.kill('SIGUSR2');
+    const { code, stdout, stderr } = await watched.exit;
+    expect(code).toBe(1);
+    expect(stderr).toBe('');
+    const lines = stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    const fatal = lines.filter((l) => l.level === 60);
+    expect(fatal).toHaveLength(1);
+    expect(fatal[0]).toMatchObject({ msg: message, kind, event: 'process.fatal', err: { message: expect.stringContaining('boom') } });
+    expect(lines.map((l) => l.event)).toContain('server.stopped');
+    const response = await inFlight;
+    expect([response.status, response.body.task]).toEqual([202, 'creating']);
+  });
+
+  it('says in one line that PORT is taken when another process listens there, and exits 1', async () => {
+    const squatter = createServer();
+    squatter.listen(0, '127.0.0.1');
+    await once(squatter, 'listening');
+    const { port } = squatter.address() as AddressInfo;
+    try {
+      const child = launch({ PORT: String(port) });
+      const { code, stdout, stderr } = await watch(child).exit;
+      expect(code).toBe(1);
+      expect(stderr).toBe(`config: PORT: ${port} is already in use on 127.0.0.1 (another process listens there; choose another PORT or stop it)\n`);
+      expect(stdout).not.toMatch(/stack|EADDRINUSE/);
+    } finally {
+      squatter.close();
+    }
   });
 });

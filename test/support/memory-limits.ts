@@ -11,7 +11,9 @@ export function memoryLimits(over: Partial<MemoryLimits> = {}): MemoryLimits {
     quotaRamMb: -1,
     ipCidr: '10.0.0.0/24',
     deletedRetentionMs: 3_600_000,
+    maxTombstones: 10_000,
     idempotencyTtlMs: DAY_MS,
+    maxIdempotencyKeys: 100_000,
     ...over,
   };
 }

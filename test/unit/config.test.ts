@@ -32,7 +32,7 @@ describe('parseConfig defaults', () => {
       HOST: '127.0.0.1',
       BACKEND: 'memory',
       OS_INTERFACE: 'public',
-      MOCK_DELETED_RETENTION_S: 3600, // "default 1 hour" (CONTRACT section 2)
+      MOCK_DELETED_RETENTION_S: 3600, // "default 1 hour" (docs/contract.md section 2)
       MOCK_IP_CIDR: expect.stringMatching(/^\d+\.\d+\.\d+\.\d+\/\d+$/),
       API_KEYS: [],
       API_READONLY_KEYS: [],
@@ -171,6 +171,21 @@ describe('parseConfig connection limits', () => {
       'HTTP_HEADERS_TIMEOUT_MS: must not be more than HTTP_REQUEST_TIMEOUT_MS (the headers are part of the request)',
     ]);
     expect(problems({ HTTP_MAX_CONNECTIONS: '0' }).map(named)).toEqual(['HTTP_MAX_CONNECTIONS']);
+  });
+});
+
+describe('parseConfig TRUST_PROXY', () => {
+  it('is off by default, and takes a hop count or the proxies\' addresses', () => {
+    expect(config({}).TRUST_PROXY).toBe(false);
+    expect(config({ TRUST_PROXY: 'false' }).TRUST_PROXY).toBe(false);
+    expect(config({ TRUST_PROXY: '2' }).TRUST_PROXY).toBe(2);
+    expect(config({ TRUST_PROXY: 'loopback, 10.0.0.0/8,fd00::/8 ,192.0.2.1' }).TRUST_PROXY).toEqual(['loopback', '10.0.0.0/8', 'fd00::/8', '192.0.2.1']);
+  });
+
+  it('refuses true (any client could choose its address) and anything that is not an address', () => {
+    expect(problems({ TRUST_PROXY: 'true' })[0]).toMatch(/^TRUST_PROXY: true would let any client choose its own address/);
+    expect(problems({ TRUST_PROXY: 'loopback,proxy.example' })[0]).toMatch(/^TRUST_PROXY: "proxy.example" is not a hop count/);
+    expect(problems({ TRUST_PROXY: '10.0.0.0/33' }).map(named)).toEqual(['TRUST_PROXY']);
   });
 });
 

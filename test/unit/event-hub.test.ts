@@ -40,7 +40,7 @@ describe('EventHub', () => {
     hub.subscribe((e) => seen.push(e));
     expect(hub.subscriberCount).toBe(2);
     const event = hub.publish('vm.created', data('x'));
-    expect(event.frame).toBe(`id: 1\nevent: vm.created\ndata: ${JSON.stringify(data('x'))}\n\n`);
+    expect(event.frame.toString('utf8')).toBe(`id: 1\nevent: vm.created\ndata: ${JSON.stringify(data('x'))}\n\n`);
     expect(seen).toEqual([event, event]);
     first.unsubscribe();
     hub.publish('vm.deleted', data('x'));

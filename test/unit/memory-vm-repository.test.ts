@@ -8,6 +8,9 @@ import type { CommandGuard, CreateVmInput, VmRecord } from '../../src/repository
 import { ApiError } from '../../src/domain/errors.js';
 import { transitions } from '../../src/domain/transitions.js';
 import { vmStatuses, type Flavor, type VmAction, type VmCommand, type VmStatus } from '../../src/domain/vm.js';
+import pino from 'pino';
+import { createBackend } from '../../src/backends/create-backend.js';
+import { configFrom } from '../support/memory-app.js';
 import { memoryLimits } from '../support/memory-limits.js';
 import { caught } from '../support/caught.js';
 
@@ -288,6 +291,59 @@ describe('MemoryVmRepository, settling at once', () => {
       expect((await repo.get(memberScope, survivor.vm.id))?.vm.status).toBe('DELETED');
       clock.t += HOUR_MS;
       expect(await repo.get(memberScope, survivor.vm.id)).toBeUndefined();
+    });
+
+    it('keeps at most maxTombstones: past it the oldest is forgotten before its retention ends', async () => {
+      const capped = new MemoryVmRepository(limits({ maxTombstones: 2 }), clock.now);
+      const ids: string[] = [];
+      for (const name of ['a', 'b', 'c']) {
+        const { vm } = await capped.create(memberScope, input({ name }));
+        await capped.apply(memberScope, vm.id, { action: 'delete' }, accept);
+        ids.push(vm.id);
+      }
+      expect(await capped.get(memberScope, ids[0] as string)).toBeUndefined();
+      expect((await listAll(capped, ['DELETED'])).map((r) => r.vm.id)).toEqual(ids.slice(1));
+      expect((await capped.countByStatus()).DELETED).toBe(2);
+      // The cap and the retention both drop the oldest: the rest still expire on time.
+      clock.t += HOUR_MS;
+      expect((await capped.countByStatus()).DELETED).toBe(0);
+    });
+
+    it('takes both caps from MOCK_MAX_TOMBSTONES and MOCK_MAX_IDEMPOTENCY_KEYS', async () => {
+      const backend = await createBackend(configFrom({ MOCK_MAX_TOMBSTONES: '1', MOCK_MAX_IDEMPOTENCY_KEYS: '1' }), pino({ level: 'silent' }));
+      const ids: string[] = [];
+      for (const key of ['k1', 'k2']) {
+        const { vm } = await backend.vms.create(memberScope, input({ idempotency: { key, fingerprint: 'fp' } }));
+        await backend.vms.apply(memberScope, vm.id, { action: 'delete' }, accept);
+        ids.push(vm.id);
+      }
+      expect(await backend.vms.get(memberScope, ids[0] as string)).toBeUndefined();
+      expect((await backend.vms.get(memberScope, ids[1] as string))?.vm.status).toBe('DELETED');
+      expect(await backend.vms.findByIdempotencyKey(memberScope, 'k1')).toBeUndefined();
+      expect(await backend.vms.findByIdempotencyKey(memberScope, 'k2')).toBeDefined();
+      await backend.close();
+    });
+
+    it('with maxTombstones 0 forgets a deleted VM at once and leaves live VMs alone', async () => {
+      const none = new MemoryVmRepository(limits({ maxTombstones: 0 }), clock.now);
+      const kept = await none.create(memberScope, input({ name: 'kept' }));
+      const { vm } = await none.create(memberScope, input({ name: 'gone' }));
+      expect((await none.apply(memberScope, vm.id, { action: 'delete' }, accept)).vm.status).toBe('DELETED');
+      expect(await none.get(memberScope, vm.id)).toBeUndefined();
+      expect((await none.get(memberScope, kept.vm.id))?.vm.status).toBe('STOPPED');
+    });
+
+    it('past the cap, thousands of tombstones leave exactly the newest maxTombstones (the queue compacts without losing any)', async () => {
+      const capped = new MemoryVmRepository(limits({ maxTombstones: 100 }), clock.now);
+      const ids: string[] = [];
+      for (let i = 0; i < 3000; i++) {
+        const { vm } = await capped.create(memberScope, input({ name: `vm-${i}` }));
+        await capped.apply(memberScope, vm.id, { action: 'delete' }, accept);
+        ids.push(vm.id);
+      }
+      expect((await listAll(capped, ['DELETED'])).map((r) => r.vm.id)).toEqual(ids.slice(-100));
+      expect(await capped.get(memberScope, ids[2899] as string)).toBeUndefined();
+      expect((await capped.get(memberScope, ids[2900] as string))?.vm.status).toBe('DELETED');
     });
   });
 
@@ -611,6 +667,42 @@ describe('MemoryVmRepository, settling at once', () => {
       clock.t = T0 + 1 + DAY_MS; // 'other' is exactly 24 h old
       expect(await repo.findByIdempotencyKey(memberScope, 'other')).toBeUndefined();
       expect(await repo.findByIdempotencyKey(memberScope, 'reused')).toBeDefined();
+    });
+
+    it('keeps at most maxIdempotencyKeys: past it the oldest key is forgotten before its 24 hours', async () => {
+      const capped = new MemoryVmRepository(limits({ maxIdempotencyKeys: 2 }), clock.now);
+      for (const key of ['k1', 'k2', 'k3']) await capped.create(memberScope, input({ idempotency: { key, fingerprint: 'fp' } }));
+      expect(await capped.findByIdempotencyKey(memberScope, 'k1')).toBeUndefined();
+      expect(await capped.findByIdempotencyKey(memberScope, 'k2')).toBeDefined();
+      expect(await capped.findByIdempotencyKey(memberScope, 'k3')).toBeDefined();
+    });
+
+    it('a key used again thousands of times keeps the cap dropping the least recently used key', async () => {
+      const capped = new MemoryVmRepository(limits({ maxIdempotencyKeys: 2, maxTombstones: 0 }), clock.now);
+      await capped.create(memberScope, input({ idempotency: { key: 'old', fingerprint: 'fp' } }));
+      for (let i = 0; i < 3000; i++) {
+        clock.t += 1;
+        const { vm } = await capped.create(memberScope, input({ idempotency: { key: 'reused', fingerprint: `fp-${i}` } }));
+        await capped.apply(memberScope, vm.id, { action: 'delete' }, accept); // forgotten at once: the key is free again
+      }
+      const latest = await capped.create(memberScope, input({ idempotency: { key: 'reused', fingerprint: 'last' } }));
+      expect(await capped.findByIdempotencyKey(memberScope, 'old')).toBeDefined();
+      await capped.create(memberScope, input({ idempotency: { key: 'new', fingerprint: 'fp' } }));
+      expect(await capped.findByIdempotencyKey(memberScope, 'old')).toBeUndefined();
+      expect(await capped.findByIdempotencyKey(memberScope, 'reused')).toMatchObject({ record: { vm: { id: latest.vm.id } }, fingerprint: 'last' });
+      expect(await capped.findByIdempotencyKey(memberScope, 'new')).toBeDefined();
+    });
+
+    it('a key used again moves to the newest end, so the cap drops the other one', async () => {
+      const capped = new MemoryVmRepository(limits({ maxIdempotencyKeys: 2 }), clock.now);
+      const first = await capped.create(memberScope, input({ idempotency: { key: 'reused', fingerprint: 'fp' } }));
+      await capped.create(memberScope, input({ idempotency: { key: 'other', fingerprint: 'fp' } }));
+      await capped.apply(memberScope, first.vm.id, { action: 'delete' }, accept);
+      clock.t += HOUR_MS; // the first VM is forgotten, so the key is free again
+      const again = await capped.create(memberScope, input({ idempotency: { key: 'reused', fingerprint: 'fp-2' } }));
+      await capped.create(memberScope, input({ idempotency: { key: 'third', fingerprint: 'fp' } }));
+      expect(await capped.findByIdempotencyKey(memberScope, 'other')).toBeUndefined();
+      expect(await capped.findByIdempotencyKey(memberScope, 'reused')).toMatchObject({ record: { vm: { id: again.vm.id } }, fingerprint: 'fp-2' });
     });
   });
 

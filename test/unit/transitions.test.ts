@@ -16,7 +16,7 @@ import {
 } from '../../src/domain/vm.js';
 
 /**
- * CONTRACT section 2, copied once as the oracle: `current action next [note]`. The cases below are
+ * docs/contract.md section 2, copied once as the oracle: `current action next [note]`. The cases below are
  * generated from vmStatuses x vmActions, so a pair missing here is checked as "not allowed".
  */
 const contractTable = `
@@ -51,7 +51,7 @@ const oracle = new Map<string, OracleRow>(
     .map(([current, action, next, note]) => [`${current} ${action}`, { next: next as VmStatus, hardAndPlacedOnly: note === 'hard-and-placed-only' }]),
 );
 
-/** CONTRACT section 1: the task word shown while each action runs. */
+/** docs/contract.md section 1: the task word shown while each action runs. */
 const taskOfAction: Record<VmAction, VmTask> = {
   start: 'starting',
   stop: 'stopping',

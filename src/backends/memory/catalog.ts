@@ -1,7 +1,7 @@
 import type { Flavor, Image } from '../../domain/vm.js';
 import type { CatalogRepository } from '../../repository/vm-repository.js';
 
-/** The seed's flavors (CONTRACT section 5), with Nova's default ids. */
+/** The seed's flavors (docs/contract.md section 5), with Nova's default ids. */
 export const seedFlavors: readonly Flavor[] = [
   { id: '1', name: 'm1.tiny', vcpus: 1, ram_mb: 512, disk_gb: 1 },
   { id: '2', name: 'm1.small', vcpus: 1, ram_mb: 2048, disk_gb: 20 },

@@ -22,7 +22,11 @@ export interface MemoryLimits extends CapacityLimits {
   /** 0: every call settles before it answers; otherwise tasks settle after this delay. */
   actionDelayMs: number;
   deletedRetentionMs: number;
+  /** Tombstones kept at most; past it the oldest goes before its retention ends. */
+  maxTombstones: number;
   idempotencyTtlMs: number;
+  /** Idempotency-Keys kept at most; past it the oldest goes before its lifetime ends. */
+  maxIdempotencyKeys: number;
 }
 
 /**
@@ -47,11 +51,11 @@ export class MemoryVmRepository implements VmRepository {
   ) {
     this.store = new VmStore(now);
     this.capacity = new Capacity(limits);
-    this.tombstones = new Tombstones<StoredVm>(limits.deletedRetentionMs, (vm) => {
+    this.tombstones = new Tombstones<StoredVm>(limits.deletedRetentionMs, limits.maxTombstones, (vm) => {
       this.store.remove(vm);
       this.actions.forget(vm.id);
     });
-    this.keys = new IdempotencyKeys(limits.idempotencyTtlMs);
+    this.keys = new IdempotencyKeys(limits.idempotencyTtlMs, limits.maxIdempotencyKeys);
     this.pollIntervalMs = Math.max(5, Math.min(50, Math.floor(limits.actionDelayMs / 4)));
   }
 

@@ -5,19 +5,22 @@ export interface Sequenced {
 
 /**
  * Items kept sorted by `seq` for cursor paging: finding where a page starts is a binary search, so
- * a page costs the same however many items there are. Appending a new (highest) item is O(1);
- * removing one is a binary search plus an array splice (a memmove, microseconds at 100k items).
+ * a page costs the same however many items there are. Appending a new (highest) item is O(1), and
+ * so is removing the oldest (what tombstone expiry and the tombstone cap do under churn); removing
+ * another one is a binary search plus an array splice (a memmove, microseconds at 100k items).
  */
 export class SeqIndex<T extends Sequenced> {
-  private readonly items: T[] = [];
+  private items: (T | undefined)[] = [];
+  /** Items before this index were removed from the front and are not compacted away yet. */
+  private start = 0;
 
   get size(): number {
-    return this.items.length;
+    return this.items.length - this.start;
   }
 
   insert(item: T): void {
     const last = this.items[this.items.length - 1];
-    if (last === undefined || last.seq < item.seq) {
+    if (this.size === 0 || (last !== undefined && last.seq < item.seq)) {
       this.items.push(item);
       return;
     }
@@ -26,7 +29,18 @@ export class SeqIndex<T extends Sequenced> {
 
   remove(item: T): void {
     const at = this.firstAfter(item.seq - 1);
-    if (this.items[at] === item) this.items.splice(at, 1);
+    if (this.items[at] !== item) return;
+    if (at > this.start) {
+      this.items.splice(at, 1);
+      return;
+    }
+    // The oldest: step over it, and compact once half the array is dead.
+    this.items[at] = undefined;
+    this.start += 1;
+    if (this.start > 1024 && this.start * 2 > this.items.length) {
+      this.items = this.items.slice(this.start);
+      this.start = 0;
+    }
   }
 
   /** Items with seq greater than `after`, in order, lazily. */
@@ -35,7 +49,7 @@ export class SeqIndex<T extends Sequenced> {
   }
 
   private firstAfter(seq: number): number {
-    let lo = 0;
+    let lo = this.start;
     let hi = this.items.length;
     while (lo < hi) {
       const mid = (lo + hi) >>> 1;

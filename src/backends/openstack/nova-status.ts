@@ -23,7 +23,7 @@ export const novaStatusToVm: Readonly<Record<string, NovaStatusReading>> = {
   ERROR: { status: 'ERROR', task: null },
   DELETED: { status: 'DELETED', task: null },
   SOFT_DELETED: { status: 'DELETED', task: null },
-  // A new VM settles STOPPED unless asked to start (CONTRACT section 2): STOPPED until it has.
+  // A new VM settles STOPPED unless asked to start (docs/contract.md section 2): STOPPED until it has.
   BUILD: { status: 'STOPPED', task: 'creating' },
   REBOOT: { status: 'RUNNING', task: 'restarting' },
   HARD_REBOOT: { status: 'RUNNING', task: 'restarting' },

@@ -14,6 +14,9 @@ export function rateLimiter(perMinute: number): RequestHandler {
     limit: perMinute,
     standardHeaders: 'draft-7',
     legacyHeaders: false,
+    // Any client can send X-Forwarded-For; without TRUST_PROXY it is ignored on purpose, and the
+    // library's console.error about it would land on stderr, outside the JSON log.
+    validate: { xForwardedForHeader: false },
     keyGenerator(req, res) {
       const keyId = requestContext(res).scope?.keyId;
       return keyId ? `key:${keyId}` : `address:${ipKeyGenerator(req.ip ?? 'unknown')}`;

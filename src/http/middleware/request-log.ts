@@ -1,13 +1,21 @@
+import type { ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import type { Request, RequestHandler, Response } from 'express';
 import type { Logger } from 'pino';
 import type { Metrics } from '../../observability/metrics.js';
 import { requestIdFor } from './request-id.js';
 
+/** Requests the server itself answered outside Express (408 to a client too slow to send its body). */
+const cutOff = new WeakMap<ServerResponse, number>();
+
+/** Says that Node answered this request with `status` itself (src/server.ts), so the log says so too. */
+export function answeredOutsideExpress(res: ServerResponse, status: number): void {
+  cutOff.set(res, status);
+}
+
 /**
  * One JSON line per request (method, url with secrets redacted, route template, status, duration,
- * request id) and its
- * duration in the metrics, both from one 'finish' listener. Written here rather than with
+ * request id) and its duration in the metrics, both from one 'close' listener. Written here rather than with
  * pino-http: that one builds two child loggers per request, which cost 27-29% of the throughput of
  * GET /vms/{id} in `npm run bench` (see ARCHITECTURE.md), for features this API does not use.
  */
@@ -22,9 +30,10 @@ export function requestLog(logger: Logger, metrics: Metrics): RequestHandler {
       // A client that hung up before its request was fully received (mid-body) gets no answer,
       // whatever the body parser then made of the stump: 499, as for one that left while waiting.
       const finished = res.writableFinished && !(req.destroyed && !req.complete);
-      const status = finished ? res.statusCode : 499;
+      const byServer = cutOff.get(res);
+      const status = byServer ?? (finished ? res.statusCode : 499);
       metrics.observeRequest(req.method, route, status, durationMs / 1000);
-      const level = !finished || status >= 400 ? (status >= 500 ? 'error' : 'warn') : 'info';
+      const level = status >= 400 ? (status >= 500 ? 'error' : 'warn') : 'info';
       if (!logger.isLevelEnabled(level)) return;
       logger[level](
         {
@@ -34,7 +43,7 @@ export function requestLog(logger: Logger, metrics: Metrics): RequestHandler {
           route,
           duration_ms: Math.round(durationMs * 1000) / 1000,
         },
-        finished ? 'request completed' : 'request aborted by the client',
+        byServer ? 'request cut off by the server' : finished ? 'request completed' : 'request aborted by the client',
       );
     });
     next();

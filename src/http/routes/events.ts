@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import { ApiError } from '../../domain/errors.js';
+import { scopeSees } from '../../domain/tenancy.js';
 import type { EventHub, HubEvent } from '../../events/event-hub.js';
 import { vmEventTypes } from '../../events/vm-events.js';
 import type { EndpointRouter } from '../endpoint.js';
@@ -61,6 +62,13 @@ const EventDataSchema = z
 const RETRY_MS = 2000;
 
 export function eventRoutes(api: EndpointRouter, hub: EventHub, options: EventStreamOptions): void {
+  // One listener on the shutdown signal for all streams (not one each: a thousand would be a leak warning).
+  const openStreams = new Set<() => void>();
+  const endAll = () => {
+    for (const endStream of [...openStreams]) endStream();
+  };
+  options.shutdownSignal.addEventListener('abort', endAll, { once: true });
+
   api.add({
     method: 'get',
     path: '/events',
@@ -81,7 +89,8 @@ export function eventRoutes(api: EndpointRouter, hub: EventHub, options: EventSt
       const lastEventId = lastEventIdOf(req.get('last-event-id'));
       const types = query.type && new Set(query.type);
       const wanted = (event: HubEvent) =>
-        (scope.role === 'admin' || event.data.tenant === scope.tenant) &&
+        // The caller's tenant (an admin: all). Resources have no owner yet (tenant null): everyone sees them.
+        (event.data.tenant === null || scopeSees(scope, event.data.tenant)) &&
         (types === undefined || types.has(event.type)) &&
         (query.resource === undefined || query.resource.includes(event.data.resource)) &&
         (query.id === undefined || query.id === event.data.id);
@@ -93,7 +102,7 @@ export function eventRoutes(api: EndpointRouter, hub: EventHub, options: EventSt
         'X-Accel-Buffering': 'no',
       });
       let open = true;
-      const send = (text: string) => {
+      const send = (text: string | Buffer) => {
         if (!open) return;
         res.write(text);
         if (res.writableLength > options.maxBufferedBytes) {
@@ -121,10 +130,10 @@ export function eventRoutes(api: EndpointRouter, hub: EventHub, options: EventSt
         open = false;
         unsubscribe();
         clearInterval(heartbeat);
-        options.shutdownSignal.removeEventListener('abort', onShutdown);
+        openStreams.delete(onShutdown);
       }
       res.once('close', end);
-      options.shutdownSignal.addEventListener('abort', onShutdown, { once: true });
+      openStreams.add(onShutdown);
 
       send(`retry: ${RETRY_MS}\n\n`);
       if (backlog.kind === 'reset') {

@@ -1,10 +1,10 @@
 import type { OpenAPIRegistry } from '@asteasolutions/zod-to-openapi';
-import { OpenApiGeneratorV31 } from '@asteasolutions/zod-to-openapi';
 import { Router } from 'express';
 import swaggerUi from 'swagger-ui-express';
 import type { Metrics } from '../../observability/metrics.js';
 import type { Backend } from '../../repository/vm-repository.js';
 import { ApiError, type ErrorCode } from '../../domain/errors.js';
+import { openApiDocument } from '../openapi/document.js';
 import { openAccess } from '../openapi/security.js';
 import { z } from '../openapi/zod.js';
 import { codeBySlug, problemCatalog } from '../problem-catalog.js';
@@ -20,6 +20,21 @@ const ReadinessSchema = z
   })
   .openapi('Readiness');
 
+const ProblemTypeSchema = z
+  .object({
+    code: z.string().openapi({ example: 'INVALID_STATE_TRANSITION' }),
+    status: z.number().int().openapi({ example: 409 }),
+    title: z.string().openapi({ example: 'Invalid state transition' }),
+    description: z.string().openapi({ example: 'The action is not allowed from the VM\'s current status; `allowed_actions` lists what is.' }),
+  })
+  .openapi('ProblemType');
+
+const ProblemTypeParams = z.strictObject({
+  slug: z.string().openapi({ param: { name: 'slug', in: 'path', description: 'A problem\'s `type` is /errors/{slug}' }, example: 'invalid-state-transition' }),
+});
+
+const problemJson = { 'application/problem+json': { schema: ProblemSchema } };
+
 /** Routes outside /api/v1: probes, metrics, the OpenAPI document and its UI, and the error pages. */
 export function operationRoutes(options: { registry: OpenAPIRegistry; backend: Backend; metrics: Metrics; version: string }): Router {
   const { registry, backend, metrics } = options;
@@ -29,7 +44,9 @@ export function operationRoutes(options: { registry: OpenAPIRegistry; backend: B
     method: 'get',
     path: '/healthz',
     security: openAccess,
+    operationId: 'getHealth',
     summary: 'The process is alive',
+    description: 'Liveness: answers as long as the process serves HTTP; it does not look at the backend.',
     tags: ['Operations'],
     responses: { 200: { description: 'Alive', content: { 'application/json': { schema: HealthSchema } } } },
   });
@@ -41,11 +58,13 @@ export function operationRoutes(options: { registry: OpenAPIRegistry; backend: B
     method: 'get',
     path: '/readyz',
     security: openAccess,
+    operationId: 'getReadiness',
     summary: 'The backend is reachable',
+    description: 'Readiness: asks the backend (with OpenStack: Keystone and Nova) and lists each check and its result.',
     tags: ['Operations'],
     responses: {
       200: { description: 'Ready', content: { 'application/json': { schema: ReadinessSchema } } },
-      503: { description: 'Not ready; `checks` says which dependency failed and why', content: { 'application/problem+json': { schema: ProblemSchema } } },
+      503: { description: 'Not ready; `checks` says which dependency failed and why', content: problemJson },
     },
   });
   router.get('/readyz', async (req, res, next) => {
@@ -67,7 +86,9 @@ export function operationRoutes(options: { registry: OpenAPIRegistry; backend: B
     method: 'get',
     path: '/metrics',
     security: openAccess,
+    operationId: 'getMetrics',
     summary: 'Prometheus metrics',
+    description: 'Request durations by method, route template and status, VMs by status, and the process\'s own metrics.',
     tags: ['Operations'],
     responses: { 200: { description: 'Prometheus text format', content: { 'text/plain': { schema: z.string() } } } },
   });
@@ -80,21 +101,25 @@ export function operationRoutes(options: { registry: OpenAPIRegistry; backend: B
     }
   });
 
+  registry.registerPath({
+    method: 'get',
+    path: '/errors/{slug}',
+    security: openAccess,
+    operationId: 'getProblemType',
+    summary: 'What a problem type means',
+    description: 'The page a problem\'s `type` points at: its code, status, title and when it happens.',
+    tags: ['Operations'],
+    request: { params: ProblemTypeParams },
+    responses: {
+      200: { description: 'The problem type', content: { 'application/json': { schema: ProblemTypeSchema } } },
+      404: { description: '`NOT_FOUND`: no problem type with this slug', content: problemJson },
+    },
+  });
+
+  // Built on first request, once every route has been registered.
   let document: object | undefined;
-  const openApiDocument = () =>
-    (document ??= new OpenApiGeneratorV31(registry.definitions).generateDocument({
-      openapi: '3.1.0',
-      info: {
-        title: 'VM lifecycle API',
-        version: options.version,
-        description:
-          'Create, start, stop, restart, pause, suspend, resume, resize and delete virtual machines over plain HTTP. ' +
-          'Errors are RFC 9457 problem+json; see /errors/{slug} for each problem type.',
-      },
-      servers: [{ url: '/' }],
-    }));
   router.get('/openapi.json', (_req, res) => {
-    res.json(openApiDocument());
+    res.json((document ??= openApiDocument(registry, options.version)));
   });
   router.use('/docs', swaggerUi.serve);
   router.get('/docs', swaggerUi.setup(undefined, { swaggerOptions: { url: '/openapi.json' } }));

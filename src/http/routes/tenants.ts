@@ -18,7 +18,7 @@ import {
 const withSecret = (key: ApiKey, secret: string) => ({ ...key, secret });
 const tenantView = (t: Tenant): Tenant => ({ id: t.id, name: t.name, description: t.description, created_at: t.created_at });
 
-/** Tenants, API keys and who-am-I (CONTRACT section 8). */
+/** Tenants, API keys and who-am-I (docs/contract.md section 8). */
 export function tenantRoutes(api: EndpointRouter, service: TenantService): void {
   api.add({
     method: 'post',

@@ -23,6 +23,14 @@ import { actionSummary } from './action-summaries.js';
 
 const etagHeader = { ETag: { description: 'The VM\'s version; send it back in If-Match.', schema: { type: 'string' as const } } };
 
+const locationHeader = { Location: { description: 'The new VM, /api/v1/vms/{id}', schema: { type: 'string' as const } } };
+
+/** What every action answers with, and how to wait for it (the summaries say what each one does). */
+const actionDescription =
+  'Answers 200 with the VM once the action has settled, or 202 with `task` set while it runs: poll GET /vms/{id}, ' +
+  'or wait with `?wait` or `Prefer: wait=N`. A status that does not allow the action is a 409 listing ' +
+  '`allowed_actions`; with `If-Match`, a VM changed since that ETag is a 412.';
+
 const settledOrNot = (settled: string): Record<number, ResponseSpec> => ({
   200: { description: settled, schema: VmSchema, headers: etagHeader },
   202: { description: 'Accepted; the task is still in progress (`task` is set). Poll GET /vms/{id} or use ?wait.', schema: VmSchema, headers: etagHeader },
@@ -31,6 +39,13 @@ const settledOrNot = (settled: string): Record<number, ResponseSpec> => ({
 const ActionHeaders = z.object({
   'If-Match': z.string().optional().openapi({ description: 'Act only if the VM\'s ETag is one of these.', example: '"3"' }),
   Prefer: z.string().optional().openapi({ description: 'RFC 7240 `wait=N`: wait up to N seconds (max 120) for the task to settle.', example: 'wait=30' }),
+});
+
+const GetHeaders = z.object({
+  'If-None-Match': z
+    .string()
+    .optional()
+    .openapi({ description: 'Answer 304 without a body if the VM\'s ETag is one of these (`*` matches any).', example: '"3"' }),
 });
 
 const CreateHeaders = z.object({
@@ -90,8 +105,8 @@ export function vmRoutes(api: EndpointRouter, service: VmService): void {
     query: WaitQuery,
     headers: CreateHeaders,
     responses: {
-      201: { description: 'Created and settled', schema: VmSchema, headers: { ...etagHeader, Location: { description: 'The new VM', schema: { type: 'string' } } } },
-      202: { description: 'Accepted; still creating (`task: "creating"`)', schema: VmSchema, headers: etagHeader },
+      201: { description: 'Created and settled', schema: VmSchema, headers: { ...etagHeader, ...locationHeader } },
+      202: { description: 'Accepted; still creating (`task: "creating"`)', schema: VmSchema, headers: { ...etagHeader, ...locationHeader } },
     },
     problems: ['UNKNOWN_FLAVOR', 'UNKNOWN_IMAGE', 'QUOTA_EXCEEDED', 'IDEMPOTENCY_KEY_REUSED', 'IDEMPOTENCY_KEY_IN_FLIGHT', 'FORBIDDEN', 'BACKEND_UNAVAILABLE', 'BACKEND_TIMEOUT'],
     handler: async ({ body, query, scope }, req, res) => {
@@ -136,9 +151,10 @@ export function vmRoutes(api: EndpointRouter, service: VmService): void {
     description: 'A deleted VM answers with `status: "DELETED"` while the backend remembers it, then 404.',
     tag: 'VMs',
     params: VmIdParams,
+    headers: GetHeaders,
     responses: {
       200: { description: 'The VM', schema: VmSchema, headers: etagHeader },
-      304: { description: 'Unchanged since the ETag given in If-None-Match' },
+      304: { description: 'Unchanged since the ETag given in If-None-Match', headers: etagHeader },
     },
     problems: ['VM_NOT_FOUND', 'BACKEND_UNAVAILABLE', 'BACKEND_TIMEOUT'],
     handler: async ({ params, scope }, req, res) => {
@@ -205,6 +221,7 @@ export function vmRoutes(api: EndpointRouter, service: VmService): void {
       path: `/vms/{id}/${action}`,
       operationId: `${action}Vm`,
       summary,
+      description: actionDescription,
       tag: 'VM actions',
       params: VmIdParams,
       query: WaitQuery,
@@ -221,6 +238,7 @@ export function vmRoutes(api: EndpointRouter, service: VmService): void {
     path: '/vms/{id}/restart',
     operationId: 'restartVm',
     summary: actionSummary('restart'),
+    description: `${actionDescription} The body may be left out: a soft restart.`,
     tag: 'VM actions',
     params: VmIdParams,
     query: WaitQuery,
