@@ -8,6 +8,8 @@ const tags = [
   { name: 'VMs', description: 'Create, list, get and delete virtual machines.' },
   { name: 'VM actions', description: 'Change a VM\'s state. Each answers 200 once settled, or 202 while its task runs.' },
   { name: 'Catalog', description: 'The flavors (sizes) and images a VM is created from.' },
+  { name: 'Events', description: 'A Server-Sent Events stream of VM creates, settles and deletes.' },
+  { name: 'Tenants and keys', description: 'Tenants, their API keys, and who the caller is.' },
   { name: 'Operations', description: 'Probes, metrics and the problem types: outside /api/v1, and never behind a key.' },
 ] as const;
 
