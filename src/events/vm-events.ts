@@ -21,10 +21,20 @@ const MAX_TRACKED = 10_000;
  *   A settle into DELETED (a task a delete overtook) is therefore not repeated.
  */
 export function vmEventFeed(hub: EventHub, now: () => number = Date.now): (change: VmChange) => void {
-  /** The request that started each VM's current task, for the settle's request_id. */
+  /** The request last about to act on each VM (`acting`), for a settle the backend reports at once. */
   const requestIds = new Map<string, string>();
-  /** VMs whose vm.created is out and whose `creating` task has not settled yet. */
-  const creating = new Set<string>();
+  /**
+   * The request that started each task still running, by "<vm id> <task>", from `accepted`. The
+   * OpenStack backend may report a settle only after the next action was accepted; the settle must
+   * still name the request of its own task.
+   */
+  const taskRequestIds = new Map<string, string>();
+  /**
+   * VMs whose vm.created is out and whose `creating` task has not settled yet, with the create's
+   * request id. Kept apart from `requestIds`: on OpenStack the create's settle may be seen only
+   * after the next action was accepted, and must not take that action's request id.
+   */
+  const creating = new Map<string, string | null>();
   /**
    * Settles of a `creating` task seen before the service reported the create (a backend that
    * settles at once does this inside create()): held until the create is reported, at most one
@@ -32,7 +42,7 @@ export function vmEventFeed(hub: EventHub, now: () => number = Date.now): (chang
    */
   const earlySettles = new Map<string, Extract<VmChange, { kind: 'settled' }>>();
 
-  const remember = (collection: Map<string, unknown> | Set<string>, add: () => void) => {
+  const remember = (collection: Map<string, unknown>, add: () => void) => {
     add();
     if (collection.size > MAX_TRACKED) collection.delete(collection.keys().next().value as string);
   };
@@ -58,8 +68,7 @@ export function vmEventFeed(hub: EventHub, now: () => number = Date.now): (chang
           earlySettles.delete(vm.id);
           publishSettled(early, requestId);
         } else if (vm.task !== null) {
-          remember(creating, () => creating.add(vm.id));
-          if (change.requestId !== undefined) remember(requestIds, () => requestIds.set(vm.id, change.requestId as string));
+          remember(creating, () => creating.set(vm.id, requestId));
         }
         return;
       }
@@ -69,6 +78,8 @@ export function vmEventFeed(hub: EventHub, now: () => number = Date.now): (chang
           creating.delete(vm.id);
           if (change.busyWith === 'deleting') return;
           publish('vm.deleted', { id: vm.id, status: 'DELETED', previous_status: change.previous, task: 'deleting', request_id: change.requestId ?? null, tenant: vm.tenant });
+        } else if (vm.task !== null) {
+          remember(taskRequestIds, () => taskRequestIds.set(`${vm.id} ${vm.task}`, change.requestId));
         }
         return;
       }
@@ -77,7 +88,13 @@ export function vmEventFeed(hub: EventHub, now: () => number = Date.now): (chang
           creating.delete(vm.id);
           return;
         }
-        if (change.task === 'creating' && !creating.delete(vm.id)) {
+        if (change.task === 'creating' && creating.has(vm.id)) {
+          const requestId = creating.get(vm.id) ?? null;
+          creating.delete(vm.id);
+          publishSettled(change, requestId);
+          return;
+        }
+        if (change.task === 'creating') {
           earlySettles.set(vm.id, change);
           setImmediate(() => {
             // Not reported by the service (a VM created around it): announce the create from here.
@@ -87,8 +104,10 @@ export function vmEventFeed(hub: EventHub, now: () => number = Date.now): (chang
           });
           return;
         }
-        const requestId = requestIds.get(vm.id) ?? null;
-        requestIds.delete(vm.id);
+        const taskKey = `${vm.id} ${change.task}`;
+        const requestId = taskRequestIds.get(taskKey) ?? requestIds.get(vm.id) ?? null;
+        taskRequestIds.delete(taskKey);
+        if (requestIds.get(vm.id) === requestId) requestIds.delete(vm.id);
         publishSettled(change, requestId);
         return;
       }

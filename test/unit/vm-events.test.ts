@@ -85,4 +85,20 @@ describe('vmEventFeed: the same events whether a backend settles at once or late
       ['vm.settled', 'RUNNING', 'STOPPED', 'starting', null],
     ]);
   });
+  it('a settle seen only after the next action was accepted keeps its own task\'s request id (OpenStack)', () => {
+    const { report, summary } = feed();
+    report({ kind: 'created', vm: vm({ task: 'creating' }), requestId: 'r1' });
+    report({ kind: 'acting', id: 'v1', requestId: 'r2' });
+    report({ kind: 'settled', vm: vm({ status: 'RUNNING' }), previous: 'STOPPED', task: 'creating' });
+    report({ kind: 'accepted', vm: vm({ status: 'RUNNING', task: 'stopping' }), previous: 'RUNNING', busyWith: null, action: 'stop', requestId: 'r2' });
+    report({ kind: 'acting', id: 'v1', requestId: 'r3' }); // a delete, before the stop is seen settling
+    report({ kind: 'accepted', vm: vm({ status: 'STOPPED', task: 'deleting' }), previous: 'STOPPED', busyWith: null, action: 'delete', requestId: 'r3' });
+    report({ kind: 'settled', vm: vm({ status: 'STOPPED' }), previous: 'RUNNING', task: 'stopping' });
+    expect(summary()).toEqual([
+      ['vm.created', 'STOPPED', null, 'creating', 'r1'],
+      ['vm.settled', 'RUNNING', 'STOPPED', 'creating', 'r1'],
+      ['vm.deleted', 'DELETED', 'STOPPED', 'deleting', 'r3'],
+      ['vm.settled', 'STOPPED', 'RUNNING', 'stopping', 'r2'],
+    ]);
+  });
 });
