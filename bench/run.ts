@@ -136,12 +136,15 @@ interface Server {
   node: string;
   populateMs: number;
   vms: number;
+  /** Headers every request to it carries (a key, with --auth keys). */
+  headers: Record<string, string>;
 }
 
-async function startServer(app: 'real' | 'baseline', vms: number, label: string, node = settings.node): Promise<Server> {
-  const child = startChild('bench/server.ts', ['--app', app, '--vms', String(vms)], settings.nodeFlags, node);
+async function startServer(app: 'real' | 'baseline', vms: number, label: string, node = settings.node, extra: string[] = []): Promise<Server> {
+  const child = startChild('bench/server.ts', ['--app', app, '--vms', String(vms), ...extra], settings.nodeFlags, node);
   const ready = await awaitMessage<ReadyMessage>(child, 'ready', `server "${label}"`, 300_000);
-  return { label, child, port: ready.port, ids: ready.ids, node: ready.node, populateMs: ready.populateMs, vms };
+  const headers: Record<string, string> = ready.authorization === undefined ? {} : { authorization: ready.authorization };
+  return { label, child, port: ready.port, ids: ready.ids, node: ready.node, populateMs: ready.populateMs, vms, headers };
 }
 
 // ---------------------------------------------------------------- load
@@ -182,7 +185,7 @@ function load(server: Server, spec: RequestSpec, seconds: number): Promise<Slice
   let turn = 0;
   const paths = spec.paths;
   const request: autocannon.Request = { method: spec.method, path: paths[0] as string };
-  if (spec.method === 'POST') request.headers = { 'content-type': 'application/json' };
+  request.headers = { ...server.headers, ...(spec.method === 'POST' && { 'content-type': 'application/json' }) };
   if (paths.length > 1 || spec.body) {
     const body = spec.body;
     request.setupRequest = (req) => {
@@ -290,7 +293,7 @@ interface ListPage {
 
 async function getPage(server: Server, limit: number, cursor: string | null): Promise<ListPage> {
   const query = `limit=${limit}${cursor === null ? '' : `&cursor=${encodeURIComponent(cursor)}`}`;
-  const response = await fetch(`http://127.0.0.1:${server.port}${API}/vms?${query}`);
+  const response = await fetch(`http://127.0.0.1:${server.port}${API}/vms?${query}`, { headers: server.headers });
   if (response.status !== 200) throw new Error(`GET ${API}/vms?${query} on "${server.label}": ${response.status} ${await response.text()}`);
   return (await response.json()) as ListPage;
 }
@@ -406,6 +409,8 @@ function resolveNodes(primary: NodeBinary): { nodes: NodeBinary[]; notes: string
   return { nodes, notes };
 }
 
+const byIdPaths = (sv: Server) => sv.ids.map((id) => `${API}/vms/${id}`);
+
 const loadText = () => `load average ${loadavg().map((n) => n.toFixed(1)).join(' ')}`;
 
 // ---------------------------------------------------------------- main
@@ -453,12 +458,15 @@ async function main(): Promise<void> {
     ]);
     return { node, baseline, real };
   };
-  const [pairs, big] = await Promise.all([
+  const tenantCount = 100;
+  const [pairs, big, keyed, tenanted] = await Promise.all([
     Promise.all(nodes.map(pairOn)),
     settings.getOnly ? undefined : startServer('real', settings.bigVms, 'real big'),
+    settings.getOnly ? undefined : startServer('real', settings.smallVms, 'keys 1k', settings.node, ['--auth', 'keys']),
+    settings.getOnly ? undefined : startServer('real', settings.smallVms * tenantCount, 'keys 100t', settings.node, ['--auth', 'keys', '--tenants', String(tenantCount)]),
   ]);
   const home = pairs.find((p) => p.node.version === serverNode) ?? (settings.getOnly ? undefined : await pairOn(primary));
-  const servers = [...pairs.flatMap((p) => [p.baseline, p.real]), ...(home && !pairs.includes(home) ? [home.baseline, home.real] : []), ...(big ? [big] : [])];
+  const servers = [...pairs.flatMap((p) => [p.baseline, p.real]), ...(home && !pairs.includes(home) ? [home.baseline, home.real] : []), ...[big, keyed, tenanted].filter((sv): sv is Server => sv !== undefined)];
   for (const sv of servers) {
     console.log(`  ${sv.label.padEnd(18)} pid ${sv.child.pid} port ${sv.port} node ${sv.node}: ${sv.vms.toLocaleString('en-US')} VMs stored in ${Math.round(sv.populateMs)} ms`);
   }
@@ -466,7 +474,6 @@ async function main(): Promise<void> {
     if (p.baseline.node !== p.node.version || p.real.node !== p.node.version) throw new Error(`the servers for ${p.node.version} run another node`);
   }
 
-  const byIdPaths = (sv: Server) => sv.ids.map((id) => `${API}/vms/${id}`);
   const gets = pairs.map((p) => ({
     node: p.node.version,
     base: scenario(`get.baseline@${p.node.version}`, `bare Express (Map lookup), ${p.node.version}`, p.baseline, { method: 'GET', paths: byIdPaths(p.baseline) }),
@@ -475,8 +482,8 @@ async function main(): Promise<void> {
   const groups: Scenario[][] = [gets.flatMap((g) => [g.base, g.real])];
 
   let others: ReturnType<typeof otherScenarios> | undefined;
-  if (home && big) {
-    others = otherScenarios(home.baseline, home.real, big);
+  if (home && big && keyed && tenanted) {
+    others = otherScenarios(home.baseline, home.real, big, keyed, tenanted, tenantCount);
     await others.prepare();
     groups.push(...others.groups);
   }
@@ -542,7 +549,7 @@ async function main(): Promise<void> {
 }
 
 /** The list and POST scenarios (on the server node), and the report of them and of the heap and churn measures. */
-function otherScenarios(baseline: Server, small: Server, big: Server) {
+function otherScenarios(baseline: Server, small: Server, big: Server, keyed: Server, tenanted: Server, tenantCount: number) {
   const serverNode = small.node;
   const bigLabel = `${Math.round(settings.bigVms / 1000)}k`;
   const list = (cursor?: string) => [`${API}/vms?limit=50${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`];
@@ -554,10 +561,19 @@ function otherScenarios(baseline: Server, small: Server, big: Server) {
     listBase: scenario('list.baseline', 'bare Express, 1k stored, first page', baseline, { method: 'GET', paths: list() }),
     postBase: scenario('post.baseline', 'bare Express (Map set)', baseline, { method: 'POST', paths: [`${API}/vms`], body: createBody }),
     postReal: scenario('post.real', 'real app (1k store, growing)', small, { method: 'POST', paths: [`${API}/vms`], body: createBody }),
+    // Its own scenario (not get.real again), so that its slices are taken side by side with the keyed ones.
+    getNone: scenario('get.none', 'real app, AUTH_MODE=none', small, { method: 'GET', paths: byIdPaths(small) }),
+    getKeyed: scenario('get.keys', 'real app, AUTH_MODE=keys, a member key', keyed, { method: 'GET', paths: byIdPaths(keyed) }),
+    listOne: scenario('list.1t.first', 'keys, one tenant of 1k, first page', keyed, { method: 'GET', paths: list() }),
+    listMany: scenario('list.100t.first', `keys, one tenant of ${tenantCount} x 1k, first page`, tenanted, { method: 'GET', paths: list() }),
+    deepOne: scenario('list.1t.deep', 'keys, one tenant of 1k, deep page (after 500)', keyed, { method: 'GET', paths: [] }),
+    deepMany: scenario('list.100t.deep', `keys, one tenant of ${tenantCount} x 1k, deep page (after 500)`, tenanted, { method: 'GET', paths: [] }),
   };
   const groups: Scenario[][] = [
     [s.listSmall, s.listBig, s.deepSmall, s.deepBig, s.listBase],
     [s.postBase, s.postReal],
+    [s.getNone, s.getKeyed],
+    [s.listOne, s.listMany, s.deepOne, s.deepMany],
   ];
 
   /** The deep pages' cursors, got by following the pages through the API; before the groups run. */
@@ -566,6 +582,8 @@ function otherScenarios(baseline: Server, small: Server, big: Server) {
     const bigDeep = await cursorAfter(big, Math.floor(settings.bigVms / 2));
     s.deepSmall.spec.paths.push(...list(smallDeep.cursor));
     s.deepBig.spec.paths.push(...list(bigDeep.cursor));
+    s.deepOne.spec.paths.push(...list((await cursorAfter(keyed, settings.smallVms / 2)).cursor));
+    s.deepMany.spec.paths.push(...list((await cursorAfter(tenanted, settings.smallVms / 2)).cursor));
     console.log(`  deep cursors: 1k store after ${settings.smallVms / 2} VMs (${smallDeep.pages} page(s) followed, page starts at ${smallDeep.firstName}); ` +
       `big store after ${Math.floor(settings.bigVms / 2).toLocaleString('en-US')} VMs (${bigDeep.pages} pages followed, page starts at ${bigDeep.firstName})`);
   };
@@ -596,6 +614,21 @@ function otherScenarios(baseline: Server, small: Server, big: Server) {
     console.log(`  real / baseline: ${post.text}   (no target; for the record)`);
     if (!valid(s.postBase, s.postReal)) console.log('  !! some creates did not answer 2xx');
 
+    console.log(`\n6. Tenants and keys  (node ${serverNode})`);
+    console.log(row(s.getNone));
+    console.log(row(s.getKeyed));
+    const keyedGet = ratio(s.getNone, s.getKeyed);
+    console.log(`  keys / none: ${keyedGet.text}`);
+    console.log(verdict('GET /vms/{id} with a key >= 0.9x of AUTH_MODE=none', valid(s.getNone, s.getKeyed) && keyedGet.rps >= 0.9, `${fmtX(keyedGet.rps)} of none`));
+    for (const sc of [s.listOne, s.listMany, s.deepOne, s.deepMany]) console.log(row(sc));
+    const tenantFirst = ratio(s.listOne, s.listMany);
+    const tenantDeepRatio = ratio(s.deepOne, s.deepMany);
+    console.log(`  ${tenantCount} tenants / one, first page: ${tenantFirst.text}`);
+    console.log(`  ${tenantCount} tenants / one, deep page : ${tenantDeepRatio.text}`);
+    const tenantText = (r: Ratio) => `one/${tenantCount}t req/s ${fmtX(1 / r.rps)}, ${tenantCount}t/one p50 ${fmtX(r.p50)}`;
+    console.log(verdict(`one tenant's first page with ${tenantCount} x 1k stored within 1.2x of one tenant`, valid(s.listOne, s.listMany) && within(tenantFirst), tenantText(tenantFirst)));
+    console.log(verdict(`one tenant's deep page with ${tenantCount} x 1k stored within 1.2x of one tenant`, valid(s.deepOne, s.deepMany) && within(tenantDeepRatio), tenantText(tenantDeepRatio)));
+
     console.log(`\n4. Heap per VM  (${heap.vms.toLocaleString('en-US')} VMs created through the repository, fresh process, node ${heap.node})`);
     const mb = (n: number) => `${(n / 1_048_576).toFixed(1)} MB`;
     console.log(`  heapUsed ${mb(heap.beforeBytes)} -> ${mb(heap.afterBytes)}: ${Math.round(heap.bytesPerVm)} bytes per VM`);
@@ -608,7 +641,7 @@ function otherScenarios(baseline: Server, small: Server, big: Server) {
       verdict(
         'heap flat under churn once the caps are full (growth <= 0.05x the uncapped run over the same blocks)',
         flat <= 0.05,
-        `${flat.toFixed(3)}x of uncapped growth from block ${fullFromBlock(churn)} to ${churn.blocks}`,
+        Number.isNaN(flat) ? 'the caps never filled: too few pairs' : `${flat.toFixed(3)}x of uncapped growth from block ${fullFromBlock(churn)} to ${churn.blocks}`,
       ),
     );
   };
