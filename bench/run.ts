@@ -5,7 +5,7 @@
  * See bench/README.md for the knobs.
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { availableParallelism } from 'node:os';
+import { availableParallelism, loadavg } from 'node:os';
 import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -23,6 +23,9 @@ const USAGE = `usage: npm run bench [-- --node /path/to/node]
 
 env:
   BENCH_NODE=/path/to/node   node binary for the server processes (default: the one running the bench)
+  BENCH_NODES="a b"          nodes on which GET /vms/{id} is measured side by side (paths, or node@N fetched
+                             with npx); default: BENCH_NODE plus node@24 when npx can get it. "" = BENCH_NODE only
+  BENCH_ONLY=get             measure only GET /vms/{id} (on every node of BENCH_NODES); skips heap, churn, list, POST
   BENCH_DURATION_S=5         seconds of measurement per scenario
   BENCH_SLICES=10            the measurement is cut into this many slices, taken in turn with the other
                              scenarios of its group (A B B A ...), so that background noise hits all alike
@@ -48,8 +51,14 @@ function envNumber(name: string, fallback: number): number {
   return value;
 }
 
+const only = process.env.BENCH_ONLY ?? '';
+if (only !== '' && only !== 'get') throw new Error(`BENCH_ONLY must be "get" or empty, got "${only}"`);
+
 const settings = {
   node: cli.node ?? process.env.BENCH_NODE ?? process.execPath,
+  /** Node specs for the side-by-side GET measure, resolved in main(). */
+  nodes: process.env.BENCH_NODES === undefined ? null : process.env.BENCH_NODES.split(/[\s,]+/).filter((n) => n.length > 0),
+  getOnly: only === 'get',
   nodeFlags: (process.env.BENCH_NODE_FLAGS ?? '').split(/\s+/).filter((f) => f.length > 0),
   durationS: envNumber('BENCH_DURATION_S', 5),
   warmupS: envNumber('BENCH_WARMUP_S', 2),
@@ -76,8 +85,8 @@ for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
   });
 }
 
-function startChild(script: string, args: string[], nodeFlags: string[]): ChildProcess {
-  const child = spawn(settings.node, [...nodeFlags, '--import', 'tsx', script, ...args], {
+function startChild(script: string, args: string[], nodeFlags: string[], node = settings.node): ChildProcess {
+  const child = spawn(node, [...nodeFlags, '--import', 'tsx', script, ...args], {
     cwd: ROOT,
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
@@ -131,8 +140,8 @@ interface Server {
   headers: Record<string, string>;
 }
 
-async function startServer(app: 'real' | 'baseline', vms: number, label: string, extra: string[] = []): Promise<Server> {
-  const child = startChild('bench/server.ts', ['--app', app, '--vms', String(vms), ...extra], settings.nodeFlags);
+async function startServer(app: 'real' | 'baseline', vms: number, label: string, node = settings.node, extra: string[] = []): Promise<Server> {
+  const child = startChild('bench/server.ts', ['--app', app, '--vms', String(vms), ...extra], settings.nodeFlags, node);
   const ready = await awaitMessage<ReadyMessage>(child, 'ready', `server "${label}"`, 300_000);
   const headers: Record<string, string> = ready.authorization === undefined ? {} : { authorization: ready.authorization };
   return { label, child, port: ready.port, ids: ready.ids, node: ready.node, populateMs: ready.populateMs, vms, headers };
@@ -358,84 +367,126 @@ function ratio(a: Scenario, b: Scenario): Ratio {
   };
 }
 
+// ---------------------------------------------------------------- nodes
+
+interface NodeBinary {
+  path: string;
+  version: string;
+}
+
+function versionOf(path: string): string {
+  return execFileSync(path, ['--version'], { encoding: 'utf8', timeout: 30_000 }).trim();
+}
+
+/** A path, or `node@N` fetched with npx (the npm cache keeps it after the first time). */
+function resolveNode(spec: string): NodeBinary {
+  const path = /^node@/.test(spec)
+    ? execFileSync('npx', ['-y', spec, '-p', 'process.execPath'], { cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], timeout: 180_000 }).trim()
+    : spec;
+  return { path, version: versionOf(path) };
+}
+
+/**
+ * The nodes GET /vms/{id} is measured on, side by side: BENCH_NODES, or by default the server node
+ * and node@24 when npx can get it. One per version; one that cannot be run is left out, said so.
+ */
+function resolveNodes(primary: NodeBinary): { nodes: NodeBinary[]; notes: string[] } {
+  const specs = settings.nodes ?? [primary.path, 'node@24'];
+  const nodes: NodeBinary[] = [];
+  const notes: string[] = [];
+  for (const spec of specs) {
+    let node: NodeBinary;
+    try {
+      node = spec === primary.path ? primary : resolveNode(spec);
+    } catch (error) {
+      notes.push(`!! ${spec} left out: it cannot be run here (${error instanceof Error ? error.message.split('\n')[0] : String(error)})`);
+      continue;
+    }
+    if (nodes.some((n) => n.version === node.version)) continue;
+    nodes.push(node);
+  }
+  if (nodes.length === 0) throw new Error(`none of BENCH_NODES (${specs.join(' ')}) can be run`);
+  return { nodes, notes };
+}
+
+const byIdPaths = (sv: Server) => sv.ids.map((id) => `${API}/vms/${id}`);
+
+const loadText = () => `load average ${loadavg().map((n) => n.toFixed(1)).join(' ')}`;
+
 // ---------------------------------------------------------------- main
 
 async function main(): Promise<void> {
   const started = performance.now();
-  const serverNode = execFileSync(settings.node, ['--version'], { encoding: 'utf8' }).trim();
+  const primary: NodeBinary = { path: settings.node, version: versionOf(settings.node) };
+  const serverNode = primary.version;
+  const { nodes, notes } = resolveNodes(primary);
   console.log('vm-lifecycle-api bench');
   console.log(`  server node : ${serverNode} (${settings.node})${settings.nodeFlags.length ? ` flags: ${settings.nodeFlags.join(' ')}` : ''}`);
-  console.log(`  load (autocannon) node : ${process.version}, ${availableParallelism()} cores`);
+  console.log(`  GET /vms/{id} on : ${nodes.map((n) => `${n.version} (${n.path})`).join(', ')}`);
+  for (const note of notes) console.log(`  ${note}`);
+  console.log(`  load (autocannon) node : ${process.version}, ${availableParallelism()} cores, ${loadText()}`);
   console.log(
     `  ${settings.durationS} s of measurement per scenario in ${settings.slices} slices taken side by side with the other ` +
-      `scenarios of its group; ${settings.warmupS} s warm-up each; ${settings.connections} connections; 127.0.0.1 only`,
+      `scenarios of its group; ${settings.warmupS} s warm-up each; ${settings.connections} connections; 127.0.0.1 only` +
+      (settings.getOnly ? '; BENCH_ONLY=get' : ''),
   );
 
-  // 1. Heap per VM, first, in a fresh process of its own.
-  console.log(`\n[setup] heap measure: ${settings.bigVms.toLocaleString('en-US')} VMs in a fresh process (--expose-gc)`);
-  const heapChild = startChild('bench/heap.ts', ['--vms', String(settings.bigVms)], ['--expose-gc']);
-  const heap = await awaitMessage<HeapMessage>(heapChild, 'heap', 'heap measure', 300_000);
-  await stopChild(heapChild);
+  let heap: HeapMessage | undefined;
+  let churn: ChurnMessage | undefined;
+  if (!settings.getOnly) {
+    // 1. Heap per VM, first, in a fresh process of its own.
+    console.log(`\n[setup] heap measure: ${settings.bigVms.toLocaleString('en-US')} VMs in a fresh process (--expose-gc)`);
+    const heapChild = startChild('bench/heap.ts', ['--vms', String(settings.bigVms)], ['--expose-gc']);
+    heap = await awaitMessage<HeapMessage>(heapChild, 'heap', 'heap measure', 300_000);
+    await stopChild(heapChild);
 
-  // 1b. Churn: an hour of create+delete with and without the memory caps, in a fresh process too.
-  console.log(`[setup] churn measure: ${settings.churnPairs.toLocaleString('en-US')} create+delete pairs over a simulated hour, twice (fresh process, --expose-gc)`);
-  const churnChild = startChild('bench/churn.ts', ['--pairs', String(settings.churnPairs), '--rate', String(settings.churnRate)], ['--expose-gc']);
-  const churn = await awaitMessage<ChurnMessage>(churnChild, 'churn', 'churn measure', 900_000);
-  await stopChild(churnChild);
-
-  // 2. Servers: all up at once, measured one at a time.
-  console.log('[setup] starting servers: bare Express baseline (1k VMs), real app (1k VMs), real app (100k VMs)');
-  const tenantCount = 100;
-  const [baseline, small, big, keyed, tenanted] = await Promise.all([
-    startServer('baseline', settings.smallVms, 'baseline'),
-    startServer('real', settings.smallVms, 'real 1k'),
-    startServer('real', settings.bigVms, 'real big'),
-    startServer('real', settings.smallVms, 'keys 1k', ['--auth', 'keys']),
-    startServer('real', settings.smallVms * tenantCount, 'keys 100t', ['--auth', 'keys', '--tenants', String(tenantCount)]),
-  ]);
-  for (const s of [baseline, small, big, keyed, tenanted]) {
-    console.log(`  ${s.label.padEnd(9)} pid ${s.child.pid} port ${s.port} node ${s.node}: ${s.vms.toLocaleString('en-US')} VMs stored in ${Math.round(s.populateMs)} ms`);
+    // 1b. Churn: an hour of create+delete with and without the memory caps, in a fresh process too.
+    console.log(`[setup] churn measure: ${settings.churnPairs.toLocaleString('en-US')} create+delete pairs over a simulated hour, twice (fresh process, --expose-gc)`);
+    const churnChild = startChild('bench/churn.ts', ['--pairs', String(settings.churnPairs), '--rate', String(settings.churnRate)], ['--expose-gc']);
+    churn = await awaitMessage<ChurnMessage>(churnChild, 'churn', 'churn measure', 900_000);
+    await stopChild(churnChild);
   }
-  if (new Set([baseline.node, small.node, big.node, keyed.node, tenanted.node, serverNode]).size !== 1) throw new Error('the servers do not all run the same node');
 
-  const smallDeep = await cursorAfter(small, settings.smallVms / 2);
-  const bigDeep = await cursorAfter(big, Math.floor(settings.bigVms / 2));
-  const keyedDeep = await cursorAfter(keyed, settings.smallVms / 2);
-  const tenantDeep = await cursorAfter(tenanted, settings.smallVms / 2);
-  console.log(`  deep cursors: 1k store after ${settings.smallVms / 2} VMs (${smallDeep.pages} page(s) followed, page starts at ${smallDeep.firstName}); ` +
-    `big store after ${Math.floor(settings.bigVms / 2).toLocaleString('en-US')} VMs (${bigDeep.pages} pages followed, page starts at ${bigDeep.firstName})`);
-
-  const byIdPaths = (s: Server) => s.ids.map((id) => `${API}/vms/${id}`);
-  const list = (cursor?: string) => [`${API}/vms?limit=50${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`];
-  const bigLabel = `${Math.round(settings.bigVms / 1000)}k`;
-  const s = {
-    getBase: scenario('get.baseline', 'bare Express (Map lookup)', baseline, { method: 'GET', paths: byIdPaths(baseline) }),
-    getReal: scenario('get.real', 'real app', small, { method: 'GET', paths: byIdPaths(small) }),
-    listSmall: scenario('list.1k.first', 'real app, 1k stored, first page', small, { method: 'GET', paths: list() }),
-    listBig: scenario('list.big.first', `real app, ${bigLabel} stored, first page`, big, { method: 'GET', paths: list() }),
-    deepSmall: scenario('list.1k.deep', 'real app, 1k stored, deep page (after 500)', small, { method: 'GET', paths: list(smallDeep.cursor) }),
-    deepBig: scenario('list.big.deep', `real app, ${bigLabel} stored, deep page (after ${Math.floor(settings.bigVms / 2000)}k)`, big, {
-      method: 'GET',
-      paths: list(bigDeep.cursor),
-    }),
-    listBase: scenario('list.baseline', 'bare Express, 1k stored, first page', baseline, { method: 'GET', paths: list() }),
-    postBase: scenario('post.baseline', 'bare Express (Map set)', baseline, { method: 'POST', paths: [`${API}/vms`], body: createBody }),
-    postReal: scenario('post.real', 'real app (1k store, growing)', small, { method: 'POST', paths: [`${API}/vms`], body: createBody }),
-    // Its own scenario (not get.real again), so that its slices are taken side by side with the keyed ones.
-    getNone: scenario('get.none', 'real app, AUTH_MODE=none', small, { method: 'GET', paths: byIdPaths(small) }),
-    getKeyed: scenario('get.keys', 'real app, AUTH_MODE=keys, a member key', keyed, { method: 'GET', paths: byIdPaths(keyed) }),
-    listOne: scenario('list.1t.first', 'keys, one tenant of 1k, first page', keyed, { method: 'GET', paths: list() }),
-    listMany: scenario('list.100t.first', `keys, one tenant of ${tenantCount} x 1k, first page`, tenanted, { method: 'GET', paths: list() }),
-    deepOne: scenario('list.1t.deep', 'keys, one tenant of 1k, deep page (after 500)', keyed, { method: 'GET', paths: list(keyedDeep.cursor) }),
-    deepMany: scenario('list.100t.deep', `keys, one tenant of ${tenantCount} x 1k, deep page (after 500)`, tenanted, { method: 'GET', paths: list(tenantDeep.cursor) }),
+  // 2. Servers: all up at once, measured one at a time. A bare Express and a real app (1k VMs) on
+  // every node of the GET comparison; the list and POST scenarios run on the server node only.
+  console.log(`[setup] starting servers: bare Express baseline and real app (1k VMs) on ${nodes.map((n) => n.version).join(' and ')}` +
+    (settings.getOnly ? '' : `; real app (${settings.bigVms.toLocaleString('en-US')} VMs) on ${serverNode}`));
+  const pairOn = async (node: NodeBinary) => {
+    const [baseline, real] = await Promise.all([
+      startServer('baseline', settings.smallVms, `baseline ${node.version}`, node.path),
+      startServer('real', settings.smallVms, `real 1k ${node.version}`, node.path),
+    ]);
+    return { node, baseline, real };
   };
-  const groups: Scenario[][] = [
-    [s.getBase, s.getReal],
-    [s.listSmall, s.listBig, s.deepSmall, s.deepBig, s.listBase],
-    [s.postBase, s.postReal],
-    [s.getNone, s.getKeyed],
-    [s.listOne, s.listMany, s.deepOne, s.deepMany],
-  ];
+  const tenantCount = 100;
+  const [pairs, big, keyed, tenanted] = await Promise.all([
+    Promise.all(nodes.map(pairOn)),
+    settings.getOnly ? undefined : startServer('real', settings.bigVms, 'real big'),
+    settings.getOnly ? undefined : startServer('real', settings.smallVms, 'keys 1k', settings.node, ['--auth', 'keys']),
+    settings.getOnly ? undefined : startServer('real', settings.smallVms * tenantCount, 'keys 100t', settings.node, ['--auth', 'keys', '--tenants', String(tenantCount)]),
+  ]);
+  const home = pairs.find((p) => p.node.version === serverNode) ?? (settings.getOnly ? undefined : await pairOn(primary));
+  const servers = [...pairs.flatMap((p) => [p.baseline, p.real]), ...(home && !pairs.includes(home) ? [home.baseline, home.real] : []), ...[big, keyed, tenanted].filter((sv): sv is Server => sv !== undefined)];
+  for (const sv of servers) {
+    console.log(`  ${sv.label.padEnd(18)} pid ${sv.child.pid} port ${sv.port} node ${sv.node}: ${sv.vms.toLocaleString('en-US')} VMs stored in ${Math.round(sv.populateMs)} ms`);
+  }
+  for (const p of pairs) {
+    if (p.baseline.node !== p.node.version || p.real.node !== p.node.version) throw new Error(`the servers for ${p.node.version} run another node`);
+  }
+
+  const gets = pairs.map((p) => ({
+    node: p.node.version,
+    base: scenario(`get.baseline@${p.node.version}`, `bare Express (Map lookup), ${p.node.version}`, p.baseline, { method: 'GET', paths: byIdPaths(p.baseline) }),
+    real: scenario(`get.real@${p.node.version}`, `real app, ${p.node.version}`, p.real, { method: 'GET', paths: byIdPaths(p.real) }),
+  }));
+  const groups: Scenario[][] = [gets.flatMap((g) => [g.base, g.real])];
+
+  let others: ReturnType<typeof otherScenarios> | undefined;
+  if (home && big && keyed && tenanted) {
+    others = otherScenarios(home.baseline, home.real, big, keyed, tenanted, tenantCount);
+    await others.prepare();
+    groups.push(...others.groups);
+  }
 
   // 3. Each group: warm every member, then slices in turn (A B C, C B A, ...), so that whatever else
   // the machine is doing falls on all members alike.
@@ -448,86 +499,44 @@ async function main(): Promise<void> {
     for (const sc of group) {
       const m = summary(sc);
       const slices = m.sliceRps.map((r) => Math.round(r).toLocaleString('en-US')).join(' ');
-      console.log(`  measured ${sc.key.padEnd(15)} ${fmtRps(m.rps)} req/s  p50 ${fmtMs(m.p50)}  p99 ${fmtMs(m.p99)}  slices: ${slices}${m.bad ? `  !! ${m.bad} non-2xx/errors` : ''}`);
+      console.log(`  measured ${sc.key.padEnd(24)} ${fmtRps(m.rps)} req/s  p50 ${fmtMs(m.p50)}  p99 ${fmtMs(m.p99)}  slices: ${slices}${m.bad ? `  !! ${m.bad} non-2xx/errors` : ''}`);
     }
   }
 
   // 4. Report.
-  console.log(`\n==== results (server node ${serverNode}; ${settings.durationS} s per scenario, ${settings.slices} side-by-side slices) ====`);
+  console.log(`\n==== results (server node ${serverNode}; ${settings.durationS} s per scenario, ${settings.slices} side-by-side slices; ${loadText()}) ====`);
 
-  console.log(`\n1. GET ${API}/vms/{id}  (ids spread over the 1k store)`);
-  console.log(row(s.getBase));
-  console.log(row(s.getReal));
-  const get = ratio(s.getBase, s.getReal);
-  console.log(`  real / baseline: ${get.text}`);
-  console.log(verdict('GET /vms/{id} real >= 0.8x bare req/s', valid(s.getBase, s.getReal) && get.rps >= 0.8, `${fmtX(get.rps)} of bare`));
+  console.log(`\n1. GET ${API}/vms/{id}  (ids spread over the 1k store; every node's pair measured in turn with the others)`);
+  const getRatios = gets.map((g) => ({ ...g, ratio: ratio(g.base, g.real), ok: valid(g.base, g.real) }));
+  for (const g of getRatios) {
+    console.log(`  node ${g.node}`);
+    console.log(`  ${row(g.base)}`);
+    console.log(`  ${row(g.real)}`);
+    console.log(`    real / baseline: ${g.ratio.text}`);
+  }
+  console.log(`\n  side by side          bare Express      real app   real/bare (target 0.8x)`);
+  for (const g of getRatios) {
+    console.log(`  ${g.node.padEnd(14)} ${fmtRps(summary(g.base).rps)} req/s ${fmtRps(summary(g.real).rps)} req/s   ${fmtX(g.ratio.rps)}`);
+  }
+  for (const g of getRatios) {
+    console.log(verdict(`GET /vms/{id} real >= 0.8x bare req/s on ${g.node}`, g.ok && g.ratio.rps >= 0.8, `${fmtX(g.ratio.rps)} of bare`));
+  }
 
-  console.log(`\n2. GET ${API}/vms?limit=50`);
-  for (const sc of [s.listSmall, s.listBig, s.deepSmall, s.deepBig, s.listBase]) console.log(row(sc));
-  const first = ratio(s.listSmall, s.listBig);
-  const deep = ratio(s.deepSmall, s.deepBig);
-  const depth = ratio(s.listBig, s.deepBig);
-  const vsBase = ratio(s.listBase, s.listSmall);
-  console.log(`  ${bigLabel} / 1k, first page: ${first.text}`);
-  console.log(`  ${bigLabel} / 1k, deep page : ${deep.text}`);
-  console.log(`  deep / first at ${bigLabel}: ${depth.text}`);
-  console.log(`  real / bare Express, first page at 1k: ${vsBase.text}`);
-  const depthSmall = ratio(s.listSmall, s.deepSmall);
-  console.log(`  deep / first at 1k: ${depthSmall.text}`);
-  // "Within 1.2x": the big store's page may be at most 1.2x slower, in req/s and in median latency.
-  const within = (r: Ratio) => 1 / r.rps <= 1.2 && r.p50 <= 1.2;
-  const withinText = (r: Ratio) => `1k/${bigLabel} req/s ${fmtX(1 / r.rps)}, ${bigLabel}/1k p50 ${fmtX(r.p50)}`;
-  console.log(verdict(`list first page at ${bigLabel} within 1.2x of 1k`, valid(s.listSmall, s.listBig) && within(first), withinText(first)));
-  console.log(verdict(`list deep page at ${bigLabel} within 1.2x of 1k`, valid(s.deepSmall, s.deepBig) && within(deep), withinText(deep)));
+  if (others && heap && churn) others.report(heap, churn);
 
-  console.log(`\n3. POST ${API}/vms  (a new VM per request, unique names)`);
-  console.log(row(s.postBase));
-  console.log(row(s.postReal));
-  const post = ratio(s.postBase, s.postReal);
-  console.log(`  real / baseline: ${post.text}   (no target; for the record)`);
-  if (!valid(s.postBase, s.postReal)) console.log('  !! some creates did not answer 2xx');
-
-  console.log(`\n6. Tenants and keys`);
-  console.log(row(s.getNone));
-  console.log(row(s.getKeyed));
-  const keyedGet = ratio(s.getNone, s.getKeyed);
-  console.log(`  keys / none: ${keyedGet.text}`);
-  console.log(verdict('GET /vms/{id} with a key >= 0.9x of AUTH_MODE=none', valid(s.getNone, s.getKeyed) && keyedGet.rps >= 0.9, `${fmtX(keyedGet.rps)} of none`));
-  for (const sc of [s.listOne, s.listMany, s.deepOne, s.deepMany]) console.log(row(sc));
-  const tenantFirst = ratio(s.listOne, s.listMany);
-  const tenantDeepRatio = ratio(s.deepOne, s.deepMany);
-  console.log(`  ${tenantCount} tenants / one, first page: ${tenantFirst.text}`);
-  console.log(`  ${tenantCount} tenants / one, deep page : ${tenantDeepRatio.text}`);
-  const tenantText = (r: Ratio) => `one/${tenantCount}t req/s ${fmtX(1 / r.rps)}, ${tenantCount}t/one p50 ${fmtX(r.p50)}`;
-  console.log(verdict(`one tenant's first page with ${tenantCount} x 1k stored within 1.2x of one tenant`, valid(s.listOne, s.listMany) && within(tenantFirst), tenantText(tenantFirst)));
-  console.log(verdict(`one tenant's deep page with ${tenantCount} x 1k stored within 1.2x of one tenant`, valid(s.deepOne, s.deepMany) && within(tenantDeepRatio), tenantText(tenantDeepRatio)));
-
-  console.log(`\n4. Heap per VM  (${heap.vms.toLocaleString('en-US')} VMs created through the repository, fresh process, node ${heap.node})`);
-  const mb = (n: number) => `${(n / 1_048_576).toFixed(1)} MB`;
-  console.log(`  heapUsed ${mb(heap.beforeBytes)} -> ${mb(heap.afterBytes)}: ${Math.round(heap.bytesPerVm)} bytes per VM`);
-  console.log(verdict('heap <= 1024 bytes per VM', heap.bytesPerVm <= 1024, `${Math.round(heap.bytesPerVm)} bytes per VM`));
-
-  console.log(`\n5. Memory under create+delete churn  (memory repository, fresh process, node ${churn.node})`);
-  for (const line of describeChurn(churn)) console.log(line);
-  const flat = cappedGrowthRatio(churn);
-  console.log(
-    verdict(
-      'heap flat under churn once the caps are full (growth <= 0.05x the uncapped run over the same blocks)',
-      flat <= 0.05,
-      Number.isNaN(flat) ? 'the caps never filled: too few pairs' : `${flat.toFixed(3)}x of uncapped growth from block ${fullFromBlock(churn)} to ${churn.blocks}`,
-    ),
-  );
-
-  console.log(`\n==== summary (server node ${serverNode}) ====`);
+  console.log(`\n==== summary (server node ${serverNode}; GET on ${nodes.map((n) => n.version).join(', ')}; ${loadText()}) ====`);
   for (const v of verdicts) console.log(`  ${v.pass ? 'PASS' : 'FAIL'}  ${v.target}: ${v.detail}`);
   console.log(`  took ${Math.round((performance.now() - started) / 1000)} s`);
 
   if (process.env.BENCH_JSON) {
     const dump = {
       serverNode,
+      getNodes: nodes,
       loadNode: process.version,
+      loadAverage: loadavg(),
       settings,
-      scenarios: Object.values(s).map((sc) => ({ key: sc.key, label: sc.label, ...summary(sc) })),
+      scenarios: [...groups.flat()].map((sc) => ({ key: sc.key, label: sc.label, node: sc.server.node, ...summary(sc) })),
+      getRatios: getRatios.map((g) => ({ node: g.node, rps: g.ratio.rps, rpsPooled: g.ratio.rpsPooled, p50: g.ratio.p50, p99: g.ratio.p99 })),
       heap,
       churn,
       verdicts,
@@ -536,7 +545,108 @@ async function main(): Promise<void> {
     console.log(`  wrote ${process.env.BENCH_JSON}`);
   }
 
-  await Promise.all([baseline, small, big].map((sv) => stopChild(sv.child)));
+  await Promise.all(servers.map((sv) => stopChild(sv.child)));
+}
+
+/** The list and POST scenarios (on the server node), and the report of them and of the heap and churn measures. */
+function otherScenarios(baseline: Server, small: Server, big: Server, keyed: Server, tenanted: Server, tenantCount: number) {
+  const serverNode = small.node;
+  const bigLabel = `${Math.round(settings.bigVms / 1000)}k`;
+  const list = (cursor?: string) => [`${API}/vms?limit=50${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`];
+  const s = {
+    listSmall: scenario('list.1k.first', 'real app, 1k stored, first page', small, { method: 'GET', paths: list() }),
+    listBig: scenario('list.big.first', `real app, ${bigLabel} stored, first page`, big, { method: 'GET', paths: list() }),
+    deepSmall: scenario('list.1k.deep', 'real app, 1k stored, deep page (after 500)', small, { method: 'GET', paths: [] }),
+    deepBig: scenario('list.big.deep', `real app, ${bigLabel} stored, deep page (after ${Math.floor(settings.bigVms / 2000)}k)`, big, { method: 'GET', paths: [] }),
+    listBase: scenario('list.baseline', 'bare Express, 1k stored, first page', baseline, { method: 'GET', paths: list() }),
+    postBase: scenario('post.baseline', 'bare Express (Map set)', baseline, { method: 'POST', paths: [`${API}/vms`], body: createBody }),
+    postReal: scenario('post.real', 'real app (1k store, growing)', small, { method: 'POST', paths: [`${API}/vms`], body: createBody }),
+    // Its own scenario (not get.real again), so that its slices are taken side by side with the keyed ones.
+    getNone: scenario('get.none', 'real app, AUTH_MODE=none', small, { method: 'GET', paths: byIdPaths(small) }),
+    getKeyed: scenario('get.keys', 'real app, AUTH_MODE=keys, a member key', keyed, { method: 'GET', paths: byIdPaths(keyed) }),
+    listOne: scenario('list.1t.first', 'keys, one tenant of 1k, first page', keyed, { method: 'GET', paths: list() }),
+    listMany: scenario('list.100t.first', `keys, one tenant of ${tenantCount} x 1k, first page`, tenanted, { method: 'GET', paths: list() }),
+    deepOne: scenario('list.1t.deep', 'keys, one tenant of 1k, deep page (after 500)', keyed, { method: 'GET', paths: [] }),
+    deepMany: scenario('list.100t.deep', `keys, one tenant of ${tenantCount} x 1k, deep page (after 500)`, tenanted, { method: 'GET', paths: [] }),
+  };
+  const groups: Scenario[][] = [
+    [s.listSmall, s.listBig, s.deepSmall, s.deepBig, s.listBase],
+    [s.postBase, s.postReal],
+    [s.getNone, s.getKeyed],
+    [s.listOne, s.listMany, s.deepOne, s.deepMany],
+  ];
+
+  /** The deep pages' cursors, got by following the pages through the API; before the groups run. */
+  const prepare = async () => {
+    const smallDeep = await cursorAfter(small, settings.smallVms / 2);
+    const bigDeep = await cursorAfter(big, Math.floor(settings.bigVms / 2));
+    s.deepSmall.spec.paths.push(...list(smallDeep.cursor));
+    s.deepBig.spec.paths.push(...list(bigDeep.cursor));
+    s.deepOne.spec.paths.push(...list((await cursorAfter(keyed, settings.smallVms / 2)).cursor));
+    s.deepMany.spec.paths.push(...list((await cursorAfter(tenanted, settings.smallVms / 2)).cursor));
+    console.log(`  deep cursors: 1k store after ${settings.smallVms / 2} VMs (${smallDeep.pages} page(s) followed, page starts at ${smallDeep.firstName}); ` +
+      `big store after ${Math.floor(settings.bigVms / 2).toLocaleString('en-US')} VMs (${bigDeep.pages} pages followed, page starts at ${bigDeep.firstName})`);
+  };
+
+  const report = (heap: HeapMessage, churn: ChurnMessage) => {
+    console.log(`\n2. GET ${API}/vms?limit=50  (node ${serverNode})`);
+    for (const sc of [s.listSmall, s.listBig, s.deepSmall, s.deepBig, s.listBase]) console.log(row(sc));
+    const first = ratio(s.listSmall, s.listBig);
+    const deep = ratio(s.deepSmall, s.deepBig);
+    const depth = ratio(s.listBig, s.deepBig);
+    const vsBase = ratio(s.listBase, s.listSmall);
+    console.log(`  ${bigLabel} / 1k, first page: ${first.text}`);
+    console.log(`  ${bigLabel} / 1k, deep page : ${deep.text}`);
+    console.log(`  deep / first at ${bigLabel}: ${depth.text}`);
+    console.log(`  real / bare Express, first page at 1k: ${vsBase.text}`);
+    const depthSmall = ratio(s.listSmall, s.deepSmall);
+    console.log(`  deep / first at 1k: ${depthSmall.text}`);
+    // "Within 1.2x": the big store's page may be at most 1.2x slower, in req/s and in median latency.
+    const within = (r: Ratio) => 1 / r.rps <= 1.2 && r.p50 <= 1.2;
+    const withinText = (r: Ratio) => `1k/${bigLabel} req/s ${fmtX(1 / r.rps)}, ${bigLabel}/1k p50 ${fmtX(r.p50)}`;
+    console.log(verdict(`list first page at ${bigLabel} within 1.2x of 1k`, valid(s.listSmall, s.listBig) && within(first), withinText(first)));
+    console.log(verdict(`list deep page at ${bigLabel} within 1.2x of 1k`, valid(s.deepSmall, s.deepBig) && within(deep), withinText(deep)));
+
+    console.log(`\n3. POST ${API}/vms  (a new VM per request, unique names; node ${serverNode})`);
+    console.log(row(s.postBase));
+    console.log(row(s.postReal));
+    const post = ratio(s.postBase, s.postReal);
+    console.log(`  real / baseline: ${post.text}   (no target; for the record)`);
+    if (!valid(s.postBase, s.postReal)) console.log('  !! some creates did not answer 2xx');
+
+    console.log(`\n6. Tenants and keys  (node ${serverNode})`);
+    console.log(row(s.getNone));
+    console.log(row(s.getKeyed));
+    const keyedGet = ratio(s.getNone, s.getKeyed);
+    console.log(`  keys / none: ${keyedGet.text}`);
+    console.log(verdict('GET /vms/{id} with a key >= 0.9x of AUTH_MODE=none', valid(s.getNone, s.getKeyed) && keyedGet.rps >= 0.9, `${fmtX(keyedGet.rps)} of none`));
+    for (const sc of [s.listOne, s.listMany, s.deepOne, s.deepMany]) console.log(row(sc));
+    const tenantFirst = ratio(s.listOne, s.listMany);
+    const tenantDeepRatio = ratio(s.deepOne, s.deepMany);
+    console.log(`  ${tenantCount} tenants / one, first page: ${tenantFirst.text}`);
+    console.log(`  ${tenantCount} tenants / one, deep page : ${tenantDeepRatio.text}`);
+    const tenantText = (r: Ratio) => `one/${tenantCount}t req/s ${fmtX(1 / r.rps)}, ${tenantCount}t/one p50 ${fmtX(r.p50)}`;
+    console.log(verdict(`one tenant's first page with ${tenantCount} x 1k stored within 1.2x of one tenant`, valid(s.listOne, s.listMany) && within(tenantFirst), tenantText(tenantFirst)));
+    console.log(verdict(`one tenant's deep page with ${tenantCount} x 1k stored within 1.2x of one tenant`, valid(s.deepOne, s.deepMany) && within(tenantDeepRatio), tenantText(tenantDeepRatio)));
+
+    console.log(`\n4. Heap per VM  (${heap.vms.toLocaleString('en-US')} VMs created through the repository, fresh process, node ${heap.node})`);
+    const mb = (n: number) => `${(n / 1_048_576).toFixed(1)} MB`;
+    console.log(`  heapUsed ${mb(heap.beforeBytes)} -> ${mb(heap.afterBytes)}: ${Math.round(heap.bytesPerVm)} bytes per VM`);
+    console.log(verdict('heap <= 1024 bytes per VM', heap.bytesPerVm <= 1024, `${Math.round(heap.bytesPerVm)} bytes per VM`));
+
+    console.log(`\n5. Memory under create+delete churn  (memory repository, fresh process, node ${churn.node})`);
+    for (const line of describeChurn(churn)) console.log(line);
+    const flat = cappedGrowthRatio(churn);
+    console.log(
+      verdict(
+        'heap flat under churn once the caps are full (growth <= 0.05x the uncapped run over the same blocks)',
+        flat <= 0.05,
+        Number.isNaN(flat) ? 'the caps never filled: too few pairs' : `${flat.toFixed(3)}x of uncapped growth from block ${fullFromBlock(churn)} to ${churn.blocks}`,
+      ),
+    );
+  };
+
+  return { groups, prepare, report };
 }
 
 main()

@@ -8,6 +8,7 @@ import { authenticate } from './http/middleware/authenticate.js';
 import { rateLimiter } from './http/middleware/rate-limit.js';
 import { requestLog } from './http/middleware/request-log.js';
 import { securityHeaders } from './http/middleware/security-headers.js';
+import { underPath } from './http/middleware/under-path.js';
 import { apiSecurity } from './http/openapi/security.js';
 import { problemResponder, routeNotFound } from './http/problem.js';
 import { EventHub } from './events/event-hub.js';
@@ -82,17 +83,15 @@ export function buildApp({ config, backend, logger, shutdownSignal, version = '0
 
   // Audit first, so that refused calls (401, 403, 429) are audited too; then the key becomes the
   // request's scope, which the rate limit counts by. The limit is mounted only when configured.
-  app.use(API_BASE, audit(logger));
-  app.use(
-    API_BASE,
-    authenticate({
-      mode: config.AUTH_MODE,
-      adminKey: config.ADMIN_API_KEY,
-      memberKeys: config.API_KEYS,
-      readerKeys: config.API_READONLY_KEYS,
-      directory: backend.tenants,
-    }),
-  );
+  app.use(underPath(API_BASE, audit(logger)));
+  const authenticated = authenticate({
+    mode: config.AUTH_MODE,
+    adminKey: config.ADMIN_API_KEY,
+    memberKeys: config.API_KEYS,
+    readerKeys: config.API_READONLY_KEYS,
+    directory: backend.tenants,
+  });
+  app.use(underPath(API_BASE, authenticated));
   if (config.RATE_LIMIT_PER_MINUTE > 0) app.use(API_BASE, rateLimiter(config.RATE_LIMIT_PER_MINUTE));
   // The API first: it takes nearly all the traffic, and need not walk the operations' routes.
   app.use(api.router);
