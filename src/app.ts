@@ -101,7 +101,7 @@ export function buildApp({ config, backend, logger, shutdownSignal, sharedState 
   // The API first: it takes nearly all the traffic, and need not walk the operations' routes.
   app.use(api.router);
   app.use(consoleRoutes());
-  app.use(operationRoutes({ registry, backend, metrics, version }));
+  app.use(operationRoutes({ registry, backend, metrics, version, sharedState }));
   app.use(routeNotFound);
   app.use(problemResponder(logger));
   return app;
