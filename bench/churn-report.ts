@@ -45,6 +45,8 @@ export function growthAfter(run: ChurnRun, from: number): number {
  */
 export function cappedGrowthRatio(m: ChurnMessage): number {
   const from = fullFromBlock(m);
+  // Caps that never filled show nothing about flatness: no figure rather than a flattering one.
+  if (from > m.blocks) return Number.NaN;
   const baseline = growthAfter(m.timeOnly, from);
   return baseline > 0 ? Math.max(0, growthAfter(m.capped, from)) / baseline : Number.POSITIVE_INFINITY;
 }
@@ -69,9 +71,12 @@ export function describeChurn(m: ChurnMessage): string[] {
     `  time only: ${Math.round(perPair)} bytes a pair, ${mb((m.timeOnly.blockBytes.at(-1) as number) - m.timeOnly.startBytes)} by the end of the hour; ` +
       `at ${m.rate.toLocaleString('en-US')} pairs/s an hour is ${m.pairsPerHourAtRate.toLocaleString('en-US')} pairs: about ${((perPair * m.pairsPerHourAtRate) / 1_073_741_824).toFixed(1)} GB`,
   );
+  const end = mb((m.capped.blockBytes.at(-1) as number) - m.capped.startBytes);
   lines.push(
-    `  capped: ${mb((m.capped.blockBytes.at(-1) as number) - m.capped.startBytes)} by the end of the hour, whatever the rate; ` +
-      `from block ${from} (both caps full) to the end ${mb(growthAfter(m.capped, from))} (time only: ${mb(growthAfter(m.timeOnly, from))})`,
+    from > m.blocks
+      ? `  capped: ${end} by the end of the hour, but the caps never filled in this run: raise BENCH_CHURN_PAIRS to at least twice the larger cap (${(2 * Math.max(m.capped.maxTombstones, m.capped.maxIdempotencyKeys)).toLocaleString('en-US')})`
+      : `  capped: ${end} by the end of the hour, whatever the rate; ` +
+          `from block ${from} (both caps full) to the end ${mb(growthAfter(m.capped, from))} (time only: ${mb(growthAfter(m.timeOnly, from))})`,
   );
   return lines;
 }

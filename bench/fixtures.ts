@@ -44,20 +44,26 @@ export async function catalogOf(backend: Backend): Promise<{ flavors: Flavor[]; 
   return { flavors, image };
 }
 
+/** The bench's tenants: the default one first, then `t-1`, `t-2`, ... */
+export const benchTenant = (index: number): string => (index === 0 ? 'default' : `t-${index}`);
+
 /**
  * Creates `count` VMs named `<prefix>-<i>` through the repository, flavors in turn, every other one
- * started. Calls `keep` with each new id (the caller decides what, if anything, to remember).
+ * started, spread round-robin over `tenants` tenants (so each tenant's VMs are interleaved with the
+ * others' in creation order). Calls `keep` with each new id of the default tenant.
  */
-export async function populate(backend: Backend, count: number, prefix: string, keep?: (id: string, i: number) => void): Promise<void> {
+export async function populate(backend: Backend, count: number, prefix: string, keep?: (id: string, i: number) => void, tenants = 1): Promise<void> {
   const { flavors, image } = await catalogOf(backend);
+  const scopes = Array.from({ length: tenants }, (_, t) => ({ ...benchScope, tenant: benchTenant(t) }));
   for (let i = 0; i < count; i++) {
-    const record = await backend.vms.create(benchScope, {
+    const scope = scopes[i % tenants] as Scope;
+    const record = await backend.vms.create(scope, {
       name: `${prefix}-${i}`,
       flavor: flavors[i % flavors.length] as Flavor,
       image,
       start: i % 2 === 0,
     });
-    keep?.(record.vm.id, i);
+    if (scope.tenant === 'default') keep?.(record.vm.id, Math.floor(i / tenants));
   }
 }
 

@@ -127,12 +127,15 @@ interface Server {
   node: string;
   populateMs: number;
   vms: number;
+  /** Headers every request to it carries (a key, with --auth keys). */
+  headers: Record<string, string>;
 }
 
-async function startServer(app: 'real' | 'baseline', vms: number, label: string): Promise<Server> {
-  const child = startChild('bench/server.ts', ['--app', app, '--vms', String(vms)], settings.nodeFlags);
+async function startServer(app: 'real' | 'baseline', vms: number, label: string, extra: string[] = []): Promise<Server> {
+  const child = startChild('bench/server.ts', ['--app', app, '--vms', String(vms), ...extra], settings.nodeFlags);
   const ready = await awaitMessage<ReadyMessage>(child, 'ready', `server "${label}"`, 300_000);
-  return { label, child, port: ready.port, ids: ready.ids, node: ready.node, populateMs: ready.populateMs, vms };
+  const headers: Record<string, string> = ready.authorization === undefined ? {} : { authorization: ready.authorization };
+  return { label, child, port: ready.port, ids: ready.ids, node: ready.node, populateMs: ready.populateMs, vms, headers };
 }
 
 // ---------------------------------------------------------------- load
@@ -173,7 +176,7 @@ function load(server: Server, spec: RequestSpec, seconds: number): Promise<Slice
   let turn = 0;
   const paths = spec.paths;
   const request: autocannon.Request = { method: spec.method, path: paths[0] as string };
-  if (spec.method === 'POST') request.headers = { 'content-type': 'application/json' };
+  request.headers = { ...server.headers, ...(spec.method === 'POST' && { 'content-type': 'application/json' }) };
   if (paths.length > 1 || spec.body) {
     const body = spec.body;
     request.setupRequest = (req) => {
@@ -281,7 +284,7 @@ interface ListPage {
 
 async function getPage(server: Server, limit: number, cursor: string | null): Promise<ListPage> {
   const query = `limit=${limit}${cursor === null ? '' : `&cursor=${encodeURIComponent(cursor)}`}`;
-  const response = await fetch(`http://127.0.0.1:${server.port}${API}/vms?${query}`);
+  const response = await fetch(`http://127.0.0.1:${server.port}${API}/vms?${query}`, { headers: server.headers });
   if (response.status !== 200) throw new Error(`GET ${API}/vms?${query} on "${server.label}": ${response.status} ${await response.text()}`);
   return (await response.json()) as ListPage;
 }
@@ -382,18 +385,23 @@ async function main(): Promise<void> {
 
   // 2. Servers: all up at once, measured one at a time.
   console.log('[setup] starting servers: bare Express baseline (1k VMs), real app (1k VMs), real app (100k VMs)');
-  const [baseline, small, big] = await Promise.all([
+  const tenantCount = 100;
+  const [baseline, small, big, keyed, tenanted] = await Promise.all([
     startServer('baseline', settings.smallVms, 'baseline'),
     startServer('real', settings.smallVms, 'real 1k'),
     startServer('real', settings.bigVms, 'real big'),
+    startServer('real', settings.smallVms, 'keys 1k', ['--auth', 'keys']),
+    startServer('real', settings.smallVms * tenantCount, 'keys 100t', ['--auth', 'keys', '--tenants', String(tenantCount)]),
   ]);
-  for (const s of [baseline, small, big]) {
+  for (const s of [baseline, small, big, keyed, tenanted]) {
     console.log(`  ${s.label.padEnd(9)} pid ${s.child.pid} port ${s.port} node ${s.node}: ${s.vms.toLocaleString('en-US')} VMs stored in ${Math.round(s.populateMs)} ms`);
   }
-  if (new Set([baseline.node, small.node, big.node, serverNode]).size !== 1) throw new Error('the servers do not all run the same node');
+  if (new Set([baseline.node, small.node, big.node, keyed.node, tenanted.node, serverNode]).size !== 1) throw new Error('the servers do not all run the same node');
 
   const smallDeep = await cursorAfter(small, settings.smallVms / 2);
   const bigDeep = await cursorAfter(big, Math.floor(settings.bigVms / 2));
+  const keyedDeep = await cursorAfter(keyed, settings.smallVms / 2);
+  const tenantDeep = await cursorAfter(tenanted, settings.smallVms / 2);
   console.log(`  deep cursors: 1k store after ${settings.smallVms / 2} VMs (${smallDeep.pages} page(s) followed, page starts at ${smallDeep.firstName}); ` +
     `big store after ${Math.floor(settings.bigVms / 2).toLocaleString('en-US')} VMs (${bigDeep.pages} pages followed, page starts at ${bigDeep.firstName})`);
 
@@ -413,11 +421,20 @@ async function main(): Promise<void> {
     listBase: scenario('list.baseline', 'bare Express, 1k stored, first page', baseline, { method: 'GET', paths: list() }),
     postBase: scenario('post.baseline', 'bare Express (Map set)', baseline, { method: 'POST', paths: [`${API}/vms`], body: createBody }),
     postReal: scenario('post.real', 'real app (1k store, growing)', small, { method: 'POST', paths: [`${API}/vms`], body: createBody }),
+    // Its own scenario (not get.real again), so that its slices are taken side by side with the keyed ones.
+    getNone: scenario('get.none', 'real app, AUTH_MODE=none', small, { method: 'GET', paths: byIdPaths(small) }),
+    getKeyed: scenario('get.keys', 'real app, AUTH_MODE=keys, a member key', keyed, { method: 'GET', paths: byIdPaths(keyed) }),
+    listOne: scenario('list.1t.first', 'keys, one tenant of 1k, first page', keyed, { method: 'GET', paths: list() }),
+    listMany: scenario('list.100t.first', `keys, one tenant of ${tenantCount} x 1k, first page`, tenanted, { method: 'GET', paths: list() }),
+    deepOne: scenario('list.1t.deep', 'keys, one tenant of 1k, deep page (after 500)', keyed, { method: 'GET', paths: list(keyedDeep.cursor) }),
+    deepMany: scenario('list.100t.deep', `keys, one tenant of ${tenantCount} x 1k, deep page (after 500)`, tenanted, { method: 'GET', paths: list(tenantDeep.cursor) }),
   };
   const groups: Scenario[][] = [
     [s.getBase, s.getReal],
     [s.listSmall, s.listBig, s.deepSmall, s.deepBig, s.listBase],
     [s.postBase, s.postReal],
+    [s.getNone, s.getKeyed],
+    [s.listOne, s.listMany, s.deepOne, s.deepMany],
   ];
 
   // 3. Each group: warm every member, then slices in turn (A B C, C B A, ...), so that whatever else
@@ -470,6 +487,21 @@ async function main(): Promise<void> {
   console.log(`  real / baseline: ${post.text}   (no target; for the record)`);
   if (!valid(s.postBase, s.postReal)) console.log('  !! some creates did not answer 2xx');
 
+  console.log(`\n6. Tenants and keys`);
+  console.log(row(s.getNone));
+  console.log(row(s.getKeyed));
+  const keyedGet = ratio(s.getNone, s.getKeyed);
+  console.log(`  keys / none: ${keyedGet.text}`);
+  console.log(verdict('GET /vms/{id} with a key >= 0.9x of AUTH_MODE=none', valid(s.getNone, s.getKeyed) && keyedGet.rps >= 0.9, `${fmtX(keyedGet.rps)} of none`));
+  for (const sc of [s.listOne, s.listMany, s.deepOne, s.deepMany]) console.log(row(sc));
+  const tenantFirst = ratio(s.listOne, s.listMany);
+  const tenantDeepRatio = ratio(s.deepOne, s.deepMany);
+  console.log(`  ${tenantCount} tenants / one, first page: ${tenantFirst.text}`);
+  console.log(`  ${tenantCount} tenants / one, deep page : ${tenantDeepRatio.text}`);
+  const tenantText = (r: Ratio) => `one/${tenantCount}t req/s ${fmtX(1 / r.rps)}, ${tenantCount}t/one p50 ${fmtX(r.p50)}`;
+  console.log(verdict(`one tenant's first page with ${tenantCount} x 1k stored within 1.2x of one tenant`, valid(s.listOne, s.listMany) && within(tenantFirst), tenantText(tenantFirst)));
+  console.log(verdict(`one tenant's deep page with ${tenantCount} x 1k stored within 1.2x of one tenant`, valid(s.deepOne, s.deepMany) && within(tenantDeepRatio), tenantText(tenantDeepRatio)));
+
   console.log(`\n4. Heap per VM  (${heap.vms.toLocaleString('en-US')} VMs created through the repository, fresh process, node ${heap.node})`);
   const mb = (n: number) => `${(n / 1_048_576).toFixed(1)} MB`;
   console.log(`  heapUsed ${mb(heap.beforeBytes)} -> ${mb(heap.afterBytes)}: ${Math.round(heap.bytesPerVm)} bytes per VM`);
@@ -482,7 +514,7 @@ async function main(): Promise<void> {
     verdict(
       'heap flat under churn once the caps are full (growth <= 0.05x the uncapped run over the same blocks)',
       flat <= 0.05,
-      `${flat.toFixed(3)}x of uncapped growth from block ${fullFromBlock(churn)} to ${churn.blocks}`,
+      Number.isNaN(flat) ? 'the caps never filled: too few pairs' : `${flat.toFixed(3)}x of uncapped growth from block ${fullFromBlock(churn)} to ${churn.blocks}`,
     ),
   );
 

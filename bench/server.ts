@@ -2,11 +2,16 @@
  * A server under test, run by bench/run.ts in a child process of its own so that it never shares an
  * event loop with autocannon:
  *
- *   node --import tsx bench/server.ts --app real|baseline --vms <count>
+ *   node --import tsx bench/server.ts --app real|baseline --vms <count> [--auth keys] [--tenants <n>]
+ *
+ * `--auth keys` runs the real app with AUTH_MODE=keys and hands back a member key of the default
+ * tenant (`authorization`); `--tenants n` spreads the VMs over n tenants, and `ids` are the default
+ * tenant's.
  *
  * It fills its store, listens on 127.0.0.1 (a free port), and tells the parent over the IPC channel
  * { type: 'ready', port, ids, node }. It exits when the parent disconnects (or dies).
  */
+import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -23,15 +28,23 @@ export interface ReadyMessage {
   ids: string[];
   node: string;
   populateMs: number;
+  /** With --auth keys: the Authorization header of a member key of the default tenant. */
+  authorization?: string;
 }
 
 const MAX_IDS = 1000;
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { app: { type: 'string' }, vms: { type: 'string', default: '1000' } } });
+  const { values } = parseArgs({
+    options: { app: { type: 'string' }, vms: { type: 'string', default: '1000' }, auth: { type: 'string', default: 'none' }, tenants: { type: 'string', default: '1' } },
+  });
   const count = Number(values.vms);
+  const tenants = Number(values.tenants);
+  if (values.auth !== 'none' && values.auth !== 'keys') throw new Error(`--auth must be none or keys, got ${values.auth}`);
+  if (!Number.isSafeInteger(tenants) || tenants < 1) throw new Error(`--tenants must be a positive whole number, got ${values.tenants}`);
+  let authorization: string | undefined;
   if (!Number.isSafeInteger(count) || count < 1) throw new Error(`--vms must be a positive whole number, got ${values.vms}`);
-  const every = sampleEvery(count, MAX_IDS);
+  const every = sampleEvery(Math.ceil(count / tenants), MAX_IDS);
   const ids: string[] = [];
   const keep = (id: string, i: number) => {
     if (i % every === 0 && ids.length < MAX_IDS) ids.push(id);
@@ -41,9 +54,13 @@ async function main(): Promise<void> {
   let server: Server;
   if (values.app === 'real') {
     const backend = createBenchBackend();
-    await populate(backend, count, 'seed', keep);
+    await populate(backend, count, 'seed', keep, tenants);
+    if (values.auth === 'keys') {
+      const { secret } = await backend.tenants.createKey({ tenant: 'default', name: 'bench', role: 'member' });
+      authorization = `Bearer ${secret}`;
+    }
     const app = buildApp({
-      config: { AUTH_MODE: 'none', ADMIN_API_KEY: undefined, API_KEYS: [], API_READONLY_KEYS: [], RATE_LIMIT_PER_MINUTE: 0, EVENTS_REPLAY_COUNT: 1000, EVENTS_REPLAY_AGE_S: 300, EVENTS_HEARTBEAT_MS: 15_000, EVENTS_MAX_BUFFERED_KB: 256 },
+      config: { AUTH_MODE: values.auth, ADMIN_API_KEY: values.auth === 'keys' ? randomBytes(32).toString('base64url') : undefined, API_KEYS: [], API_READONLY_KEYS: [], RATE_LIMIT_PER_MINUTE: 0, EVENTS_REPLAY_COUNT: 1000, EVENTS_REPLAY_AGE_S: 300, EVENTS_HEARTBEAT_MS: 15_000, EVENTS_MAX_BUFFERED_KB: 256 },
       backend,
       logger: pino({ level: 'silent' }),
     });
@@ -62,7 +79,7 @@ async function main(): Promise<void> {
   const populateMs = performance.now() - started;
   await once(server, 'listening');
   const { port } = server.address() as AddressInfo;
-  const ready: ReadyMessage = { type: 'ready', port, ids, node: process.version, populateMs };
+  const ready: ReadyMessage = { type: 'ready', port, ids, node: process.version, populateMs, ...(authorization !== undefined && { authorization }) };
   if (!process.send) throw new Error('bench/server.ts must be started by bench/run.ts (it needs the IPC channel)');
   process.send(ready);
 }

@@ -7,7 +7,8 @@ re-run and only creates what is missing.
 
 Subcommands (up.sh runs them in this order):
   keystone   roles, service project + service users, demo project + demo user
-             (roles member, reader), catalog (image, placement, compute, network)
+             (roles member, reader), catalog (image, placement, compute, network,
+             and with ENABLE_CINDER=1 block-storage + volumev3)
   image      tiny raw images named $IMAGE_NAMES (default "cirros-0.6 cirros"):
              4 KiB of zeros; Nova's fake virt driver never reads them. Plus
              two for Nova's 400s: `needs-10g-disk` (min_disk 10 GB: m1.tiny's
@@ -28,6 +29,8 @@ Subcommands (up.sh runs them in this order):
              valid host was found") and `quota-buster` (500 vCPUs: over the demo
              project's cores quota, so Nova refuses it with 403 at once)
   wait-nova  wait until Nova lists an enabled+up nova-compute and a hypervisor
+  wait-cinder
+             wait until Cinder lists an enabled+up cinder-volume (mini-cinder@fake)
   quotas     demo project: instances/cores/ram = $DEMO_QUOTA_INSTANCES (200),
              $DEMO_QUOTA_CORES (200), $DEMO_QUOTA_RAM (-1 = unlimited, so `huge`
              reaches the scheduler instead of being refused by the RAM quota)
@@ -148,6 +151,11 @@ def cmd_keystone():
     ]
     if E.get("ENABLE_NEUTRON", "0") == "1":
         catalog.append(("network", "neutron", "http://%s:%s" % (HOSTIP, E.get("NEUTRON_PORT", "9696"))))
+    if E.get("ENABLE_CINDER", "0") == "1":
+        # one endpoint, two types: block-storage (what openstacksdk and this API look up) and
+        # volumev3 (what Nova's [cinder] catalog_info names)
+        url = "http://%s:%s/v3/%%(project_id)s" % (HOSTIP, E.get("CINDER_PORT", "8776"))
+        catalog += [("block-storage", "cinder", url), ("volumev3", "cinderv3", url)]
     for stype, name, url in catalog:
         k.endpoints(k.service(stype, name), url)
     print("keystone: projects/users/roles/catalog ready")
@@ -304,6 +312,26 @@ def cmd_wait_nova():
     raise SystemExit("nova not ready: " + last)
 
 
+def cmd_wait_cinder():
+    deadline = time.time() + float(E.get("WAIT_CINDER_TIMEOUT", "120"))
+    last = ""
+    while time.time() < deadline:
+        try:
+            tok, body = token()
+            ep = "http://%s:%s/v3/%s" % (HOSTIP, E.get("CINDER_PORT", "8776"), body["project"]["id"])
+            svcs = requests.get(ep + "/os-services", params={"binary": "cinder-volume"},
+                                headers={"X-Auth-Token": tok}, timeout=10).json()["services"]
+            up = [x for x in svcs if x["state"] == "up" and x["status"] == "enabled"]
+            if up:
+                print("cinder: volume service(s) up: %s" % ", ".join(x["host"] for x in up))
+                return
+            last = "services=%s" % svcs
+        except Exception as e:  # noqa
+            last = repr(e)
+        time.sleep(1)
+    raise SystemExit("cinder-volume not ready: " + last)
+
+
 def project_id(name):
     k = KS3()
     found = k.get("/projects", name=name, domain_id="default")["projects"]
@@ -402,6 +430,12 @@ def cmd_verify():
         nq.raise_for_status()
         network_quota = nq.json()["quota"]
     pid = body["project"]["id"]
+    volume_quota = None
+    if "block-storage" in cat:
+        # not h: Cinder answers 400 to an OpenStack-API-Version header naming compute
+        vq = requests.get(cat["block-storage"] + "/os-quota-sets/" + pid, headers={"X-Auth-Token": tok}, timeout=30)
+        vq.raise_for_status()
+        volume_quota = {k: vq.json()["quota_set"][k] for k in ("volumes", "gigabytes", "snapshots")}
     q = requests.get(nova + "/os-quota-sets/" + pid, headers=h, timeout=30)
     q.raise_for_status()
     quota = {k: q.json()["quota_set"][k] for k in ("instances", "cores", "ram")}
@@ -424,6 +458,7 @@ def cmd_verify():
         "external_network": {"name": "public", "cidr": FLOATING_CIDR,
                              "pool": list(FLOATING_POOL)} if "public" in networks else None,
         "network_quota": network_quota,
+        "volume_quota": volume_quota,
         "compute_host": "mini-compute",
     }
     path = os.path.join(E.get("RUN", "/tmp/mini-openstack"), "stack.json")
@@ -436,5 +471,5 @@ def cmd_verify():
 if __name__ == "__main__":
     {"keystone": cmd_keystone, "flavors": cmd_flavors, "image": cmd_image,
      "wait-nova": cmd_wait_nova, "network": cmd_network,
-     "external-network": cmd_external_network,
+     "external-network": cmd_external_network, "wait-cinder": cmd_wait_cinder,
      "quotas": cmd_quotas, "warmup": cmd_warmup, "verify": cmd_verify}[sys.argv[1]]()

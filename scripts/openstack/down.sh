@@ -16,7 +16,7 @@ RUN=${MINI_OS_RUN:-/tmp/mini-openstack}
 [ -d "$RUN/pids" ] || { echo "down.sh: nothing to stop ($RUN/pids missing)"; exit 0; }
 
 # consumers first, the broker last
-ORDER="nova-compute nova-scheduler nova-conductor nova-api neutron-server placement glance-api keystone rabbitmq epmd"
+ORDER="cinder-volume cinder-scheduler cinder-api nova-compute nova-scheduler nova-conductor nova-api neutron-server placement glance-api keystone rabbitmq epmd"
 alive() { kill -0 "$1" 2>/dev/null; }
 grp_alive() { kill -0 -- "-$1" 2>/dev/null; }
 
@@ -55,7 +55,7 @@ rm -f "$RUN"/pids/*.pid
 # started by this run dir). Ports as in up.sh's defaults / env.
 rc=0
 for p in ${RABBIT_PORT:-5672} ${RABBIT_DIST_PORT:-25672} ${EPMD_PORT:-4369} ${KEYSTONE_PORT:-5000} \
-         ${GLANCE_PORT:-9292} ${PLACEMENT_PORT:-8778} ${NOVA_PORT:-8774} ${NEUTRON_PORT:-9696}; do
+         ${GLANCE_PORT:-9292} ${PLACEMENT_PORT:-8778} ${NOVA_PORT:-8774} ${NEUTRON_PORT:-9696} ${CINDER_PORT:-8776}; do
   if command -v ss >/dev/null && ss -Hltn "sport = :$p" | grep -q .; then
     echo "down.sh: WARNING: port $p still listening: $(ss -Hltnp "sport = :$p" | head -1)" >&2; rc=1
   fi

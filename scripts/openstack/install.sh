@@ -23,6 +23,7 @@
 #   APT_EXTRA_OPTS      extra options for apt-get
 #   INSTALL_NEUTRON=0   skip python3-neutron (up.sh then needs ENABLE_NEUTRON=0,
 #                       which is NOT usable for the client tests)
+#   INSTALL_CINDER=0    skip python3-cinder (up.sh then needs ENABLE_CINDER=0)
 set -euo pipefail
 
 PKGS=(
@@ -33,6 +34,9 @@ PKGS=(
   sqlite3 curl jq iproute2 procps
 )
 [ "${INSTALL_NEUTRON:-1}" = 1 ] && PKGS+=(python3-neutron)
+# the library only (no cinder-common: dbconfig, debconf, daemons); it ships the fake volume
+# driver up.sh uses (cinder.tests.fake_driver.FakeLoggingVolumeDriver)
+[ "${INSTALL_CINDER:-1}" = 1 ] && PKGS+=(python3-cinder)
 
 if [ "$(id -u)" != 0 ]; then echo "install.sh: must run as root" >&2; exit 1; fi
 
@@ -74,4 +78,5 @@ apt-get install -y -qq --no-install-recommends \
 /usr/bin/python3 -c 'import keystone, glance, placement, nova' \
   || { echo "install.sh: OpenStack libraries do not import in /usr/bin/python3" >&2; exit 1; }
 if [ "${INSTALL_NEUTRON:-1}" = 1 ]; then /usr/bin/python3 -c 'import neutron'; fi
+if [ "${INSTALL_CINDER:-1}" = 1 ]; then /usr/bin/python3 -c 'import cinder.tests.fake_driver'; fi
 echo "install.sh: done"

@@ -11,12 +11,15 @@
 #   epmd + RabbitMQ :5672   Keystone :5000 (uwsgi)   Glance :9292
 #   Placement :8778 (uwsgi) Nova api :8774 (uwsgi), conductor, scheduler,
 #   compute (fake.FakeDriver, host "mini-compute")   neutron-server :9696 (ML2
-#   with pylib/mini_noop_mech.py, no agents). Databases are SQLite files.
+#   with pylib/mini_noop_mech.py and the L3 router plugin, no agents)
+#   Cinder api :8776, scheduler, volume (pylib/mini_fake_volume.py, ENABLE_CINDER).
+#   Databases are SQLite files.
 # Nothing listens on anything but 127.0.0.1; no traffic leaves the machine.
 #
 # Then bootstrap.py creates what the tests need: users admin and demo, the
 # catalog, images cirros-0.6, cirros, needs-10g-disk, needs-1g-ram, flavors m1.tiny..m1.xlarge, huge and
-# quota-buster, the demo network "private" and the demo project's quotas.
+# quota-buster, the demo network "private", the external network "public"
+# (203.0.113.0/24) and the demo project's quotas.
 #
 # Everything lives in $MINI_OS_RUN (default /tmp/mini-openstack): etc/ log/ db/
 # pids/ state/ bin/, plus openrc, openrc.demo, clouds.yaml and stack.json for
@@ -31,7 +34,8 @@
 #   DEMO_QUOTA_CORES (200), DEMO_QUOTA_RAM (-1 = unlimited), NOVA_QUOTA_* (the
 #   defaults for other projects: 10/20/51200), *_PORT, DEBUG (False),
 #   KEEP_ON_FAIL (0), WARMUP (1: boot+delete one server as admin at the end),
-#   ENABLE_NEUTRON (1; 0 is NOT usable by clients, see README).
+#   ENABLE_NEUTRON (1; 0 is NOT usable by clients, see README), ENABLE_CINDER (1),
+#   NEUTRON_QUOTA_*, FLOATING_* (README).
 #
 # Layout: this file is the order of things; what each service needs (config,
 # db sync, start, wait, bootstrap) lives in lib/<service>.sh as functions,
@@ -42,7 +46,7 @@ HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # One file per service, in the order up.sh uses them; common.sh first (settings, helpers).
 # shellcheck source=lib/common.sh
 . "$HERE/lib/common.sh"
-for lib in rabbitmq keystone glance placement nova neutron clients; do
+for lib in rabbitmq keystone glance placement nova neutron cinder clients; do
   # shellcheck disable=SC1090
   . "$HERE/lib/$lib.sh"
 done
@@ -59,13 +63,15 @@ glance_config
 placement_config
 nova_config
 [ "$ENABLE_NEUTRON" = 1 ] && neutron_config
+[ "$ENABLE_CINDER" = 1 ] && cinder_config
 
 # the databases, in parallel, while keystone starts and is bootstrapped
-say "db syncs (glance, placement, nova_api, cells, nova$([ "$ENABLE_NEUTRON" = 1 ] && echo ", neutron"))"
+say "db syncs (glance, placement, nova_api, cells, nova$([ "$ENABLE_NEUTRON" = 1 ] && echo ", neutron")$([ "$ENABLE_CINDER" = 1 ] && echo ", cinder"))"
 glance_db_sync
 placement_db_sync
 nova_db_sync
 [ "$ENABLE_NEUTRON" = 1 ] && neutron_db_sync
+[ "$ENABLE_CINDER" = 1 ] && cinder_db_sync
 keystone_wait_and_bootstrap
 wait_db_syncs
 say "db syncs done"
@@ -75,11 +81,13 @@ placement_start
 [ "$ENABLE_NEUTRON" = 1 ] && neutron_start
 rabbitmq_wait
 nova_start
+[ "$ENABLE_CINDER" = 1 ] && cinder_start
 
 glance_wait_and_images
 placement_wait
 [ "$ENABLE_NEUTRON" = 1 ] && neutron_wait
 nova_wait_api
+[ "$ENABLE_CINDER" = 1 ] && cinder_wait
 [ "$ENABLE_NEUTRON" = 1 ] && neutron_network
 nova_flavors
 nova_wait_compute
@@ -100,4 +108,4 @@ echo
 echo "# mini-openstack is up (run dir $RUN). Client environment (demo user):"
 grep '^export' "$RUN/openrc.demo"
 echo "# admin: source $RUN/openrc ; clouds.yaml: $RUN/clouds.yaml (clouds mini-admin, mini-demo) ; ids: $RUN/stack.json"
-echo "# compute: http://$HOST_IP:$NOVA_PORT/v2.1  image: http://$HOST_IP:$GLANCE_PORT  network: http://$HOST_IP:$NEUTRON_PORT  placement: http://$HOST_IP:$PLACEMENT_PORT"
+echo "# compute: http://$HOST_IP:$NOVA_PORT/v2.1  image: http://$HOST_IP:$GLANCE_PORT  network: http://$HOST_IP:$NEUTRON_PORT  placement: http://$HOST_IP:$PLACEMENT_PORT  block-storage: http://$HOST_IP:$CINDER_PORT/v3"

@@ -44,6 +44,20 @@ export interface Vm {
   tenant: string;
 }
 
+/** One entry of a VM's action history (GET /vms/{id}/actions), what `openstack server event list` shows. */
+export interface VmActionEntry {
+  action: VmAction | 'create';
+  /** The API request that asked for it. */
+  request_id: string | null;
+  /** The API key that asked for it; null for an anonymous caller or when the cloud does not say. */
+  key_id: string | null;
+  started_at: string;
+  /** Null while the task runs. */
+  finished_at: string | null;
+  /** Null while the task runs; `cancelled` when a delete interrupted it. */
+  outcome: 'success' | 'error' | 'cancelled' | null;
+}
+
 export interface Flavor {
   id: string;
   name: string;

@@ -4,8 +4,9 @@ import { z, type ZodType } from 'zod';
 import { ApiError, type ErrorCode, type FieldError } from '../domain/errors.js';
 import { roleAllows, type Role, type Scope } from '../domain/tenancy.js';
 import { jsonBody } from './middleware/body.js';
-import { descriptionOf, statusesOf } from './problem-catalog.js';
+import type { ApiTag } from './openapi/document.js';
 import type { SecurityRequirement } from './openapi/security.js';
+import { descriptionOf, statusesOf } from './problem-catalog.js';
 import { scopeOf } from './request-context.js';
 import { ProblemSchema } from './schemas.js';
 
@@ -26,7 +27,7 @@ export interface Endpoint<P extends ZodType, Q extends ZodType, B extends ZodTyp
   operationId: string;
   summary: string;
   description?: string;
-  tag: string;
+  tag: ApiTag;
   params?: P;
   query?: Q;
   /** A schema for the JSON body; an absent body is read as `{}`, unless `bodyRequired`. */

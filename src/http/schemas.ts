@@ -52,6 +52,19 @@ export const VmSchema = z
   })
   .openapi('Vm');
 
+export const VmActionEntrySchema = z
+  .object({
+    action: z.enum(['create', ...vmActions]),
+    request_id: z.string().nullable().openapi({ description: 'The request that asked for it (its X-Request-Id).' }),
+    key_id: z.string().nullable().openapi({ description: 'The API key that asked for it; null for an anonymous caller, and on OpenStack.' }),
+    started_at: z.string().openapi({ example: exampleTime }),
+    finished_at: z.string().nullable().openapi({ description: 'Null while the task runs.', example: exampleTime }),
+    outcome: z.enum(['success', 'error', 'cancelled']).nullable().openapi({ description: 'Null while the task runs; `cancelled` when a delete interrupted it.' }),
+  })
+  .openapi('VmActionEntry');
+
+export const VmActionListSchema = z.object({ data: z.array(VmActionEntrySchema) }).openapi('VmActionList');
+
 export const VmListSchema = z
   .object({
     data: z.array(VmSchema),

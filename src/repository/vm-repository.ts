@@ -1,5 +1,5 @@
 import type { Scope } from '../domain/tenancy.js';
-import type { Flavor, Image, Vm, VmCommand, VmStatus, VmTask } from '../domain/vm.js';
+import type { Flavor, Image, Vm, VmActionEntry, VmCommand, VmStatus, VmTask } from '../domain/vm.js';
 import type { TenantDirectory } from './tenant-directory.js';
 
 /**
@@ -82,6 +82,8 @@ export interface VmRepository {
   apply(scope: Scope, id: string, command: VmCommand, guard: CommandGuard): Promise<VmRecord>;
   /** The VM the scope's tenant created earlier with this Idempotency-Key (keys are per tenant). */
   findByIdempotencyKey(scope: Scope, key: string): Promise<{ record: VmRecord; fingerprint: string } | undefined>;
+  /** The VM's action history, newest first; undefined when the scope sees no such VM. */
+  listActions(scope: Scope, id: string): Promise<VmActionEntry[] | undefined>;
   /** What a tenant's VMs hold against its quota, and the limits (-1 unlimited). */
   quotaUsage(scope: Scope): Promise<QuotaUsage>;
   /** Whether a tenant owns any VM, deleted ones the backend still answers for included. */

@@ -6,7 +6,7 @@ import type { Backend, CatalogRepository, CommandGuard, QuotaUsage, VmPage, VmRe
 import { waitFor } from '../shared/wait-for.js';
 import { ApiError } from '../domain/errors.js';
 import type { Scope } from '../domain/tenancy.js';
-import { vmStatuses, type Flavor, type Image, type Vm, type VmAction, type VmCommandWith, type VmStatus, type VmTask } from '../domain/vm.js';
+import { vmStatuses, type VmActionEntry, type Flavor, type Image, type Vm, type VmAction, type VmCommandWith, type VmStatus, type VmTask } from '../domain/vm.js';
 
 export interface CreateVmRequest {
   name: string;
@@ -150,6 +150,12 @@ export class VmService {
       ...(request.cursor !== undefined && { cursor: request.cursor }),
       ...(request.tenant !== undefined && { tenant: request.tenant }),
     });
+  }
+
+  async listActions(scope: Scope, id: string): Promise<VmActionEntry[]> {
+    const actions = await this.vms.listActions(scope, id);
+    if (!actions) throw new ApiError('VM_NOT_FOUND', `No VM with id ${id}`);
+    return actions;
   }
 
   async quotas(scope: Scope): Promise<QuotaUsage> {

@@ -271,3 +271,46 @@ describe('events per tenant', () => {
     }
   });
 });
+
+describe('GET /vms/{id}/actions', () => {
+  it('answers the VM\'s history newest first, with the request id and key of each action, and 404 to another tenant', async () => {
+    const { api } = await keysApp({ MOCK_ACTION_DELAY_MS: '30' });
+    const a = await newTenant(api, 'team-a');
+    const b = await newTenant(api, 'team-b');
+    const key = as(a.initial_key.secret);
+    const created = await api.call<{ id: string }>('POST', '/api/v1/vms?wait=5', { body: { name: 'web-1', flavor: 'm1.tiny', image: 'cirros-0.6' }, headers: key });
+    const started = await api.call('POST', `/api/v1/vms/${created.body.id}/start?wait=5`, { headers: key });
+    const stopping = await api.call('POST', `/api/v1/vms/${created.body.id}/stop`, { headers: key });
+    const deleted = await api.call('DELETE', `/api/v1/vms/${created.body.id}?wait=5`, { headers: key });
+    const history = await api.call<{ data: Record<string, unknown>[] }>('GET', `/api/v1/vms/${created.body.id}/actions`, { headers: key });
+    expect(history.status).toBe(200);
+    expect(history.body.data.map((e) => [e.action, e.outcome])).toEqual([
+      ['delete', 'success'],
+      ['stop', 'cancelled'],
+      ['start', 'success'],
+      ['create', 'success'],
+    ]);
+    expect(history.body.data.map((e) => e.request_id)).toEqual([deleted, stopping, started, created].map((r) => r.headers.get('x-request-id')));
+    for (const entry of history.body.data) {
+      expect(entry.key_id).toBe(a.initial_key.id);
+      expect(Date.parse(entry.finished_at as string)).toBeGreaterThanOrEqual(Date.parse(entry.started_at as string));
+    }
+    const foreign = await api.call<ProblemBody>('GET', `/api/v1/vms/${created.body.id}/actions`, { headers: as(b.initial_key.secret) });
+    expect([foreign.status, foreign.body.code]).toEqual([404, 'VM_NOT_FOUND']);
+  });
+
+  it('shows a running task open, and a create no host could take as an error', async () => {
+    const { api } = await keysApp({ MOCK_ACTION_DELAY_MS: '5000', MOCK_EXTRA_FLAVORS: 'huge:1:100000000:1', MOCK_QUOTA_RAM_MB: '-1' });
+    const created = await api.call<{ id: string }>('POST', '/api/v1/vms', { body: { name: 'web-1', flavor: 'm1.tiny', image: 'cirros-0.6' }, headers: as(ADMIN) });
+    const open = await api.call<{ data: Record<string, unknown>[] }>('GET', `/api/v1/vms/${created.body.id}/actions`, { headers: as(ADMIN) });
+    expect(open.body.data).toEqual([expect.objectContaining({ action: 'create', key_id: 'admin', finished_at: null, outcome: null })]);
+    const { api: sync } = await (async () => {
+      await app?.close();
+      return keysApp({ MOCK_EXTRA_FLAVORS: 'huge:1:100000000:1', MOCK_QUOTA_RAM_MB: '-1' });
+    })();
+    const failed = await sync.call<{ id: string; status: string }>('POST', '/api/v1/vms', { body: { name: 'big', flavor: 'huge', image: 'cirros-0.6' }, headers: as(ADMIN) });
+    expect(failed.body.status).toBe('ERROR');
+    const history = await sync.call<{ data: Record<string, unknown>[] }>('GET', `/api/v1/vms/${failed.body.id}/actions`, { headers: as(ADMIN) });
+    expect(history.body.data).toEqual([expect.objectContaining({ action: 'create', outcome: 'error' })]);
+  });
+});

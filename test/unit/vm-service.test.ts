@@ -175,6 +175,7 @@ describe('VmService.create with an Idempotency-Key', () => {
         apply: (s, id, c, g) => vms.apply(s, id, c, g),
         findByIdempotencyKey: (s, k) => vms.findByIdempotencyKey(s, k),
         quotaUsage: (s) => vms.quotaUsage(s),
+        listActions: (s, id) => vms.listActions(s, id),
         tenantOwnsVms: (t) => vms.tenantOwnsVms(t),
         countByStatus: () => vms.countByStatus(),
         onSettled: (l) => vms.onSettled(l),

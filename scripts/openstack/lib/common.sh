@@ -19,20 +19,24 @@ GLANCE_PORT=${GLANCE_PORT:-9292}
 PLACEMENT_PORT=${PLACEMENT_PORT:-8778}
 NOVA_PORT=${NOVA_PORT:-8774}
 NEUTRON_PORT=${NEUTRON_PORT:-9696}
+CINDER_PORT=${CINDER_PORT:-8776}
 # ENABLE_NEUTRON=0 is NOT usable for clients: without a `network` endpoint
 # GET /servers/{id} and /servers/detail answer 500 (EndpointNotFound from the
 # security-group lookup), os-start is a no-op and DELETE leaves ERROR.
 ENABLE_NEUTRON=${ENABLE_NEUTRON:-1}
+# Cinder (api, scheduler, volume with the fake driver): volumes for issue 10; 0 leaves it out
+ENABLE_CINDER=${ENABLE_CINDER:-1}
 DEBUG=${DEBUG:-False}
 REGION=RegionOne
 export DEMO_QUOTA_INSTANCES=${DEMO_QUOTA_INSTANCES:-200}
 export DEMO_QUOTA_CORES=${DEMO_QUOTA_CORES:-200}
 export DEMO_QUOTA_RAM=${DEMO_QUOTA_RAM:--1}
 export HOST_IP ADMIN_PASSWORD SERVICE_PASSWORD DEMO_PASSWORD KEYSTONE_PORT \
-  GLANCE_PORT PLACEMENT_PORT NOVA_PORT NEUTRON_PORT ENABLE_NEUTRON REGION RUN
+  GLANCE_PORT PLACEMENT_PORT NOVA_PORT NEUTRON_PORT CINDER_PORT ENABLE_NEUTRON ENABLE_CINDER REGION RUN
 export KEYSTONE_URL="http://$HOST_IP:$KEYSTONE_PORT"
 SERVICE_USERS="nova glance placement"
 [ "$ENABLE_NEUTRON" = 1 ] && SERVICE_USERS="$SERVICE_USERS neutron"
+[ "$ENABLE_CINDER" = 1 ] && SERVICE_USERS="$SERVICE_USERS cinder"
 export SERVICE_USERS
 # Keep pyenv & co. out of the services' way.
 unset PYTHONPATH PYTHONHOME VIRTUAL_ENV || true
@@ -69,11 +73,13 @@ preflight() {
   for t in ss curl sqlite3 setsid uwsgi epmd; do command -v $t >/dev/null || pdie "$t missing; run install.sh"; done
   PORTS="$RABBIT_PORT $RABBIT_DIST_PORT $EPMD_PORT $KEYSTONE_PORT $GLANCE_PORT $PLACEMENT_PORT $NOVA_PORT"
   [ "$ENABLE_NEUTRON" = 1 ] && PORTS="$PORTS $NEUTRON_PORT"
+  [ "$ENABLE_CINDER" = 1 ] && PORTS="$PORTS $CINDER_PORT"
   for p in $PORTS; do
     if ss -Hltn "sport = :$p" | grep -q .; then pdie "port $p already in use: $(ss -Hltnp "sport = :$p" | head -1)"; fi
   done
   $PY -c 'import nova, keystone, glance, placement' 2>/dev/null || pdie "python3-* OpenStack libs missing; run install.sh"
   if [ "$ENABLE_NEUTRON" = 1 ]; then $PY -c 'import neutron' 2>/dev/null || pdie "python3-neutron missing; run install.sh"; fi
+  if [ "$ENABLE_CINDER" = 1 ]; then $PY -c 'import cinder.tests.fake_driver' 2>/dev/null || pdie "python3-cinder missing; run install.sh"; fi
 }
 
 # ---------------------------------------------------------------- cleanup on failure

@@ -36,8 +36,10 @@ EOF
   wal "$RUN/db/keystone.sqlite"
 }
 
+# MINI_OS_SQLITE_FK=1: SQLite foreign keys on (pylib/mini_sqlite_fix.py), so that deleting an
+# application credential also deletes its roles, as on MySQL
 keystone_start() {
-  start_bg keystone "${UWSGI_COMMON[@]}" --http-socket "$HOST_IP:$KEYSTONE_PORT" \
+  start_bg keystone env MINI_OS_SQLITE_FK=1 "${UWSGI_COMMON[@]}" --http-socket "$HOST_IP:$KEYSTONE_PORT" \
     --wsgi-file /usr/bin/keystone-wsgi-public --env "OS_KEYSTONE_CONFIG_DIR=$RUN/etc/keystone" \
     --procname-prefix-spaced "[keystone]"
 }

@@ -80,6 +80,15 @@ enabled = False
 enabled = False
 [cinder]
 catalog_info = volumev3::publicURL
+# for the calls Nova makes to Cinder without a user's token
+$(authtoken nova)
+[service_user]
+# Nova sends its own service token along with the user's. Cinder (with the fix for OSSA-2023-003,
+# in Debian's 21.3.1) deletes an in-use attachment only for a request carrying a token with the
+# service role: without this every detach through Nova stayed "detaching" (nova-compute: 409
+# ConflictNovaUsingAttachment from Cinder)
+send_service_user_token = True
+$(authtoken nova)
 [os_vif_linux_bridge]
 [notifications]
 notification_format = unversioned

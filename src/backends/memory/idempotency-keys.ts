@@ -22,10 +22,6 @@ export class IdempotencyKeys {
     private readonly max: number,
   ) {}
 
-  get size(): number {
-    return this.entries.size;
-  }
-
   remember(key: string, vmId: string, fingerprint: string, now: number): void {
     const entry = { vmId, fingerprint, expiresAt: now + this.ttlMs };
     this.entries.set(key, entry);

@@ -1,7 +1,7 @@
 import { ApiError } from '../../domain/errors.js';
 import { scopeSees, type Scope } from '../../domain/tenancy.js';
 import { assertAllowed } from '../../domain/transitions.js';
-import type { Flavor, VmCommand, VmFault, VmStatus, VmTask } from '../../domain/vm.js';
+import type { Flavor, VmActionEntry, VmCommand, VmFault, VmStatus, VmTask } from '../../domain/vm.js';
 import type {
   CommandGuard,
   CreateVmInput,
@@ -12,6 +12,7 @@ import type {
   VmRepository,
   SettledListener,
 } from '../../repository/vm-repository.js';
+import { ActionLog } from './action-log.js';
 import { Capacity, type CapacityLimits } from './capacity.js';
 import { IdempotencyKeys } from './idempotency-keys.js';
 import { Tombstones } from './tombstones.js';
@@ -41,6 +42,7 @@ export class MemoryVmRepository implements VmRepository {
   private readonly capacity: Capacity;
   private readonly tombstones: Tombstones<StoredVm>;
   private readonly keys: IdempotencyKeys;
+  private readonly actions = new ActionLog();
   private readonly listeners: SettledListener[] = [];
 
   constructor(
@@ -49,7 +51,10 @@ export class MemoryVmRepository implements VmRepository {
   ) {
     this.store = new VmStore(now);
     this.capacity = new Capacity(limits);
-    this.tombstones = new Tombstones<StoredVm>(limits.deletedRetentionMs, limits.maxTombstones, (vm) => this.store.remove(vm));
+    this.tombstones = new Tombstones<StoredVm>(limits.deletedRetentionMs, limits.maxTombstones, (vm) => {
+      this.store.remove(vm);
+      this.actions.forget(vm.id);
+    });
     this.keys = new IdempotencyKeys(limits.idempotencyTtlMs, limits.maxIdempotencyKeys);
     this.pollIntervalMs = Math.max(5, Math.min(50, Math.floor(limits.actionDelayMs / 4)));
   }
@@ -66,6 +71,7 @@ export class MemoryVmRepository implements VmRepository {
     // Placement is decided now, so that concurrent creates cannot overbook the host; a delayed
     // create only reveals the outcome when it settles, as Nova does.
     const outcome = this.capacity.place(stored, input.flavor, stored.createdAt);
+    this.actions.begin(stored.id, 'create', scope, stored.createdAt);
     if (input.idempotency) this.keys.remember(tenantKey(scope, input.idempotency.key), stored.id, input.idempotency.fingerprint, this.now());
     const settled: VmStatus = outcome.fault ? 'ERROR' : input.start ? 'RUNNING' : 'STOPPED';
     if (this.limits.actionDelayMs > 0) {
@@ -76,6 +82,7 @@ export class MemoryVmRepository implements VmRepository {
       stored.status = settled;
       stored.fault = outcome.fault;
       this.store.add(stored);
+      this.actions.finish(stored.id, outcome.fault ? 'error' : 'success', stored.createdAt);
       this.announce(stored, 'STOPPED', 'creating');
     }
     return this.store.toRecord(stored);
@@ -99,13 +106,19 @@ export class MemoryVmRepository implements VmRepository {
     const current = this.store.toRecord(stored);
     guard(current);
     const transition = assertAllowed(current, command);
-    if (command.action === 'delete') return this.delete(stored);
+    const at = new Date(this.now()).toISOString();
+    if (command.action === 'delete') {
+      // A delete of a VM already deleting changes nothing, and is no new action.
+      if (stored.task !== 'deleting') this.actions.begin(id, 'delete', scope, at);
+      return this.delete(stored);
+    }
 
     let flavor = stored.flavor;
     if (command.action === 'resize') {
       flavor = command.flavor;
       this.capacity.resize(stored, flavor);
     }
+    this.actions.begin(id, command.action, scope, at);
     this.start(stored, transition.task, transition.next, flavor);
     return this.store.toRecord(stored);
   }
@@ -116,6 +129,12 @@ export class MemoryVmRepository implements VmRepository {
     const entry = this.keys.find(tenantKey(scope, key));
     const stored = entry && this.store.get(entry.vmId);
     return entry && stored ? { record: this.store.toRecord(stored), fingerprint: entry.fingerprint } : undefined;
+  }
+
+  async listActions(scope: Scope, id: string): Promise<VmActionEntry[] | undefined> {
+    this.expire();
+    const stored = this.visible(scope, id);
+    return stored && this.actions.list(stored.id);
   }
 
   async quotaUsage(scope: Scope): Promise<QuotaUsage> {
@@ -175,6 +194,7 @@ export class MemoryVmRepository implements VmRepository {
     stored.flavor = flavor;
     stored.fault = next === 'ERROR' ? (fault ?? stored.fault) : null;
     this.store.setStatus(stored, next);
+    this.actions.finish(stored.id, next === 'ERROR' ? 'error' : 'success', new Date(this.now()).toISOString());
     if (next === 'DELETED') {
       this.capacity.release(stored);
       this.tombstones.add(stored, this.now());

@@ -15,10 +15,6 @@ export class Tombstones<T> {
     private readonly forget: (item: T) => void,
   ) {}
 
-  get size(): number {
-    return this.queue.size;
-  }
-
   add(item: T, now: number): void {
     this.queue.push({ item, expiresAt: now + this.retentionMs });
     while (this.queue.size > this.max) this.dropOldest();

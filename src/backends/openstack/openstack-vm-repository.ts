@@ -14,7 +14,8 @@ import type {
 import { ApiError } from '../../domain/errors.js';
 import { DEFAULT_TENANT, scopeSees, type Scope } from '../../domain/tenancy.js';
 import { assertAllowed } from '../../domain/transitions.js';
-import { vmStatuses, type VmCommand, type VmStatus } from '../../domain/vm.js';
+import { vmStatuses, type VmActionEntry, type VmCommand, type VmStatus } from '../../domain/vm.js';
+import { novaActionToVm } from './nova-actions.js';
 import type { OpenStackCatalog } from './catalog.js';
 import { DeletedServers } from './deleted-servers.js';
 import { KeyedLock } from './keyed-lock.js';
@@ -200,6 +201,35 @@ export class OpenStackVmRepository implements VmRepository {
   }
 
   /**
+   * Nova's instance actions in the API's words (nova-actions.ts). Nova says when an action failed
+   * (`message: "Error"`) but not when it finished: an older action is finished, the newest one is
+   * finished once the VM has no task.
+   */
+  async listActions(scope: Scope, id: string): Promise<VmActionEntry[] | undefined> {
+    const record = await this.get(scope, id);
+    if (record === undefined) return undefined;
+    const actions = await upstream(this.log, { operation: 'actions', vmId: id }, () =>
+      this.connection.compute.listInstanceActions(id, callOptions(scope.requestId)),
+    );
+    return actions.flatMap((nova, index): VmActionEntry[] => {
+      const action = novaActionToVm(nova.action);
+      if (action === undefined) return [];
+      const failed = nova.message === 'Error';
+      const finished = failed || index > 0 || record.vm.task === null;
+      return [
+        {
+          action,
+          request_id: nova.request_id,
+          key_id: null,
+          started_at: isoOf(nova.start_time),
+          finished_at: finished ? isoOf(nova.updated_time ?? nova.start_time) : null,
+          outcome: failed ? 'error' : finished ? 'success' : null,
+        },
+      ];
+    });
+  }
+
+  /**
    * Nova's limits of the configured project. Until tenants are Keystone projects (BACKLOG.md) every
    * tenant shares that project, so these are the project's figures, not the tenant's.
    */
@@ -260,6 +290,11 @@ export class OpenStackVmRepository implements VmRepository {
 
 function callOptions(requestId: string): CallOptions {
   return { requestId };
+}
+
+/** Nova writes times without a zone (UTC). */
+function isoOf(time: string): string {
+  return new Date(/[zZ]|[+-]\d\d:\d\d$/.test(time) ? time : `${time}Z`).toISOString();
 }
 
 function newRevision(): string {

@@ -1,6 +1,9 @@
 import { OpenApiGeneratorV31, type OpenAPIRegistry } from '@asteasolutions/zod-to-openapi';
 
-/** Every tag an operation uses, in the order Swagger UI shows them. */
+/**
+ * Every tag an operation may use, in the order Swagger UI shows them; an endpoint's `tag` is one
+ * of these names (the type says so), so none goes undeclared.
+ */
 const tags = [
   { name: 'VMs', description: 'Create, list, get and delete virtual machines.' },
   { name: 'VM actions', description: 'Change a VM\'s state. Each answers 200 once settled, or 202 while its task runs.' },
@@ -8,7 +11,9 @@ const tags = [
   { name: 'Events', description: 'A Server-Sent Events stream of VM creates, settles and deletes.' },
   { name: 'Tenants and keys', description: 'Tenants, their API keys, and who the caller is.' },
   { name: 'Operations', description: 'Probes, metrics and the problem types: outside /api/v1, and never behind a key.' },
-];
+] as const;
+
+export type ApiTag = (typeof tags)[number]['name'];
 
 /** The OpenAPI 3.1 document of everything registered: the endpoints, the operations' routes, security. */
 export function openApiDocument(registry: OpenAPIRegistry, version: string): object {
@@ -23,6 +28,6 @@ export function openApiDocument(registry: OpenAPIRegistry, version: string): obj
       license: { name: 'Apache-2.0', identifier: 'Apache-2.0' },
     },
     servers: [{ url: '/' }],
-    tags,
+    tags: [...tags],
   });
 }

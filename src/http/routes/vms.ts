@@ -11,6 +11,7 @@ import {
   ListVmsQuery,
   ResizeBody,
   RestartBody,
+  VmActionListSchema,
   VmIdParams,
   VmListSchema,
   VmSchema,
@@ -165,6 +166,21 @@ export function vmRoutes(api: EndpointRouter, service: VmService): void {
         return;
       }
       sendVm(res, 200, record);
+    },
+  });
+
+  api.add({
+    method: 'get',
+    path: '/vms/{id}/actions',
+    operationId: 'listVmActions',
+    summary: 'The VM\'s action history, newest first',
+    description: 'Memory: every create and action this API accepted. OpenStack: Nova\'s instance actions (`openstack server event list`), with Nova\'s request ids.',
+    tag: 'VMs',
+    params: VmIdParams,
+    responses: { 200: { description: 'The actions, newest first', schema: VmActionListSchema } },
+    problems: ['VM_NOT_FOUND', 'BACKEND_UNAVAILABLE', 'BACKEND_TIMEOUT'],
+    handler: async ({ params, scope }, _req, res) => {
+      res.json({ data: await service.listActions(scope, params.id) });
     },
   });
 

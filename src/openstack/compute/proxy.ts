@@ -1,6 +1,7 @@
 import { nextMarker, readAllPages } from '../paging.js';
 import { parseResource } from '../resource.js';
 import type { CallOptions, ServiceCaller, ServiceRequest } from '../service.js';
+import { instanceActionListResponseSchema, instanceActionPaths, type InstanceAction } from './instance-actions.js';
 import { limitsPaths, limitsResponseSchema, type AbsoluteLimits } from './limits.js';
 import { flavorListResponseSchema, flavorPaths, flavorResponseSchema, type Flavor } from './flavors.js';
 import {
@@ -114,6 +115,12 @@ export class ComputeProxy {
   async getFlavor(id: string, options?: CallOptions): Promise<Flavor> {
     const body = await this.call({ method: 'GET', path: flavorPaths.one(id) }, options);
     return parseResource(flavorResponseSchema, body, 'compute flavor').flavor;
+  }
+
+  /** The server's instance actions, newest first. */
+  async listInstanceActions(serverId: string, options?: CallOptions): Promise<InstanceAction[]> {
+    const body = await this.call({ method: 'GET', path: instanceActionPaths.list(serverId) }, options);
+    return parseResource(instanceActionListResponseSchema, body, 'compute instance actions').instanceActions;
   }
 
   /** The project's absolute limits and usage (GET /limits). */

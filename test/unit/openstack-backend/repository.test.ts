@@ -472,3 +472,24 @@ describe('OpenStack backend: tenants (tagged servers until tenants are Keystone 
     });
   });
 });
+
+describe('OpenStack backend: action history', () => {
+  it('maps Nova\'s instance actions, newest first, leaving out Nova\'s own; the newest is open while the VM has a task', async () => {
+    const vm = await newVm(true);
+    fake.route('GET', `/compute/v2.1/servers/${vm.vm.id}/os-instance-actions`, {
+      status: 200,
+      body: {
+        instanceActions: [
+          { action: 'reboot', request_id: 'req-3', start_time: '2026-03-01T12:00:03.000000', updated_time: '2026-03-01T12:00:04.000000', message: null },
+          { action: 'confirmResize', request_id: 'req-2', start_time: '2026-03-01T12:00:02.000000', message: null },
+          { action: 'unpause', request_id: 'req-1', start_time: '2026-03-01T12:00:01.000000', updated_time: '2026-03-01T12:00:01.500000', message: 'Error' },
+        ],
+      },
+    });
+    expect(await vms.listActions(memberScope, vm.vm.id)).toEqual([
+      { action: 'restart', request_id: 'req-3', key_id: null, started_at: '2026-03-01T12:00:03.000Z', finished_at: '2026-03-01T12:00:04.000Z', outcome: 'success' },
+      { action: 'resume', request_id: 'req-1', key_id: null, started_at: '2026-03-01T12:00:01.000Z', finished_at: '2026-03-01T12:00:01.500Z', outcome: 'error' },
+    ]);
+    expect(await vms.listActions(scopeOf('7c1f7d2b-44a5-4e8f-8c2d-3a9b8f7e5d21'), vm.vm.id)).toBeUndefined();
+  });
+});
