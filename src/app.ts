@@ -24,6 +24,8 @@ import { createMetrics } from './observability/metrics.js';
 import type { Backend } from './repository/vm-repository.js';
 import { TenantService } from './service/tenant-service.js';
 import { VmService } from './service/vm-service.js';
+import { InProcessState } from './shared-state/in-process-state.js';
+import type { SharedState } from './shared-state/shared-state.js';
 
 const API_BASE = '/api/v1';
 
@@ -47,14 +49,16 @@ export interface AppDependencies {
   logger: Logger;
   /** Aborted when the server shuts down, so waiting requests answer at once. */
   shutdownSignal?: AbortSignal;
+  /** What several processes share (REDIS_URL); absent: kept in this process. */
+  sharedState?: SharedState;
   version?: string;
 }
 
 /** Builds the whole Express app from its dependencies; it neither listens nor touches globals. */
-export function buildApp({ config, backend, logger, shutdownSignal, version = '0.1.0' }: AppDependencies): Express {
+export function buildApp({ config, backend, logger, shutdownSignal, sharedState = new InProcessState(), version = '0.1.0' }: AppDependencies): Express {
   const stopping = shutdownSignal ?? new AbortController().signal;
   const events = new EventHub({ replayCount: config.EVENTS_REPLAY_COUNT, replayAgeMs: config.EVENTS_REPLAY_AGE_S * 1000 });
-  const service = new VmService(backend, logger, stopping, vmEventFeed(events));
+  const service = new VmService(backend, logger, stopping, vmEventFeed(events), sharedState);
   const metrics = createMetrics(() => backend.vms.countByStatus());
   const tenants = new TenantService(backend.tenants, (tenant) => service.tenantOwnsResources(tenant));
   const keysRequired = config.AUTH_MODE === 'keys' || config.API_KEYS.length + config.API_READONLY_KEYS.length > 0;
@@ -96,7 +100,7 @@ export function buildApp({ config, backend, logger, shutdownSignal, version = '0
   // The API first: it takes nearly all the traffic, and need not walk the operations' routes.
   app.use(api.router);
   app.use(consoleRoutes());
-  app.use(operationRoutes({ registry, backend, metrics, version }));
+  app.use(operationRoutes({ registry, backend, metrics, version, sharedState }));
   app.use(routeNotFound);
   app.use(problemResponder(logger));
   return app;

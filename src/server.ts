@@ -6,6 +6,7 @@ import type { Logger } from 'pino';
 import { buildApp } from './app.js';
 import { createBackend } from './backends/create-backend.js';
 import type { Config } from './config/config.js';
+import { createSharedState } from './shared-state/create-shared-state.js';
 import { answeredOutsideExpress } from './http/middleware/request-log.js';
 
 export interface RunningServer {
@@ -17,8 +18,9 @@ export interface RunningServer {
 
 export async function startServer(config: Config, logger: Logger): Promise<RunningServer> {
   const backend = await createBackend(config, logger);
+  const sharedState = createSharedState(config, logger);
   const stopping = new AbortController();
-  const app = buildApp({ config, backend, logger, shutdownSignal: stopping.signal });
+  const app = buildApp({ config, backend, logger, shutdownSignal: stopping.signal, sharedState });
   // Answers not yet written when shutdown starts, so that they too can say `Connection: close`.
   const unanswered = new Set<ServerResponse>();
   const server = createServer(connectionLimits(config), (req, res) => {
@@ -64,6 +66,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
       clearInterval(sweep);
       clearTimeout(forced);
       await backend.close();
+      await sharedState.close();
       logger.info({ event: 'server.stopped' }, 'stopped');
     })());
   return { server, port, shutdown };

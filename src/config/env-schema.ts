@@ -102,6 +102,8 @@ export const envSchema = z.object({
   API_READONLY_KEYS: keyList.default([]),
   RATE_LIMIT_PER_MINUTE: int(0, 1_000_000).default(0),
   TRUST_PROXY: trustProxy.default(false),
+  // Shared state for several API processes (docs/contract.md section 12); absent: kept in the process.
+  REDIS_URL: z.url({ protocol: /^rediss?$/, error: 'must be a redis:// or rediss:// URL, e.g. redis://127.0.0.1:6379' }).optional(),
   SHUTDOWN_TIMEOUT_MS: int(0, 60_000).default(9_000),
   HTTP_HEADERS_TIMEOUT_MS: int(100, 600_000).default(10_000),
   HTTP_REQUEST_TIMEOUT_MS: int(100, 600_000).default(30_000),

@@ -20,6 +20,7 @@ const redactedPaths = [
   '*.API_KEYS',
   '*.API_READONLY_KEYS',
   '*.ADMIN_API_KEY',
+  '*.REDIS_URL',
   '*.initial_key',
 ];
 

@@ -1,3 +1,5 @@
+import { InProcessState } from '../shared-state/in-process-state.js';
+import type { SharedState } from '../shared-state/shared-state.js';
 import { createHash } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { Backend, CatalogRepository, CommandGuard, QuotaUsage, VmPage, VmRecord, VmRepository } from '../repository/vm-repository.js';
@@ -60,6 +62,12 @@ export type VmChange =
   | { kind: 'accepted'; vm: Vm; previous: VmStatus; busyWith: VmTask | null; action: VmAction; requestId: string }
   | { kind: 'settled'; vm: Vm; previous: VmStatus; task: VmTask };
 
+/**
+ * How long a claim outlives a process that died holding it. A create's claim covers the call to the
+ * backend; once the VM exists, a retry finds it by its key and replays it, claim or not.
+ */
+const IDEMPOTENCY_CLAIM_TTL_MS = 60_000;
+
 const listedByDefault = vmStatuses.filter((s) => s !== 'DELETED');
 
 /**
@@ -71,8 +79,6 @@ const listedByDefault = vmStatuses.filter((s) => s !== 'DELETED');
 export class VmService {
   private readonly vms: VmRepository;
   private readonly catalog: CatalogRepository;
-  /** Idempotency keys whose first request is still being served by this process. */
-  private readonly keysInFlight = new Set<string>();
 
   constructor(
     backend: Pick<Backend, 'vms' | 'catalog'>,
@@ -80,6 +86,11 @@ export class VmService {
     /** Aborted on shutdown, so that waiting requests answer at once. */
     private readonly shutdown: AbortSignal,
     private readonly onChange: (change: VmChange) => void = () => undefined,
+    /**
+     * Idempotency keys whose first request is still being served: by this process (the default),
+     * or by any process sharing REDIS_URL.
+     */
+    private readonly claims: Pick<SharedState, 'claim' | 'release'> = new InProcessState(),
   ) {
     this.vms = backend.vms;
     this.catalog = backend.catalog;
@@ -97,12 +108,13 @@ export class VmService {
   ): Promise<{ record: VmRecord; replayed: boolean }> {
     const key = options.idempotencyKey;
     if (key === undefined) return { record: await this.createNow(scope, request, options), replayed: false };
-    // Claimed before the first await, so that a concurrent retry in this process sees it. Keys are per tenant.
-    const claim = `${scope.tenant}\u0000${key}`;
-    if (this.keysInFlight.has(claim)) {
+    // Claimed before anything else, so that a concurrent retry (in any process sharing the claims)
+    // sees it; the in-process claim is taken synchronously. Keys are per tenant. If the claim cannot
+    // be decided (Redis down) this throws BACKEND_UNAVAILABLE: never a second create.
+    const claim = `idem:${scope.tenant}:${key}`;
+    if (!(await this.claims.claim(claim, IDEMPOTENCY_CLAIM_TTL_MS))) {
       throw new ApiError('IDEMPOTENCY_KEY_IN_FLIGHT', 'A request with this Idempotency-Key is still being processed; retry later');
     }
-    this.keysInFlight.add(claim);
     try {
       const { flavor, image } = await this.resolveCatalog(request);
       const fingerprint = fingerprintOf(request, flavor, image);
@@ -115,7 +127,7 @@ export class VmService {
       }
       return { record: await this.createNow(scope, request, options, { key, fingerprint }, { flavor, image }), replayed: false };
     } finally {
-      this.keysInFlight.delete(claim);
+      await this.claims.release(claim);
     }
   }
 

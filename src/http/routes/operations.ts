@@ -3,6 +3,7 @@ import { Router } from 'express';
 import swaggerUi from 'swagger-ui-express';
 import type { Metrics } from '../../observability/metrics.js';
 import type { Backend } from '../../repository/vm-repository.js';
+import type { SharedState } from '../../shared-state/shared-state.js';
 import { ApiError, type ErrorCode } from '../../domain/errors.js';
 import { openApiDocument } from '../openapi/document.js';
 import { openAccess } from '../openapi/security.js';
@@ -36,8 +37,15 @@ const ProblemTypeParams = z.strictObject({
 const problemJson = { 'application/problem+json': { schema: ProblemSchema } };
 
 /** Routes outside /api/v1: probes, metrics, the OpenAPI document and its UI, and the error pages. */
-export function operationRoutes(options: { registry: OpenAPIRegistry; backend: Backend; metrics: Metrics; version: string }): Router {
-  const { registry, backend, metrics } = options;
+export function operationRoutes(options: {
+  registry: OpenAPIRegistry;
+  backend: Backend;
+  metrics: Metrics;
+  version: string;
+  /** With REDIS_URL, its check joins the backend's: a process that cannot reach Redis is not ready. */
+  sharedState?: Pick<SharedState, 'check'>;
+}): Router {
+  const { registry, backend, metrics, sharedState } = options;
   const router = Router();
 
   registry.registerPath({
@@ -60,7 +68,7 @@ export function operationRoutes(options: { registry: OpenAPIRegistry; backend: B
     security: openAccess,
     operationId: 'getReadiness',
     summary: 'The backend is reachable',
-    description: 'Readiness: asks the backend (with OpenStack: Keystone and Nova) and lists each check and its result.',
+    description: 'Readiness: asks the backend (with OpenStack: Keystone and Nova) and, with REDIS_URL, Redis, and lists each check and its result.',
     tags: ['Operations'],
     responses: {
       200: { description: 'Ready', content: { 'application/json': { schema: ReadinessSchema } } },
@@ -69,7 +77,10 @@ export function operationRoutes(options: { registry: OpenAPIRegistry; backend: B
   });
   router.get('/readyz', async (req, res, next) => {
     try {
-      const readiness = await backend.checkReady();
+      const [backendReadiness, shared] = await Promise.all([backend.checkReady(), sharedState?.check()]);
+      const readiness = shared
+        ? { ready: backendReadiness.ready && shared.ok, checks: [...backendReadiness.checks, shared] }
+        : backendReadiness;
       if (readiness.ready) {
         res.json({ status: 'ready', backend: backend.name, checks: readiness.checks });
         return;

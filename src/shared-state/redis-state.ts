@@ -1,0 +1,114 @@
+import { randomBytes } from 'node:crypto';
+import { createClient } from 'redis';
+import type { Logger } from 'pino';
+import { ApiError } from '../domain/errors.js';
+import type { ReadinessCheck, SharedState } from './shared-state.js';
+
+/** Every key this API writes starts with it, so one Redis can serve other things too. */
+const PREFIX = 'vmapi:';
+
+/** Deletes a claim only if it is still this caller's (an expired one may be someone else's by now). */
+const RELEASE_IF_OURS = "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) else return 0 end";
+
+export interface RedisStateOptions {
+  url: string;
+  logger: Logger;
+  /** How long a command may take before it counts as a failure. */
+  commandTimeoutMs?: number;
+}
+
+const unreachable = (cause: unknown) =>
+  new ApiError('BACKEND_UNAVAILABLE', 'The shared state (Redis) cannot be reached; retry later', { upstream: 'unreachable' }, { cause });
+
+/**
+ * The shared state on a Redis-protocol server, through node-redis (the client Redis itself keeps
+ * and recommends; typed, and its `disableOfflineQueue` makes a command fail at once while the
+ * connection is down instead of queueing it, which is what failing closed needs).
+ *
+ * Unreachable at start-up or later: the process runs; it reconnects in the background (every
+ * 100 ms to 2 s), /readyz says `redis` is down, and each use decides (ARCHITECTURE.md).
+ */
+export class RedisState implements SharedState {
+  readonly name = 'redis';
+  private readonly client;
+  private readonly tokens = new Map<string, string>();
+  private lastError: string | undefined;
+  private errorLogged = false;
+
+  constructor(private readonly options: RedisStateOptions) {
+    const timeout = options.commandTimeoutMs ?? 2_000;
+    this.client = createClient({
+      url: options.url,
+      disableOfflineQueue: true,
+      socket: { connectTimeout: timeout, reconnectStrategy: (retries: number) => Math.min(100 * (retries + 1), 2_000) },
+    });
+    // Without a listener an 'error' event would throw; one line per outage, not one per retry.
+    this.client.on('error', (error: Error) => {
+      this.lastError = error.message || (error as NodeJS.ErrnoException).code || 'error';
+      if (this.errorLogged) return;
+      this.errorLogged = true;
+      options.logger.warn({ event: 'redis.unreachable', error: this.lastError }, 'Redis (shared state) cannot be reached; reconnecting');
+    });
+    this.client.on('ready', () => {
+      if (this.errorLogged) options.logger.info({ event: 'redis.reconnected' }, 'Redis (shared state) reachable again');
+      this.errorLogged = false;
+      this.lastError = undefined;
+    });
+  }
+
+  /** Starts connecting; resolves at once. A Redis down at start-up is retried in the background. */
+  start(): void {
+    this.client.connect().catch(() => undefined);
+  }
+
+  async claim(key: string, ttlMs: number): Promise<boolean> {
+    const token = randomBytes(12).toString('base64url');
+    const answer = await this.run(() => this.client.set(PREFIX + key, token, { condition: 'NX', expiration: { type: 'PX', value: ttlMs } }));
+    if (answer !== 'OK') return false;
+    this.tokens.set(key, token);
+    return true;
+  }
+
+  async release(key: string): Promise<void> {
+    const token = this.tokens.get(key);
+    if (token === undefined) return;
+    this.tokens.delete(key);
+    // A release that fails leaves the claim to its expiry; the request's own answer is not at stake.
+    await this.run(() => this.client.eval(RELEASE_IF_OURS, { keys: [PREFIX + key], arguments: [token] })).catch((error: unknown) => {
+      this.options.logger.warn({ event: 'redis.release_failed', error: (error as Error).message }, 'could not release a claim; it expires by itself');
+    });
+  }
+
+  async check(): Promise<ReadinessCheck> {
+    try {
+      await this.run(() => this.client.ping());
+      return { name: 'redis', ok: true, detail: 'PONG' };
+    } catch {
+      return { name: 'redis', ok: false, detail: `unreachable${this.lastError ? `: ${this.lastError}` : ''}` };
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.client.isOpen) await this.client.close().catch(() => this.client.destroy());
+    else this.client.destroy();
+  }
+
+  /** A command, bounded in time, whose failure is BACKEND_UNAVAILABLE. */
+  private async run<T>(command: () => Promise<T>): Promise<T> {
+    if (!this.client.isReady) throw unreachable(new Error(this.lastError ?? 'not connected'));
+    const timeoutMs = this.options.commandTimeoutMs ?? 2_000;
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      return await Promise.race([
+        command(),
+        new Promise<never>((_, reject) => {
+          timer = setTimeout(() => reject(new Error(`no answer in ${timeoutMs} ms`)), timeoutMs);
+        }),
+      ]);
+    } catch (error) {
+      throw error instanceof ApiError ? error : unreachable(error);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+}

@@ -1,0 +1,26 @@
+/**
+ * The port for state that several API processes must share to behave as one (docs/contract.md
+ * section 12). Without REDIS_URL it lives in the process (`InProcessState`, the behaviour of a
+ * single process); with it, on a Redis-protocol server (`RedisState`).
+ */
+export interface ReadinessCheck {
+  name: string;
+  ok: boolean;
+  detail?: string;
+}
+
+export interface SharedState {
+  /** `process` or `redis`. */
+  readonly name: string;
+  /**
+   * Takes `key` for `ttlMs` unless someone holds it already: true when this caller took it. The
+   * expiry frees a claim whose holder died. Throws BACKEND_UNAVAILABLE when it cannot be decided
+   * (Redis unreachable): a caller must then refuse rather than guess.
+   */
+  claim(key: string, ttlMs: number): Promise<boolean>;
+  /** Gives back a claim this caller took. */
+  release(key: string): Promise<void>;
+  /** For /readyz: undefined when there is nothing to check (in the process). */
+  check(): Promise<ReadinessCheck | undefined>;
+  close(): Promise<void>;
+}
