@@ -40,7 +40,7 @@ export interface Vm {
   fault: VmFault | null;
   created_at: string;
   updated_at: string;
-  /** The id of the tenant that owns it (CONTRACT section 8). */
+  /** The id of the tenant that owns it (docs/contract.md section 8). */
   tenant: string;
 }
 

@@ -18,7 +18,7 @@ export interface ContractTarget {
   quotaBusterFlavor: string;
   /** Headers every call of the suite sends (tenant A's key), when the API needs keys. */
   headers?: Record<string, string>;
-  /** Another tenant's headers, for the isolation probes (CONTRACT section 8). */
+  /** Another tenant's headers, for the isolation probes (docs/contract.md section 8). */
   otherTenant?: Record<string, string>;
 }
 
