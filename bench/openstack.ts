@@ -25,7 +25,7 @@ import { buildApp } from '../src/app.js';
 import { createBackend } from '../src/backends/create-backend.js';
 import { parseConfig } from '../src/config/config.js';
 import type { Backend } from '../src/repository/vm-repository.js';
-import { apiEnv, cloudIsUp, directConnection, loadStack } from '../test/openstack/support/fault-env.js';
+import { apiEnv, cloudIsUp, demoToken, directConnection, loadStack } from '../test/openstack/support/fault-env.js';
 import { FaultProxy, TOKEN_PATH, startProxiedCloud, type StackInfo } from '../test/openstack/support/fault-proxy.js';
 
 const API = '/api/v1';
@@ -191,7 +191,7 @@ async function main(): Promise<void> {
     console.log(`  ${ids.length} VMs RUNNING in ${Math.round(performance.now() - t0)} ms`);
 
     // ---- 1. latency: API vs Nova, alternating
-    const token = await directToken(stack);
+    const token = await demoToken(stack);
     const computeUrl = (await direct.endpoint('compute')).replace(/\/+$/, '');
     const microversion = direct.compute.microversion;
     const novaGet = async (id: string): Promise<void> => {
@@ -328,26 +328,6 @@ async function main(): Promise<void> {
   }
 }
 
-/** A token for the demo user straight from Keystone (for the direct Nova GETs). */
-async function directToken(stack: StackInfo): Promise<string> {
-  const response = await fetch(`${stack.authUrl.replace(/\/+$/, '')}/auth/tokens`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({
-      auth: {
-        identity: {
-          methods: ['password'],
-          password: { user: { name: stack.demo.user, domain: { name: stack.demo.user_domain }, password: stack.demo.password } },
-        },
-        scope: { project: { name: stack.demo.project, domain: { name: stack.demo.project_domain } } },
-      },
-    }),
-  });
-  await response.text();
-  const token = response.headers.get('x-subject-token');
-  if (response.status !== 201 || !token) throw new Error(`Keystone answered ${response.status} without a token`);
-  return token;
-}
 
 main().then(
   () => process.exit(0),

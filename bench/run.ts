@@ -19,7 +19,7 @@ const API = '/api/v1';
 
 // ---------------------------------------------------------------- settings
 
-const USAGE = `usage: npm run bench [-- --node /path/to/node]
+const USAGE = `usage: npx tsx bench/run.ts [--node /path/to/node]   (npm run bench runs it, then bench/events.ts)
 
 env:
   BENCH_NODE=/path/to/node   node binary for the server processes (default: the one running the bench)

@@ -96,7 +96,7 @@ export function buildApp({ config, backend, logger, shutdownSignal, sharedState 
     directory: backend.tenants,
   });
   app.use(underPath(API_BASE, authenticated));
-  if (config.RATE_LIMIT_PER_MINUTE > 0) app.use(API_BASE, rateLimiter(config.RATE_LIMIT_PER_MINUTE));
+  if (config.RATE_LIMIT_PER_MINUTE > 0) app.use(underPath(API_BASE, rateLimiter(config.RATE_LIMIT_PER_MINUTE)));
   // The API first: it takes nearly all the traffic, and need not walk the operations' routes.
   app.use(api.router);
   app.use(consoleRoutes());

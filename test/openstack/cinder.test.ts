@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { OpenStackHttpError, type Connection } from '../../src/openstack/index.js';
 import { waitFor } from '../../src/shared/wait-for.js';
 import { catalogNames } from './mini-openstack.js';
-import { directConnection, loadStack } from './support/fault-env.js';
+import { demoToken, directConnection, loadStack } from './support/fault-env.js';
 
 /**
  * What the local cloud's Cinder (fake volume driver, scripts/openstack/lib/cinder.sh) does with
@@ -82,21 +82,7 @@ describe('Cinder on the local cloud (fake volume driver, attached through Nova)'
   beforeAll(async () => {
     // One attempt each, with room for a loaded machine: a retried POST would act twice.
     conn = directConnection(stack, { timeoutMs: 60_000, maxAttempts: 1 });
-    const auth = await fetch(`${stack.authUrl.replace(/\/$/, '')}/auth/tokens`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({
-        auth: {
-          identity: {
-            methods: ['password'],
-            password: { user: { name: stack.demo.user, domain: { name: stack.demo.user_domain }, password: stack.demo.password } },
-          },
-          scope: { project: { name: stack.demo.project, domain: { name: stack.demo.project_domain } } },
-        },
-      }),
-    });
-    expect(auth.status).toBe(201);
-    cinder = { url: stack.endpoints['block-storage'] ?? '', token: auth.headers.get('x-subject-token') ?? '' };
+    cinder = { url: stack.endpoints['block-storage'] ?? '', token: await demoToken(stack) };
   });
 
   afterAll(async () => {
