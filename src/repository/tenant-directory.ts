@@ -16,6 +16,9 @@ export interface NewKey {
   expiresAt?: string;
 }
 
+/** What a presented key proves: enough to make the request's Scope. */
+export type KeyIdentity = Pick<ApiKey, 'id' | 'tenant' | 'role'>;
+
 export interface TenantDirectory {
   createTenant(input: { name: string; description: string }): Promise<Tenant>;
   getTenant(id: string): Promise<Tenant | undefined>;
@@ -31,5 +34,5 @@ export interface TenantDirectory {
   /** Takes effect at once in this process. */
   revokeKey(id: string): Promise<void>;
   /** The live key this secret belongs to; undefined for an unknown, revoked or expired one. */
-  authenticate(secret: string): Promise<ApiKey | undefined>;
+  authenticate(secret: string): Promise<KeyIdentity | undefined>;
 }
