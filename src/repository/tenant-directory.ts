@@ -20,6 +20,12 @@ export interface NewKey {
 export type KeyIdentity = Pick<ApiKey, 'id' | 'tenant' | 'role'>;
 
 export interface TenantDirectory {
+  /**
+   * Whether every API process sees the same tenants and keys through this directory (Keystone).
+   * One that keeps them in its process needs its keys shared another way (REDIS_URL).
+   */
+  readonly sharedByProcesses: boolean;
+
   createTenant(input: { name: string; description: string }): Promise<Tenant>;
   getTenant(id: string): Promise<Tenant | undefined>;
   listTenants(): Promise<Tenant[]>;

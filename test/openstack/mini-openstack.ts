@@ -52,6 +52,7 @@ export async function operatorEnv(extra: Record<string, string> = {}): Promise<R
   const admin = new Connection({
     auth: { type: 'password', authUrl: stack.auth_url, username: stack.admin.user, password: stack.admin.password, projectName: stack.admin.project },
     regionName: stack.region,
+    timeoutMs: 60_000,
   });
   const { userId } = await admin.authenticate();
   const [role] = await admin.identity.findRoles('admin');

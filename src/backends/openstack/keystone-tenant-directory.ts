@@ -56,6 +56,7 @@ interface ProvenKey {
 }
 
 export class KeystoneTenantDirectory implements TenantDirectory {
+  readonly sharedByProcesses = true;
   private readonly operator: Connection;
   private readonly log: Logger;
   private readonly revalidateMs: number;
