@@ -95,7 +95,8 @@ describe('tenants and keys in Keystone', () => {
     const made = await member.call<{ id: string; role: string; secret: string }>('POST', '/api/v1/keys', { body: { name: 'ci', role: 'reader' } });
     expect(made.status).toBe(201);
     const reader = new ApiClient(second.baseUrl, bearer(made.body.secret));
-    expect((await reader.call('GET', '/api/v1/keys')).status).toBe(200);
+    const whoami = await reader.call('GET', '/api/v1/whoami');
+    expect(whoami.body).toMatchObject({ key_id: made.body.id, role: 'reader' });
     const refused = await reader.call('POST', '/api/v1/keys', { body: { name: 'more', role: 'reader' } });
     expect(refused.status).toBe(403);
     expect(refused.body).toMatchObject({ code: 'FORBIDDEN' });
