@@ -150,6 +150,8 @@ export const envSchema = z.object({
     .regex(/^2\.\d+$/, { error: 'must be a Nova microversion such as 2.93' })
     .default('2.93'),
   OS_CATALOG_CACHE_S: int(0, 86_400).default(60),
+  OS_TENANTS: z.enum(['keystone', 'process'], { error: 'must be keystone or process' }).default('keystone'),
+  OS_KEY_REVALIDATE_S: int(1, 60).default(60),
 });
 
 export type Env = z.infer<typeof envSchema>;

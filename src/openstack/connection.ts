@@ -10,6 +10,7 @@ import {
   type AuthOptions,
   type CatalogEntry,
 } from './identity/tokens.js';
+import { IdentityProxy } from './identity/proxy.js';
 import { ImageProxy } from './image/proxy.js';
 import { NetworkProxy } from './network/proxy.js';
 import { parseResource } from './resource.js';
@@ -37,6 +38,10 @@ export interface ConnectionOptions extends TransportOptions {
 export interface TokenInfo {
   projectId: string | undefined;
   userId: string;
+  /** Role names in the token's project. */
+  roles: string[];
+  /** The application credential the token was made from, if any. */
+  applicationCredentialId: string | undefined;
   /** When this client will stop using it (local clock). */
   refreshAt: Date;
 }
@@ -54,11 +59,13 @@ export const defaultComputeMicroversion = '2.93';
  */
 export class Connection implements ServiceCaller {
   readonly compute: ComputeProxy;
+  readonly identity: IdentityProxy;
   readonly image: ImageProxy;
   readonly network: NetworkProxy;
   readonly interface: EndpointInterface;
   readonly regionName: string | undefined;
   private readonly auth: AuthOptions;
+  private readonly options: ConnectionOptions;
   private readonly transport: Transport;
   private readonly refreshMarginMs: number;
   private readonly now: () => number;
@@ -73,6 +80,7 @@ export class Connection implements ServiceCaller {
     const microversion = options.computeMicroversion ?? defaultComputeMicroversion;
     parseMicroversion(microversion);
     this.auth = options.auth;
+    this.options = options;
     this.interface = options.interface ?? 'public';
     this.regionName = options.regionName;
     this.refreshMarginMs = options.tokenRefreshMarginMs ?? 60_000;
@@ -80,8 +88,22 @@ export class Connection implements ServiceCaller {
     this.logger = options.logger;
     this.transport = new Transport(options);
     this.compute = new ComputeProxy(this, microversion);
+    this.identity = new IdentityProxy(this);
     this.image = new ImageProxy(this);
     this.network = new NetworkProxy(this);
+  }
+
+  /**
+   * A connection to the same cloud (auth URL, region, interface, timeouts, microversion) with other
+   * credentials: a user's password scoped to a project, or an application credential.
+   */
+  as(credentials: { userId: string; password: string; projectId: string } | { applicationCredentialId: string; secret: string }): Connection {
+    const authUrl = this.auth.authUrl;
+    const auth: AuthOptions =
+      'applicationCredentialId' in credentials
+        ? { type: 'applicationCredential', authUrl, applicationCredentialId: credentials.applicationCredentialId, applicationCredentialSecret: credentials.secret }
+        : { type: 'password', authUrl, userId: credentials.userId, password: credentials.password, projectId: credentials.projectId };
+    return new Connection({ ...this.options, auth });
   }
 
   /** How many token requests this connection has sent to Keystone (for benchmarks and tests). */
@@ -91,8 +113,8 @@ export class Connection implements ServiceCaller {
 
   /** Makes sure a valid token is cached, authenticating if needed. */
   async authenticate(options?: CallOptions): Promise<TokenInfo> {
-    const { projectId, userId, refreshAt } = await this.currentToken(options);
-    return { projectId, userId, refreshAt };
+    const { projectId, userId, roles, applicationCredentialId, refreshAt } = await this.currentToken(options);
+    return { projectId, userId, roles, applicationCredentialId, refreshAt };
   }
 
   /** The catalog URL of a service for this connection's interface and region. */
@@ -173,6 +195,8 @@ export class Connection implements ServiceCaller {
       catalog: token.catalog,
       projectId: token.project?.id,
       userId: token.user.id,
+      roles: (token.roles ?? []).map((role) => role.name),
+      applicationCredentialId: token.application_credential?.id,
       refreshAt: new Date(sentAt + lifetimeMs - marginMs),
     };
     this.token = cached;

@@ -34,6 +34,9 @@ export {
 } from './compute/servers.js';
 export { flavorSchema, type Flavor } from './compute/flavors.js';
 export { assertMicroversionInRange, compareMicroversions, type MicroversionRange } from './compute/versions.js';
+export { IdentityProxy } from './identity/proxy.js';
+export type { ApplicationCredential } from './identity/application-credentials.js';
+export type { Project } from './identity/projects.js';
 export { ImageProxy } from './image/proxy.js';
 export { imageSchema, type Image, type ListImagesQuery } from './image/images.js';
 export { NetworkProxy } from './network/proxy.js';

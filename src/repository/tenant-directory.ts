@@ -16,7 +16,16 @@ export interface NewKey {
   expiresAt?: string;
 }
 
+/** What a presented key proves: enough to make the request's Scope. */
+export type KeyIdentity = Pick<ApiKey, 'id' | 'tenant' | 'role'>;
+
 export interface TenantDirectory {
+  /**
+   * Whether every API process sees the same tenants and keys through this directory (Keystone).
+   * One that keeps them in its process needs its keys shared another way (REDIS_URL).
+   */
+  readonly sharedByProcesses: boolean;
+
   createTenant(input: { name: string; description: string }): Promise<Tenant>;
   getTenant(id: string): Promise<Tenant | undefined>;
   listTenants(): Promise<Tenant[]>;
@@ -31,5 +40,5 @@ export interface TenantDirectory {
   /** Takes effect at once in this process. */
   revokeKey(id: string): Promise<void>;
   /** The live key this secret belongs to; undefined for an unknown, revoked or expired one. */
-  authenticate(secret: string): Promise<ApiKey | undefined>;
+  authenticate(secret: string): Promise<KeyIdentity | undefined>;
 }

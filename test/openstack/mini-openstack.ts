@@ -7,6 +7,7 @@ interface StackJson {
   auth_url: string;
   region: string;
   demo: { user: string; password: string; project: string; user_domain: string; project_domain: string };
+  admin: { user: string; password: string; project: string };
 }
 
 export const runDir = process.env['MINI_OS_RUN'] ?? '/tmp/mini-openstack';
@@ -35,8 +36,30 @@ export function demoEnv(extra: Record<string, string> = {}): Record<string, stri
     OS_NETWORK: 'private',
     // A loaded machine (2 cores, the whole cloud, other suites) can take several seconds per call.
     OS_TIMEOUT_MS: '60000',
+    // The demo user is no Keystone admin: tenants stay in the process (operatorEnv keeps them in Keystone).
+    OS_TENANTS: 'process',
     ...extra,
   };
+}
+
+/**
+ * The API's environment as the operator: Keystone's admin user, scoped to the demo project (its
+ * quotas fit the suites), with tenants and keys in Keystone. The admin role on the demo project is
+ * given here, once per cloud (Keystone answers 204 again when it is there already).
+ */
+export async function operatorEnv(extra: Record<string, string> = {}): Promise<Record<string, string>> {
+  const stack = readStack();
+  const admin = new Connection({
+    auth: { type: 'password', authUrl: stack.auth_url, username: stack.admin.user, password: stack.admin.password, projectName: stack.admin.project },
+    regionName: stack.region,
+    timeoutMs: 60_000,
+  });
+  const { userId } = await admin.authenticate();
+  const [role] = await admin.identity.findRoles('admin');
+  const [demo] = await admin.identity.listProjects({ name: stack.demo.project });
+  if (!role || !demo) throw new Error('the local cloud has no admin role or no demo project');
+  await admin.identity.assignProjectRole(demo.id, userId, role.id);
+  return demoEnv({ OS_USERNAME: stack.admin.user, OS_PASSWORD: stack.admin.password, OS_TENANTS: 'keystone', ...extra });
 }
 
 /** A client of our own to ask Nova directly what it holds. */

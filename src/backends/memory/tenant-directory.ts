@@ -21,6 +21,7 @@ interface StoredKey {
 
 /** Tenants and keys in the process, as the memory backend keeps its VMs. */
 export class MemoryTenantDirectory implements TenantDirectory {
+  readonly sharedByProcesses = false;
   private readonly tenants = new Map<string, Tenant>();
   private readonly keys = new Map<string, StoredKey>();
   private readonly keyIdByHash = new Map<string, string>();

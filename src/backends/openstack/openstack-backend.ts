@@ -11,6 +11,7 @@ import {
 import type { Backend, Readiness } from '../../repository/vm-repository.js';
 import { OpenStackCatalog } from './catalog.js';
 import { MemoryTenantDirectory } from '../memory/tenant-directory.js';
+import { KeystoneTenantDirectory } from './keystone-tenant-directory.js';
 import { NetworkChoice } from './network.js';
 import { OpenStackVmRepository } from './openstack-vm-repository.js';
 
@@ -76,9 +77,9 @@ export async function createOpenStackBackend(config: Config, logger: Logger, con
     name: 'openstack',
     vms,
     catalog,
-    // Until tenants are Keystone projects and keys application credentials (BACKLOG.md), the
-    // OpenStack backend keeps tenants and keys in the process, as the memory backend does.
-    tenants: new MemoryTenantDirectory(),
+    // Keystone holds tenants (projects) and keys (application credentials); `process` keeps them
+    // in this process as the memory backend does, for credentials that are no Keystone admin.
+    tenants: config.OS_TENANTS === 'keystone' ? new KeystoneTenantDirectory({ operator: cloud, log, revalidateMs: config.OS_KEY_REVALIDATE_S * 1000 }) : new MemoryTenantDirectory(),
     checkReady: () => readiness(cloud),
     async close() {
       vms.close();

@@ -102,5 +102,9 @@ export const tokenResponseSchema = z.object({
     catalog: z.array(catalogEntrySchema).optional(),
     project: z.looseObject({ id: z.string(), name: z.string().optional() }).optional(),
     user: z.looseObject({ id: z.string(), name: z.string().optional() }),
+    /** The roles the token carries in its project (an application credential's: only its own). */
+    roles: z.array(z.looseObject({ name: z.string() })).optional(),
+    /** Present when the token was made from an application credential. */
+    application_credential: z.looseObject({ id: z.string(), name: z.string().optional() }).optional(),
   }),
 });

@@ -48,6 +48,8 @@ export function apiEnv(stack: StackInfo, overrides: Record<string, string> = {})
     OS_USER_DOMAIN_NAME: stack.demo.user_domain,
     OS_PROJECT_DOMAIN_NAME: stack.demo.project_domain,
     OS_NETWORK: 'private',
+    // The demo user is no Keystone admin: tenants stay in the process (test/openstack/keystone-tenancy.test.ts runs the Keystone ones).
+    OS_TENANTS: 'process',
     ...overrides,
   };
 }
