@@ -96,7 +96,8 @@ export function buildApp({ config, backend, logger, shutdownSignal, sharedState 
     directory: backend.tenants,
   });
   app.use(underPath(API_BASE, authenticated));
-  if (config.RATE_LIMIT_PER_MINUTE > 0) app.use(underPath(API_BASE, rateLimiter(config.RATE_LIMIT_PER_MINUTE)));
+  const sharedHits = sharedState.hits && { hits: sharedState.hits, logger };
+  if (config.RATE_LIMIT_PER_MINUTE > 0) app.use(underPath(API_BASE, rateLimiter(config.RATE_LIMIT_PER_MINUTE, sharedHits)));
   // The API first: it takes nearly all the traffic, and need not walk the operations' routes.
   app.use(api.router);
   app.use(consoleRoutes());

@@ -2,13 +2,22 @@ import { randomBytes } from 'node:crypto';
 import { createClient } from 'redis';
 import type { Logger } from 'pino';
 import { ApiError } from '../domain/errors.js';
-import type { ReadinessCheck, SharedState } from './shared-state.js';
+import type { HitCounter, ReadinessCheck, SharedState } from './shared-state.js';
 
 /** Every key this API writes starts with it, so one Redis can serve other things too. */
 const PREFIX = 'vmapi:';
 
 /** Deletes a claim only if it is still this caller's (an expired one may be someone else's by now). */
 const RELEASE_IF_OURS = "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) else return 0 end";
+
+/**
+ * One hit in a fixed window, in one round trip: INCR, and the window's expiry set by the first hit
+ * (or by any hit that finds the key without one). Sent with EVAL each time, never loaded at start-up:
+ * a script loaded while Redis was down would stay rejected (BACKLOG.md, issue 12).
+ */
+const HIT =
+  "local n = redis.call('INCR', KEYS[1]) local ttl = redis.call('PTTL', KEYS[1]) " +
+  "if ttl < 0 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) ttl = tonumber(ARGV[1]) end return {n, ttl}";
 
 export interface RedisStateOptions {
   url: string;
@@ -28,8 +37,9 @@ const unreachable = (cause: unknown) =>
  * Unreachable at start-up or later: the process runs; it reconnects in the background (every
  * 100 ms to 2 s), /readyz says `redis` is down, and each use decides (ARCHITECTURE.md).
  */
-export class RedisState implements SharedState {
+export class RedisState implements SharedState, HitCounter {
   readonly name = 'redis';
+  readonly hits: HitCounter = this;
   private readonly client;
   private readonly tokens = new Map<string, string>();
   private lastError: string | undefined;
@@ -77,6 +87,19 @@ export class RedisState implements SharedState {
     await this.run(() => this.client.eval(RELEASE_IF_OURS, { keys: [PREFIX + key], arguments: [token] })).catch((error: unknown) => {
       this.options.logger.warn({ event: 'redis.release_failed', error: (error as Error).message }, 'could not release a claim; it expires by itself');
     });
+  }
+
+  async hit(key: string, windowMs: number): Promise<{ hits: number; resetAt: number }> {
+    const [hits, ttl] = (await this.run(() => this.client.eval(HIT, { keys: [PREFIX + key], arguments: [String(windowMs)] }))) as [number, number];
+    return { hits, resetAt: Date.now() + ttl };
+  }
+
+  async unhit(key: string): Promise<void> {
+    await this.run(() => this.client.decr(PREFIX + key));
+  }
+
+  async resetHits(key: string): Promise<void> {
+    await this.run(() => this.client.del(PREFIX + key));
   }
 
   async check(): Promise<ReadinessCheck> {

@@ -9,6 +9,16 @@ export interface ReadinessCheck {
   detail?: string;
 }
 
+/** Fixed-window hit counters (the rate limit's store when several processes share one Redis). */
+export interface HitCounter {
+  /** Counts one hit on `key`; the window starts with the first hit and lasts `windowMs`. */
+  hit(key: string, windowMs: number): Promise<{ hits: number; resetAt: number }>;
+  /** Takes one hit back (express-rate-limit's skipFailedRequests and the like). */
+  unhit(key: string): Promise<void>;
+  /** Forgets `key`'s window. */
+  resetHits(key: string): Promise<void>;
+}
+
 export interface SharedState {
   /** `process` or `redis`. */
   readonly name: string;
@@ -23,4 +33,6 @@ export interface SharedState {
   /** For /readyz: undefined when there is nothing to check (in the process). */
   check(): Promise<ReadinessCheck | undefined>;
   close(): Promise<void>;
+  /** Shared hit counters; absent in the process, where express-rate-limit's own MemoryStore serves. */
+  readonly hits?: HitCounter;
 }
