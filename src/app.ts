@@ -25,6 +25,7 @@ import type { Backend } from './repository/vm-repository.js';
 import { TenantService } from './service/tenant-service.js';
 import { VmService } from './service/vm-service.js';
 import { InProcessState } from './shared-state/in-process-state.js';
+import { SharedKeyDirectory } from './shared-state/shared-key-directory.js';
 import type { SharedState } from './shared-state/shared-state.js';
 
 const API_BASE = '/api/v1';
@@ -60,7 +61,9 @@ export function buildApp({ config, backend, logger, shutdownSignal, sharedState 
   const events = new EventHub({ replayCount: config.EVENTS_REPLAY_COUNT, replayAgeMs: config.EVENTS_REPLAY_AGE_S * 1000 });
   const service = new VmService(backend, logger, stopping, vmEventFeed(events), sharedState);
   const metrics = createMetrics(() => backend.vms.countByStatus());
-  const tenants = new TenantService(backend.tenants, (tenant) => service.tenantOwnsResources(tenant));
+  // With REDIS_URL, keys made on one process are known to all, and a revocation reaches all.
+  const directory = sharedState.keys ? new SharedKeyDirectory(backend.tenants, sharedState.keys) : backend.tenants;
+  const tenants = new TenantService(directory, (tenant) => service.tenantOwnsResources(tenant), Date.now, sharedState.revocations);
   const keysRequired = config.AUTH_MODE === 'keys' || config.API_KEYS.length + config.API_READONLY_KEYS.length > 0;
   const registry = new OpenAPIRegistry();
   const api = new EndpointRouter(registry, API_BASE, apiSecurity(registry, keysRequired));
@@ -93,7 +96,8 @@ export function buildApp({ config, backend, logger, shutdownSignal, sharedState 
     adminKey: config.ADMIN_API_KEY,
     memberKeys: config.API_KEYS,
     readerKeys: config.API_READONLY_KEYS,
-    directory: backend.tenants,
+    directory,
+    revoked: (keyId) => sharedState.revocations.has(keyId),
   });
   app.use(underPath(API_BASE, authenticated));
   const sharedHits = sharedState.hits && { hits: sharedState.hits, logger };

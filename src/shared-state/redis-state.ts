@@ -2,7 +2,8 @@ import { randomBytes } from 'node:crypto';
 import { createClient } from 'redis';
 import type { Logger } from 'pino';
 import { ApiError } from '../domain/errors.js';
-import type { HitCounter, ReadinessCheck, SharedState } from './shared-state.js';
+import type { ApiKey } from '../domain/tenancy.js';
+import type { HitCounter, KeyRecords, ReadinessCheck, Revocations, SharedState } from './shared-state.js';
 
 /** Every key this API writes starts with it, so one Redis can serve other things too. */
 const PREFIX = 'vmapi:';
@@ -19,11 +20,20 @@ const HIT =
   "local n = redis.call('INCR', KEYS[1]) local ttl = redis.call('PTTL', KEYS[1]) " +
   "if ttl < 0 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) ttl = tonumber(ARGV[1]) end return {n, ttl}";
 
+/** The shared set of revoked key ids, and the channel that announces each new one. */
+const REVOKED = `${PREFIX}revoked-keys`;
+const REVOKED_CHANNEL = `${PREFIX}revocations`;
+/** Key records: secret hash -> key, and key id -> key (JSON; never a secret). */
+const KEYS_BY_HASH = `${PREFIX}keys:by-hash`;
+const KEYS_BY_ID = `${PREFIX}keys:by-id`;
+
 export interface RedisStateOptions {
   url: string;
   logger: Logger;
   /** How long a command may take before it counts as a failure. */
   commandTimeoutMs?: number;
+  /** How often the local revocation Set is resynced from Redis (a lost message heals within it). */
+  resyncMs?: number;
 }
 
 const unreachable = (cause: unknown) =>
@@ -37,10 +47,19 @@ const unreachable = (cause: unknown) =>
  * Unreachable at start-up or later: the process runs; it reconnects in the background (every
  * 100 ms to 2 s), /readyz says `redis` is down, and each use decides (ARCHITECTURE.md).
  */
-export class RedisState implements SharedState, HitCounter {
+export class RedisState implements SharedState, HitCounter, KeyRecords {
   readonly name = 'redis';
   readonly hits: HitCounter = this;
+  readonly keys: KeyRecords = this;
+  readonly revocations: Revocations = {
+    revoke: (keyId) => this.revoke(keyId),
+    has: (keyId) => this.revoked.has(keyId),
+  };
+  private readonly revoked = new Set<string>();
   private readonly client;
+  /** Subscribed to the revocation channel (a subscribed connection can do nothing else). */
+  private readonly subscriber;
+  private resyncTimer: NodeJS.Timeout | undefined;
   private readonly tokens = new Map<string, string>();
   private lastError: string | undefined;
   private errorLogged = false;
@@ -63,12 +82,52 @@ export class RedisState implements SharedState, HitCounter {
       if (this.errorLogged) options.logger.info({ event: 'redis.reconnected' }, 'Redis (shared state) reachable again');
       this.errorLogged = false;
       this.lastError = undefined;
+      void this.resync();
     });
+    // Its errors are the main client's too; that one logs them.
+    this.subscriber = this.client.duplicate();
+    this.subscriber.on('error', () => undefined);
   }
 
   /** Starts connecting; resolves at once. A Redis down at start-up is retried in the background. */
   start(): void {
     this.client.connect().catch(() => undefined);
+    // node-redis subscribes again by itself after a reconnect.
+    this.subscriber
+      .connect()
+      .then(() => this.subscriber.subscribe(REVOKED_CHANNEL, (keyId: string) => void this.revoked.add(keyId)))
+      .catch(() => undefined);
+    this.resyncTimer = setInterval(() => void this.resync(), this.options.resyncMs ?? 30_000);
+    this.resyncTimer.unref();
+  }
+
+  private async revoke(keyId: string): Promise<void> {
+    await this.run(() => this.client.multi().sAdd(REVOKED, keyId).publish(REVOKED_CHANNEL, keyId).exec());
+    this.revoked.add(keyId);
+  }
+
+  /** The shared set into the local one (revocations are never undone, so a union is exact). */
+  private async resync(): Promise<void> {
+    try {
+      for (const keyId of await this.run(() => this.client.sMembers(REVOKED))) this.revoked.add(keyId);
+    } catch {
+      // Down: the next resync (or reconnect) catches up; the local Set still refuses what it knows.
+    }
+  }
+
+  async put(record: { key: ApiKey; hash: string }): Promise<void> {
+    const json = JSON.stringify(record.key);
+    await this.run(() => this.client.multi().hSet(KEYS_BY_HASH, record.hash, json).hSet(KEYS_BY_ID, record.key.id, json).exec());
+  }
+
+  async byHash(hash: string): Promise<ApiKey | undefined> {
+    const json = await this.run(() => this.client.hGet(KEYS_BY_HASH, hash));
+    return json ? (JSON.parse(json) as ApiKey) : undefined;
+  }
+
+  async byId(id: string): Promise<ApiKey | undefined> {
+    const json = await this.run(() => this.client.hGet(KEYS_BY_ID, id));
+    return json ? (JSON.parse(json) as ApiKey) : undefined;
   }
 
   async claim(key: string, ttlMs: number): Promise<boolean> {
@@ -112,6 +171,9 @@ export class RedisState implements SharedState, HitCounter {
   }
 
   async close(): Promise<void> {
+    clearInterval(this.resyncTimer);
+    if (this.subscriber.isOpen) await this.subscriber.close().catch(() => this.subscriber.destroy());
+    else this.subscriber.destroy();
     if (this.client.isOpen) await this.client.close().catch(() => this.client.destroy());
     else this.client.destroy();
   }

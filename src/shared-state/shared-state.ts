@@ -1,3 +1,5 @@
+import type { ApiKey } from '../domain/tenancy.js';
+
 /**
  * The port for state that several API processes must share to behave as one (docs/contract.md
  * section 12). Without REDIS_URL it lives in the process (`InProcessState`, the behaviour of a
@@ -19,6 +21,23 @@ export interface HitCounter {
   resetHits(key: string): Promise<void>;
 }
 
+/**
+ * Revoked key ids. `has` is synchronous and local, so a request never waits on Redis for it: with
+ * Redis each process keeps a Set fed by a channel and resynced from the shared set every 30 s.
+ */
+export interface Revocations {
+  /** Revokes `keyId` everywhere; throws BACKEND_UNAVAILABLE when that cannot be recorded. */
+  revoke(keyId: string): Promise<void>;
+  has(keyId: string): boolean;
+}
+
+/** Key records (never a secret: only its SHA-256) shared so that a key made on one process works on all. */
+export interface KeyRecords {
+  put(record: { key: ApiKey; hash: string }): Promise<void>;
+  byHash(hash: string): Promise<ApiKey | undefined>;
+  byId(id: string): Promise<ApiKey | undefined>;
+}
+
 export interface SharedState {
   /** `process` or `redis`. */
   readonly name: string;
@@ -35,4 +54,7 @@ export interface SharedState {
   close(): Promise<void>;
   /** Shared hit counters; absent in the process, where express-rate-limit's own MemoryStore serves. */
   readonly hits?: HitCounter;
+  readonly revocations: Revocations;
+  /** Shared key records; absent in the process, where the tenant directory alone knows the keys. */
+  readonly keys?: KeyRecords;
 }
