@@ -13,6 +13,7 @@ import { apiSecurity } from './http/openapi/security.js';
 import { problemResponder, routeNotFound } from './http/problem.js';
 import { EventHub } from './events/event-hub.js';
 import { vmEventFeed } from './events/vm-events.js';
+import { sharedEventPublisher } from './events/shared-events.js';
 import { eventRoutes } from './http/routes/events.js';
 import { consoleRoutes } from './http/routes/console.js';
 import { catalogRoutes } from './http/routes/catalog.js';
@@ -59,7 +60,9 @@ export interface AppDependencies {
 export function buildApp({ config, backend, logger, shutdownSignal, sharedState = new InProcessState(), version = '0.1.0' }: AppDependencies): Express {
   const stopping = shutdownSignal ?? new AbortController().signal;
   const events = new EventHub({ replayCount: config.EVENTS_REPLAY_COUNT, replayAgeMs: config.EVENTS_REPLAY_AGE_S * 1000 });
-  const service = new VmService(backend, logger, stopping, vmEventFeed(events), sharedState);
+  // With REDIS_URL, events go through the shared stream, which feeds this hub as every other process's.
+  const publisher = sharedState.events ? sharedEventPublisher(sharedState.events, events, { maxLen: config.EVENTS_REPLAY_COUNT, logger }) : events;
+  const service = new VmService(backend, logger, stopping, vmEventFeed(publisher), sharedState);
   const metrics = createMetrics(() => backend.vms.countByStatus());
   // With REDIS_URL, keys made on one process are known to all, and a revocation reaches all.
   const directory = sharedState.keys ? new SharedKeyDirectory(backend.tenants, sharedState.keys) : backend.tenants;

@@ -3,7 +3,7 @@ import { createClient } from 'redis';
 import type { Logger } from 'pino';
 import { ApiError } from '../domain/errors.js';
 import type { ApiKey } from '../domain/tenancy.js';
-import type { HitCounter, KeyRecords, ReadinessCheck, Revocations, SharedState } from './shared-state.js';
+import type { HitCounter, KeyRecords, ReadinessCheck, Revocations, SharedEventLog, SharedState } from './shared-state.js';
 
 /** Every key this API writes starts with it, so one Redis can serve other things too. */
 const PREFIX = 'vmapi:';
@@ -27,6 +27,14 @@ const REVOKED_CHANNEL = `${PREFIX}revocations`;
 const KEYS_BY_HASH = `${PREFIX}keys:by-hash`;
 const KEYS_BY_ID = `${PREFIX}keys:by-id`;
 
+/** The event stream (XADD / XREAD), and the once-keys that dedupe its entries. */
+const EVENTS = `${PREFIX}events`;
+const EVENT_ONCE_TTL_MS = 10 * 60_000;
+/** SET NX PX and, only if it took the key, XADD: one round trip per event. */
+const APPEND_ONCE =
+  "if redis.call('SET', KEYS[2], '1', 'NX', 'PX', ARGV[4]) then " +
+  "return redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[1], '*', 'type', ARGV[2], 'data', ARGV[3]) end return false";
+
 export interface RedisStateOptions {
   url: string;
   logger: Logger;
@@ -47,8 +55,12 @@ const unreachable = (cause: unknown) =>
  * Unreachable at start-up or later: the process runs; it reconnects in the background (every
  * 100 ms to 2 s), /readyz says `redis` is down, and each use decides (ARCHITECTURE.md).
  */
-export class RedisState implements SharedState, HitCounter, KeyRecords {
+export class RedisState implements SharedState, HitCounter, KeyRecords, SharedEventLog {
   readonly name = 'redis';
+  readonly events: SharedEventLog = this;
+  /** Blocks in XREAD (a blocked connection can do nothing else); made when first followed. */
+  private reader: ReturnType<RedisState['newConnection']> | undefined;
+  private closed = false;
   readonly hits: HitCounter = this;
   readonly keys: KeyRecords = this;
   readonly revocations: Revocations = {
@@ -84,9 +96,14 @@ export class RedisState implements SharedState, HitCounter, KeyRecords {
       this.lastError = undefined;
       void this.resync();
     });
-    // Its errors are the main client's too; that one logs them.
-    this.subscriber = this.client.duplicate();
-    this.subscriber.on('error', () => undefined);
+    this.subscriber = this.newConnection();
+  }
+
+  /** Another connection to the same Redis; its errors are the main client's too, which logs them. */
+  private newConnection() {
+    const connection = this.client.duplicate();
+    connection.on('error', () => undefined);
+    return connection;
   }
 
   /** Starts connecting; resolves at once. A Redis down at start-up is retried in the background. */
@@ -113,6 +130,53 @@ export class RedisState implements SharedState, HitCounter, KeyRecords {
     } catch {
       // Down: the next resync (or reconnect) catches up; the local Set still refuses what it knows.
     }
+  }
+
+  async append(entry: { type: string; data: string }, options: { maxLen: number; onceKey?: string }): Promise<string | undefined> {
+    const maxLen = String(Math.max(1, options.maxLen));
+    if (options.onceKey === undefined) {
+      return this.run(() => this.client.sendCommand<string>(['XADD', EVENTS, 'MAXLEN', '~', maxLen, '*', 'type', entry.type, 'data', entry.data]));
+    }
+    const onceKey = `${PREFIX}event-once:${options.onceKey}`;
+    const id = await this.run(() =>
+      this.client.eval(APPEND_ONCE, { keys: [EVENTS, onceKey], arguments: [maxLen, entry.type, entry.data, String(EVENT_ONCE_TTL_MS)] }),
+    );
+    return typeof id === 'string' ? id : undefined;
+  }
+
+  follow(onEntry: (id: string, entry: { type: string; data: string }, backlog: boolean) => void): void {
+    const reader = (this.reader ??= this.newConnection());
+    reader.connect().catch(() => undefined);
+    void (async () => {
+      let last = '0-0';
+      let backlog = true;
+      // Entries appended before this process followed are its backlog (kept, not sent to anyone live).
+      const startedAt = Date.now();
+      while (!this.closed) {
+        if (!reader.isReady) {
+          await new Promise((r) => setTimeout(r, 100));
+          continue;
+        }
+        try {
+          // The first read takes the whole kept window at once (the backlog); then block for news.
+          const reply = await reader.sendCommand<[string, [string, string[]][]][] | null>(
+            backlog ? ['XREAD', 'COUNT', '100000', 'STREAMS', EVENTS, last] : ['XREAD', 'COUNT', '1000', 'BLOCK', '5000', 'STREAMS', EVENTS, last],
+          );
+          for (const [id, fields] of reply?.[0]?.[1] ?? []) {
+            last = id;
+            const field = (name: string) => fields[fields.indexOf(name) + 1] ?? '';
+            try {
+              onEntry(id, { type: field('type'), data: field('data') }, backlog && Number(id.split('-')[0]) < startedAt);
+            } catch (error) {
+              this.options.logger.warn({ event: 'events.bad_entry', stream_id: id, error: (error as Error).message }, 'an event on the shared stream could not be read; skipped');
+            }
+          }
+          backlog = false;
+        } catch {
+          if (!this.closed) await new Promise((r) => setTimeout(r, 100));
+        }
+      }
+    })();
   }
 
   async put(record: { key: ApiKey; hash: string }): Promise<void> {
@@ -171,7 +235,14 @@ export class RedisState implements SharedState, HitCounter, KeyRecords {
   }
 
   async close(): Promise<void> {
+    this.closed = true;
     clearInterval(this.resyncTimer);
+    // Blocked in XREAD: nothing to wait for.
+    try {
+      this.reader?.destroy();
+    } catch {
+      // Never connected.
+    }
     if (this.subscriber.isOpen) await this.subscriber.close().catch(() => this.subscriber.destroy());
     else this.subscriber.destroy();
     if (this.client.isOpen) await this.client.close().catch(() => this.client.destroy());

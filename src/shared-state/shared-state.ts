@@ -38,6 +38,21 @@ export interface KeyRecords {
   byId(id: string): Promise<ApiKey | undefined>;
 }
 
+/** A shared, bounded log of events (a Redis Stream): the replay buffer and fan-out of every process. */
+export interface SharedEventLog {
+  /**
+   * Appends an entry (trimmed to about `maxLen`), unless `onceKey` was appended in the last 10
+   * minutes: the entry's id, or undefined for such a duplicate. Throws when Redis cannot be reached.
+   */
+  append(entry: { type: string; data: string }, options: { maxLen: number; onceKey?: string }): Promise<string | undefined>;
+  /**
+   * Reads every entry, from the oldest kept on, in order, until close: `backlog` is true for the
+   * entries that were there when following started. Redis down: it retries, then goes on from
+   * the last entry read.
+   */
+  follow(onEntry: (id: string, entry: { type: string; data: string }, backlog: boolean) => void): void;
+}
+
 export interface SharedState {
   /** `process` or `redis`. */
   readonly name: string;
@@ -57,4 +72,6 @@ export interface SharedState {
   readonly revocations: Revocations;
   /** Shared key records; absent in the process, where the tenant directory alone knows the keys. */
   readonly keys?: KeyRecords;
+  /** The shared event log; absent in the process, where the EventHub alone is the buffer. */
+  readonly events?: SharedEventLog;
 }
