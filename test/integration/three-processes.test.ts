@@ -1,25 +1,15 @@
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { once } from 'node:events';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { callApi as call, launchApi, stopApi, type ApiProcess } from '../support/api-process.js';
 import { RedisServer } from '../support/redis-server.js';
 import { SseClient } from '../support/sse-client.js';
 
 const ADMIN = 'three-processes-admin-key-0123456789abcdef';
 const RATE = 25;
 
-interface ApiProcess {
-  url: string;
-  child: ChildProcessWithoutNullStreams;
-  output: () => string;
-}
-
-/** src/main.ts as `npm start` runs it, in its own process, with REDIS_URL and the memory backend. */
-async function launch(redisUrl: string): Promise<ApiProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', '--import', './test/integration/fixtures/slow-create.ts', 'src/main.ts'], {
-    env: {
-      PATH: process.env.PATH ?? '',
-      HOST: '127.0.0.1',
-      PORT: '0',
+/** The memory backend, REDIS_URL, keys and a rate limit; creates slowed down as Nova's are. */
+const launch = (redisUrl: string) =>
+  launchApi(
+    {
       REDIS_URL: redisUrl,
       AUTH_MODE: 'keys',
       ADMIN_API_KEY: ADMIN,
@@ -28,30 +18,8 @@ async function launch(redisUrl: string): Promise<ApiProcess> {
       MOCK_ACTION_DELAY_MS: '200',
       SLOW_CREATE_MS: '300',
     },
-    stdio: 'pipe',
-  });
-  let out = '';
-  child.stdout.on('data', (chunk) => (out += String(chunk)));
-  child.stderr.on('data', (chunk) => (out += String(chunk)));
-  const port = await new Promise<number>((resolve, reject) => {
-    const check = () => {
-      const match = /"event":"server\.listening".*?"port":(\d+)/.exec(out);
-      if (match) resolve(Number(match[1]));
-    };
-    child.stdout.on('data', check);
-    child.once('exit', (code) => reject(new Error(`exited ${code}: ${out}`)));
-  });
-  const url = `http://127.0.0.1:${port}`;
-  // Ready once it reaches Redis.
-  for (let tries = 0; (await fetch(`${url}/readyz`)).status !== 200; tries += 1) {
-    if (tries > 150) throw new Error(`never ready: ${out}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  return { url, child, output: () => out };
-}
-
-const call = (p: ApiProcess, path: string, key: string, init: RequestInit = {}) =>
-  fetch(`${p.url}/api/v1${path}`, { ...init, headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json', ...init.headers } });
+    ['./test/integration/fixtures/slow-create.ts'],
+  );
 
 describe('three API processes on one Redis (memory backend)', () => {
   let redis: RedisServer;
@@ -63,10 +31,7 @@ describe('three API processes on one Redis (memory backend)', () => {
   }, 60_000);
 
   afterAll(async () => {
-    for (const p of processes) {
-      p.child.kill('SIGTERM');
-      if (p.child.exitCode === null) await once(p.child, 'exit');
-    }
+    await Promise.all(processes.map(stopApi));
     await redis?.stop();
   });
 
