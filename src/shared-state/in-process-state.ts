@@ -31,6 +31,11 @@ export class InProcessState implements SharedState {
     this.claims.delete(key);
   }
 
+  /** Forgotten at once: the Map must not keep a claim per key until someone meets it again. */
+  finish(key: string): void {
+    this.claims.delete(key);
+  }
+
   async check(): Promise<ReadinessCheck | undefined> {
     return undefined;
   }

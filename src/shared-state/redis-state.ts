@@ -202,6 +202,11 @@ export class RedisState implements SharedState, HitCounter, KeyRecords, SharedEv
     return true;
   }
 
+  /** Left on Redis until its expiry (no command): a retry meeting it finds the VM by its key. */
+  finish(key: string): void {
+    this.tokens.delete(key);
+  }
+
   async release(key: string): Promise<void> {
     const token = this.tokens.get(key);
     if (token === undefined) return;

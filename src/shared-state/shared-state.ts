@@ -62,8 +62,14 @@ export interface SharedState {
    * (Redis unreachable): a caller must then refuse rather than guess.
    */
   claim(key: string, ttlMs: number): Promise<boolean>;
-  /** Gives back a claim this caller took. */
+  /** Gives back a claim this caller took (its work failed: someone may try again at once). */
   release(key: string): Promise<void>;
+  /**
+   * The claimed work is done and its result can be found by whoever meets the claim (the VM with
+   * this key exists), so the claim may stay until it expires: with Redis this sends nothing, which
+   * keeps a keyed create at one extra round trip (the claim).
+   */
+  finish(key: string): void;
   /** For /readyz: undefined when there is nothing to check (in the process). */
   check(): Promise<ReadinessCheck | undefined>;
   close(): Promise<void>;
