@@ -24,9 +24,10 @@ describe('three API processes on one Redis and one cloud (BACKEND=openstack)', (
   beforeAll(async () => {
     redis = await RedisServer.start();
     const env = demoEnv({ LOG_LEVEL: 'info', REDIS_URL: redis.url, AUTH_MODE: 'keys', ADMIN_API_KEY: ADMIN, API_KEYS: 'rate-key', RATE_LIMIT_PER_MINUTE: String(RATE) });
-    processes = await Promise.all([0, 1, 2].map(() => launchApi(env)));
+    // A cloud shared with other suites can be slow to answer /readyz's checks.
+    processes = await Promise.all([0, 1, 2].map(() => launchApi(env, [], 240_000)));
     nova = demoConnection();
-  });
+  }, 300_000);
 
   afterAll(async () => {
     const first = processes[0];
@@ -46,7 +47,14 @@ describe('three API processes on one Redis and one cloud (BACKEND=openstack)', (
     const ids = new Set(await Promise.all(made.map(async (a) => ((await a.json()) as { id: string }).id)));
     for (const id of ids) created.add(id);
     expect(ids.size).toBe(1);
-    const found = await nova.compute.listServers({ tags: [idempotencyTag(key)] });
+    // Nova is shared with other suites and may be slow: a timed-out read is asked again.
+    let found: Awaited<ReturnType<Connection['compute']['listServers']>> | undefined;
+    for (let attempt = 1; !found; attempt += 1) {
+      found = await nova.compute.listServers({ tags: [idempotencyTag(key)] }).catch((error: unknown) => {
+        if (attempt >= 5) throw error;
+        return undefined;
+      });
+    }
     expect(found.servers.map((s) => s.id)).toEqual([...ids]);
   });
 

@@ -12,7 +12,7 @@ export interface ApiProcess {
  * src/main.ts as `npm start` runs it, in its own process, with only the variables given (plus
  * HOST and PORT=0); resolves once it listens and its /readyz says 200 (its backend and Redis answer).
  */
-export async function launchApi(env: Record<string, string>, preload: string[] = []): Promise<ApiProcess> {
+export async function launchApi(env: Record<string, string>, preload: string[] = [], readyWithinMs = 30_000): Promise<ApiProcess> {
   const child = spawn(process.execPath, ['--import', 'tsx', ...preload.flatMap((p) => ['--import', p]), 'src/main.ts'], {
     env: { PATH: process.env.PATH ?? '', HOST: '127.0.0.1', PORT: '0', ...env },
     stdio: 'pipe',
@@ -29,8 +29,9 @@ export async function launchApi(env: Record<string, string>, preload: string[] =
     child.once('exit', (code) => reject(new Error(`exited ${code}: ${out}`)));
   });
   const url = `http://127.0.0.1:${port}`;
-  for (let tries = 0; (await fetch(`${url}/readyz`)).status !== 200; tries += 1) {
-    if (tries > 300) throw new Error(`never ready: ${out}`);
+  const until = Date.now() + readyWithinMs;
+  while ((await fetch(`${url}/readyz`)).status !== 200) {
+    if (Date.now() > until) throw new Error(`not ready within ${readyWithinMs} ms: ${out}`);
     await new Promise((r) => setTimeout(r, 100));
   }
   return { url, child, output: () => out };
