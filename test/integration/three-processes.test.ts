@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { callApi as call, launchApi, stopApi, type ApiProcess } from '../support/api-process.js';
+import { callApi as call, launchApi, stopAllApis, type ApiProcess } from '../support/api-process.js';
 import { RedisServer } from '../support/redis-server.js';
 import { SseClient } from '../support/sse-client.js';
 
@@ -31,7 +31,7 @@ describe('three API processes on one Redis (memory backend)', () => {
   }, 60_000);
 
   afterAll(async () => {
-    await Promise.all(processes.map(stopApi));
+    await stopAllApis();
     await redis?.stop();
   });
 

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { idempotencyTag } from '../../src/backends/openstack/marks.js';
 import type { Connection } from '../../src/openstack/index.js';
-import { callApi as call, launchApi, stopApi, type ApiProcess } from '../support/api-process.js';
+import { callApi as call, launchApi, stopAllApis, type ApiProcess } from '../support/api-process.js';
 import { RedisServer } from '../support/redis-server.js';
 import { SseClient } from '../support/sse-client.js';
 import { catalogNames, demoConnection, demoEnv } from './mini-openstack.js';
@@ -32,7 +32,7 @@ describe('three API processes on one Redis and one cloud (BACKEND=openstack)', (
   afterAll(async () => {
     const first = processes[0];
     if (first) await Promise.all([...created].map((id) => call(first, `/vms/${id}`, ADMIN, { method: 'DELETE' }).catch(() => undefined)));
-    await Promise.all(processes.map(stopApi));
+    await stopAllApis();
     await redis?.stop();
   });
 
