@@ -2,11 +2,11 @@
  * A server under test, run by bench/run.ts in a child process of its own so that it never shares an
  * event loop with autocannon:
  *
- *   node --import tsx bench/server.ts --app real|baseline --vms <count> [--auth keys] [--tenants <n>]
+ *   node --import tsx bench/server.ts --app real|baseline --vms <count> [--auth keys] [--tenants <n>] [--redis <url>]
  *
  * `--auth keys` runs the real app with AUTH_MODE=keys and hands back a member key of the default
  * tenant (`authorization`); `--tenants n` spreads the VMs over n tenants, and `ids` are the default
- * tenant's.
+ * tenant's. `--redis <url>` gives the real app a RedisState on that URL (as REDIS_URL does), ready before it listens.
  *
  * It fills its store, listens on 127.0.0.1 (a free port), and tells the parent over the IPC channel
  * { type: 'ready', port, ids, node }. It exits when the parent disconnects (or dies).
@@ -18,6 +18,7 @@ import type { AddressInfo } from 'node:net';
 import { parseArgs } from 'node:util';
 import { pino } from 'pino';
 import { buildApp } from '../src/app.js';
+import { RedisState } from '../src/shared-state/redis-state.js';
 import { addVm, buildBaselineApp, createBaselineStore, makeVm } from './baseline-app.js';
 import { FLAVOR_NAMES, IMAGE_NAME, createBenchBackend, populate, sampleEvery } from './fixtures.js';
 
@@ -36,7 +37,13 @@ const MAX_IDS = 1000;
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
-    options: { app: { type: 'string' }, vms: { type: 'string', default: '1000' }, auth: { type: 'string', default: 'none' }, tenants: { type: 'string', default: '1' } },
+    options: {
+      app: { type: 'string' },
+      vms: { type: 'string', default: '1000' },
+      auth: { type: 'string', default: 'none' },
+      tenants: { type: 'string', default: '1' },
+      redis: { type: 'string' },
+    },
   });
   const count = Number(values.vms);
   const tenants = Number(values.tenants);
@@ -59,7 +66,9 @@ async function main(): Promise<void> {
       const { secret } = await backend.tenants.createKey({ tenant: 'default', name: 'bench', role: 'member' });
       authorization = `Bearer ${secret}`;
     }
+    const sharedState = values.redis === undefined ? undefined : await readyRedis(values.redis);
     const app = buildApp({
+      ...(sharedState && { sharedState }),
       config: { AUTH_MODE: values.auth, ADMIN_API_KEY: values.auth === 'keys' ? randomBytes(32).toString('base64url') : undefined, API_KEYS: [], API_READONLY_KEYS: [], RATE_LIMIT_PER_MINUTE: 0, EVENTS_REPLAY_COUNT: 1000, EVENTS_REPLAY_AGE_S: 300, EVENTS_HEARTBEAT_MS: 15_000, EVENTS_MAX_BUFFERED_KB: 256 },
       backend,
       logger: pino({ level: 'silent' }),
@@ -82,6 +91,16 @@ async function main(): Promise<void> {
   const ready: ReadyMessage = { type: 'ready', port, ids, node: process.version, populateMs, ...(authorization !== undefined && { authorization }) };
   if (!process.send) throw new Error('bench/server.ts must be started by bench/run.ts (it needs the IPC channel)');
   process.send(ready);
+}
+
+async function readyRedis(url: string): Promise<RedisState> {
+  const state = new RedisState({ url, logger: pino({ level: 'silent' }) });
+  state.start();
+  for (let tries = 0; !(await state.check()).ok; tries += 1) {
+    if (tries > 100) throw new Error(`Redis at ${url} does not answer`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return state;
 }
 
 // Exiting normally (not by a signal) lets --cpu-prof / --heap-prof write their files.

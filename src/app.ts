@@ -13,6 +13,7 @@ import { apiSecurity } from './http/openapi/security.js';
 import { problemResponder, routeNotFound } from './http/problem.js';
 import { EventHub } from './events/event-hub.js';
 import { vmEventFeed } from './events/vm-events.js';
+import { sharedEventPublisher } from './events/shared-events.js';
 import { eventRoutes } from './http/routes/events.js';
 import { consoleRoutes } from './http/routes/console.js';
 import { catalogRoutes } from './http/routes/catalog.js';
@@ -25,6 +26,7 @@ import type { Backend } from './repository/vm-repository.js';
 import { TenantService } from './service/tenant-service.js';
 import { VmService } from './service/vm-service.js';
 import { InProcessState } from './shared-state/in-process-state.js';
+import { SharedKeyDirectory } from './shared-state/shared-key-directory.js';
 import type { SharedState } from './shared-state/shared-state.js';
 
 const API_BASE = '/api/v1';
@@ -58,9 +60,14 @@ export interface AppDependencies {
 export function buildApp({ config, backend, logger, shutdownSignal, sharedState = new InProcessState(), version = '0.1.0' }: AppDependencies): Express {
   const stopping = shutdownSignal ?? new AbortController().signal;
   const events = new EventHub({ replayCount: config.EVENTS_REPLAY_COUNT, replayAgeMs: config.EVENTS_REPLAY_AGE_S * 1000 });
-  const service = new VmService(backend, logger, stopping, vmEventFeed(events), sharedState);
+  // With REDIS_URL, events go through the shared stream, which feeds this hub as every other process's.
+  const publisher = sharedState.events ? sharedEventPublisher(sharedState.events, events, { maxLen: config.EVENTS_REPLAY_COUNT, logger }) : events;
+  const service = new VmService(backend, logger, stopping, vmEventFeed(publisher), sharedState);
   const metrics = createMetrics(() => backend.vms.countByStatus());
-  const tenants = new TenantService(backend.tenants, (tenant) => service.tenantOwnsResources(tenant));
+  // With REDIS_URL, keys made on one process are known to all, and a revocation reaches all; a
+  // directory every process sees already (Keystone) needs no copy of its keys on Redis.
+  const directory = sharedState.keys && !backend.tenants.sharedByProcesses ? new SharedKeyDirectory(backend.tenants, sharedState.keys) : backend.tenants;
+  const tenants = new TenantService(directory, (tenant) => service.tenantOwnsResources(tenant), Date.now, sharedState.revocations);
   const keysRequired = config.AUTH_MODE === 'keys' || config.API_KEYS.length + config.API_READONLY_KEYS.length > 0;
   const registry = new OpenAPIRegistry();
   const api = new EndpointRouter(registry, API_BASE, apiSecurity(registry, keysRequired));
@@ -93,10 +100,12 @@ export function buildApp({ config, backend, logger, shutdownSignal, sharedState 
     adminKey: config.ADMIN_API_KEY,
     memberKeys: config.API_KEYS,
     readerKeys: config.API_READONLY_KEYS,
-    directory: backend.tenants,
+    directory,
+    revoked: (keyId) => sharedState.revocations.has(keyId),
   });
   app.use(underPath(API_BASE, authenticated));
-  if (config.RATE_LIMIT_PER_MINUTE > 0) app.use(underPath(API_BASE, rateLimiter(config.RATE_LIMIT_PER_MINUTE)));
+  const sharedHits = sharedState.hits && { hits: sharedState.hits, logger };
+  if (config.RATE_LIMIT_PER_MINUTE > 0) app.use(underPath(API_BASE, rateLimiter(config.RATE_LIMIT_PER_MINUTE, sharedHits)));
   // The API first: it takes nearly all the traffic, and need not walk the operations' routes.
   app.use(api.router);
   app.use(consoleRoutes());

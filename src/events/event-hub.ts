@@ -25,6 +25,11 @@ export interface EventData {
 export interface HubEvent {
   /** Monotonic within this process's life, starting at 1. */
   id: number;
+  /**
+   * With REDIS_URL: the event's Redis Stream id (`<ms>-<n>`), the same on every process and the
+   * `id:` the stream sends (so Last-Event-ID works after a failover to another process).
+   */
+  streamId?: string;
   type: string;
   data: EventData;
   /** Milliseconds (the hub's clock), for pruning the buffer by age. */
@@ -43,12 +48,25 @@ export interface EventHubOptions {
 
 export type EventListener = (event: HubEvent) => void;
 
+/** What makes an event: the hub itself, or (REDIS_URL) an append to the shared stream. */
+export interface EventPublisher {
+  /** `onceKey`: the same key published twice (two processes seeing one settle) makes one event. */
+  publish(type: string, data: EventData, onceKey?: string): unknown;
+}
+
 /**
  * What a new subscriber must write before following the live events: the missed events, or
  * 'reset' when Last-Event-ID reaches back further than the buffer (or into another life of the
  * server), so the client must re-list before following.
  */
-export type Backlog = { kind: 'events'; events: HubEvent[] } | { kind: 'reset'; lastId: number };
+export type Backlog = { kind: 'events'; events: HubEvent[] } | { kind: 'reset'; lastId: number | string };
+
+/** Orders two Redis Stream ids (`<ms>-<n>`). */
+export function compareStreamIds(a: string, b: string): number {
+  const [am = 0, an = 0] = a.split('-').map(Number);
+  const [bm = 0, bn = 0] = b.split('-').map(Number);
+  return am - bm || an - bn;
+}
 
 export class EventHub {
   private readonly buffer: HubEvent[] = [];
@@ -56,6 +74,9 @@ export class EventHub {
   private lastId = 0;
   private readonly listeners = new Set<EventListener>();
   private readonly now: () => number;
+  /** Stream mode (REDIS_URL): the newest stream id delivered, and the last one pruned from the buffer. */
+  private lastStreamId: string | undefined;
+  private prunedStreamId: string | undefined;
 
   constructor(private readonly options: EventHubOptions) {
     this.now = options.now ?? Date.now;
@@ -66,19 +87,34 @@ export class EventHub {
   }
 
   publish(type: string, data: EventData): HubEvent {
+    return this.fanOut(type, data);
+  }
+
+  /**
+   * An event read from the shared Redis Stream (every process's, this one's included), with the
+   * stream's id: buffered and fanned out as `publish` does, its `id:` the stream id.
+   */
+  deliver(streamId: string, type: string, data: EventData, options: { quiet?: boolean } = {}): HubEvent {
+    this.lastStreamId = streamId;
+    return this.fanOut(type, data, streamId, options.quiet);
+  }
+
+  private fanOut(type: string, data: EventData, streamId?: string, quiet = false): HubEvent {
     const id = ++this.lastId;
     const event: HubEvent = {
       id,
+      ...(streamId !== undefined && { streamId }),
       type,
       data,
-      publishedAt: this.now(),
-      frame: Buffer.from(`id: ${id}\nevent: ${type}\ndata: ${JSON.stringify(data)}\n\n`),
+      // A stream entry's time is its id's: the same age on every process.
+      publishedAt: streamId === undefined ? this.now() : Number(streamId.split('-')[0]),
+      frame: Buffer.from(`id: ${streamId ?? id}\nevent: ${type}\ndata: ${JSON.stringify(data)}\n\n`),
     };
     if (this.options.replayCount > 0) {
       this.buffer.push(event);
       this.prune();
     }
-    for (const listener of this.listeners) listener(event);
+    if (!quiet) for (const listener of this.listeners) listener(event);
     return event;
   }
 
@@ -86,9 +122,32 @@ export class EventHub {
    * Adds `listener` for every event published from now on, and says what was missed since
    * `lastEventId` (none given: nothing). Synchronous, so no event falls between the two.
    */
-  subscribe(listener: EventListener, lastEventId?: number): { backlog: Backlog; unsubscribe: () => void } {
+  subscribe(listener: EventListener, lastEventId?: number | string): { backlog: Backlog; unsubscribe: () => void } {
     this.listeners.add(listener);
-    return { backlog: this.backlogSince(lastEventId), unsubscribe: () => this.listeners.delete(listener) };
+    // In stream mode every id is a stream id; a plain number (an id from before REDIS_URL) is then an old one.
+    const asked = this.lastStreamId !== undefined && lastEventId !== undefined ? String(lastEventId) : lastEventId;
+    const backlog = typeof asked === 'string' ? this.backlogSinceStreamId(asked) : this.backlogSince(asked);
+    return { backlog, unsubscribe: () => this.listeners.delete(listener) };
+  }
+
+  /** Stream mode: the buffered events after `last`, or reset when it is older than the buffer or unknown. */
+  private backlogSinceStreamId(last: string): Backlog {
+    const newest = this.lastStreamId;
+    if (last === newest) return { kind: 'events', events: [] };
+    this.prune();
+    const oldest = this.buffer[this.head]?.streamId;
+    const reset: Backlog = { kind: 'reset', lastId: newest ?? '0-0' };
+    if (newest === undefined || oldest === undefined || compareStreamIds(last, newest) > 0) return reset;
+    if (compareStreamIds(last, oldest) < 0 && last !== this.prunedStreamId) return reset;
+    // The first buffered event after `last` (binary search: stream ids only go up).
+    let low = this.head;
+    let high = this.buffer.length;
+    while (low < high) {
+      const middle = (low + high) >>> 1;
+      if (compareStreamIds((this.buffer[middle] as HubEvent).streamId as string, last) <= 0) low = middle + 1;
+      else high = middle;
+    }
+    return { kind: 'events', events: this.buffer.slice(low) };
   }
 
   private backlogSince(lastEventId: number | undefined): Backlog {
@@ -108,6 +167,7 @@ export class EventHub {
     while (this.head < this.buffer.length) {
       const event = this.buffer[this.head] as HubEvent;
       if (this.buffer.length - this.head <= replayCount && event.publishedAt >= oldestKept) break;
+      this.prunedStreamId = event.streamId;
       this.head += 1;
     }
     // Compact once the dropped prefix is as long as what is kept: amortised O(1) per event.

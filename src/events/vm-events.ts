@@ -1,5 +1,5 @@
 import type { VmChange } from '../service/vm-service.js';
-import type { EventData, EventHub } from './event-hub.js';
+import type { EventData, EventPublisher } from './event-hub.js';
 
 /** The VM events on the stream (docs/contract.md section 11). */
 export const vmEventTypes = ['vm.created', 'vm.settled', 'vm.deleted'] as const;
@@ -20,7 +20,7 @@ const MAX_TRACKED = 10_000;
  *   the OpenStack backend cannot always see that settle, and a deleting VM accepts nothing more.
  *   A settle into DELETED (a task a delete overtook) is therefore not repeated.
  */
-export function vmEventFeed(hub: EventHub, now: () => number = Date.now): (change: VmChange) => void {
+export function vmEventFeed(hub: EventPublisher, now: () => number = Date.now): (change: VmChange) => void {
   /** The request last about to act on each VM (`acting`), for a settle the backend reports at once. */
   const requestIds = new Map<string, string>();
   /**
@@ -46,11 +46,16 @@ export function vmEventFeed(hub: EventHub, now: () => number = Date.now): (chang
     add();
     if (collection.size > MAX_TRACKED) collection.delete(collection.keys().next().value as string);
   };
-  const publish = (type: VmEventType, data: Omit<EventData, 'resource' | 'at'>) =>
-    hub.publish(type, { resource: 'vm', ...data, at: new Date(now()).toISOString() });
+  // The once-key names the change itself (not when this process saw it), for the shared stream's dedupe.
+  const publish = (type: VmEventType, data: Omit<EventData, 'resource' | 'at'>, onceKey = `${type}:${data.id}`) =>
+    hub.publish(type, { resource: 'vm', ...data, at: new Date(now()).toISOString() }, onceKey);
 
   const publishSettled = ({ vm, previous, task }: Extract<VmChange, { kind: 'settled' }>, requestId: string | null) =>
-    publish('vm.settled', { id: vm.id, status: vm.status, previous_status: previous, task, request_id: requestId, tenant: vm.tenant });
+    publish(
+      'vm.settled',
+      { id: vm.id, status: vm.status, previous_status: previous, task, request_id: requestId, tenant: vm.tenant },
+      `vm.settled:${vm.id}:${task}:${vm.status}:${vm.updated_at}`,
+    );
 
   return (change) => {
     if (change.kind === 'acting') {

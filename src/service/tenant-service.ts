@@ -1,6 +1,7 @@
 import { ApiError } from '../domain/errors.js';
 import { roleAllows, scopeSees, DEFAULT_TENANT, type ApiKey, type Role, type Scope, type Tenant } from '../domain/tenancy.js';
 import type { TenantDirectory } from '../repository/tenant-directory.js';
+import type { Revocations } from '../shared-state/shared-state.js';
 
 export interface CreateKeyRequest {
   name: string;
@@ -21,6 +22,8 @@ export class TenantService {
     /** Whether a tenant still owns any resource (a tenant is deleted only when it owns none). */
     private readonly ownsResources: (tenant: string) => Promise<boolean>,
     private readonly now: () => number = Date.now,
+    /** Where a revocation is recorded for every process (REDIS_URL) before the directory forgets the key. */
+    private readonly revocations?: Pick<Revocations, 'revoke'>,
   ) {}
 
   async createTenant(input: { name: string; description: string }): Promise<{ tenant: Tenant; initialKey: ApiKey; secret: string }> {
@@ -44,6 +47,7 @@ export class TenantService {
     const tenant = await this.getTenant(scope, id);
     if (id === DEFAULT_TENANT) throw new ApiError('FORBIDDEN', 'The default tenant cannot be deleted');
     if (await this.ownsResources(id)) throw new ApiError('TENANT_NOT_EMPTY', `Tenant ${tenant.name} still owns resources; delete them first`);
+    for (const key of await this.directory.listKeys(id)) await this.revocations?.revoke(key.id);
     await this.directory.deleteTenant(id);
     return tenant;
   }
@@ -80,6 +84,8 @@ export class TenantService {
 
   async revokeKey(scope: Scope, id: string): Promise<ApiKey> {
     const key = await this.getKey(scope, id);
+    // First everywhere (a Redis that cannot record it: 503, nothing changed, retry), then here.
+    await this.revocations?.revoke(id);
     await this.directory.revokeKey(id);
     return key;
   }

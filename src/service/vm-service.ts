@@ -90,7 +90,7 @@ export class VmService {
      * Idempotency keys whose first request is still being served: by this process (the default),
      * or by any process sharing REDIS_URL.
      */
-    private readonly claims: Pick<SharedState, 'claim' | 'release'> = new InProcessState(),
+    private readonly claims: Pick<SharedState, 'claim' | 'release' | 'finish'> = new InProcessState(),
   ) {
     this.vms = backend.vms;
     this.catalog = backend.catalog;
@@ -113,22 +113,45 @@ export class VmService {
     // be decided (Redis down) this throws BACKEND_UNAVAILABLE: never a second create.
     const claim = `idem:${scope.tenant}:${key}`;
     if (!(await this.claims.claim(claim, IDEMPOTENCY_CLAIM_TTL_MS))) {
+      // Held by a request still creating the VM, or (REDIS_URL) left to expire by one that made it:
+      // a VM with this key answers the retry either way.
+      const { fingerprint } = await this.fingerprinted(request);
+      const earlier = await this.vms.findByIdempotencyKey(scope, key);
+      if (earlier) return this.replay(scope, earlier, fingerprint, options);
       throw new ApiError('IDEMPOTENCY_KEY_IN_FLIGHT', 'A request with this Idempotency-Key is still being processed; retry later');
     }
+    // Whether a VM with this key exists now: then the claim is finished (with Redis: left to expire,
+    // no round trip), else released so that a retry may try again at once.
+    let made = false;
     try {
-      const { flavor, image } = await this.resolveCatalog(request);
-      const fingerprint = fingerprintOf(request, flavor, image);
+      const { flavor, image, fingerprint } = await this.fingerprinted(request);
       const earlier = await this.vms.findByIdempotencyKey(scope, key);
       if (earlier) {
-        if (earlier.fingerprint !== fingerprint) {
-          throw new ApiError('IDEMPOTENCY_KEY_REUSED', 'This Idempotency-Key was used with a different request body');
-        }
-        return { record: await this.settle(scope, earlier.record, options), replayed: true };
+        made = true;
+        return await this.replay(scope, earlier, fingerprint, options);
       }
-      return { record: await this.createNow(scope, request, options, { key, fingerprint }, { flavor, image }), replayed: false };
+      return { record: await this.createNow(scope, request, options, { key, fingerprint }, { flavor, image }, () => (made = true)), replayed: false };
     } finally {
-      await this.claims.release(claim);
+      if (made) this.claims.finish(claim);
+      else await this.claims.release(claim);
     }
+  }
+
+  private async fingerprinted(request: CreateVmRequest): Promise<{ flavor: Flavor; image: Image; fingerprint: string }> {
+    const { flavor, image } = await this.resolveCatalog(request);
+    return { flavor, image, fingerprint: fingerprintOf(request, flavor, image) };
+  }
+
+  private async replay(
+    scope: Scope,
+    earlier: { record: VmRecord; fingerprint: string },
+    fingerprint: string,
+    options: CallOptions,
+  ): Promise<{ record: VmRecord; replayed: boolean }> {
+    if (earlier.fingerprint !== fingerprint) {
+      throw new ApiError('IDEMPOTENCY_KEY_REUSED', 'This Idempotency-Key was used with a different request body');
+    }
+    return { record: await this.settle(scope, earlier.record, options), replayed: true };
   }
 
   async get(scope: Scope, id: string): Promise<VmRecord> {
@@ -224,6 +247,8 @@ export class VmService {
     options: CallOptions,
     idempotency?: { key: string; fingerprint: string },
     resolved?: { flavor: Flavor; image: Image },
+    /** Told as soon as the VM exists (before it settles). */
+    onMade: () => void = () => undefined,
   ): Promise<VmRecord> {
     const { flavor, image } = resolved ?? (await this.resolveCatalog(request));
     const record = await this.vms.create(scope, {
@@ -233,6 +258,7 @@ export class VmService {
       start: request.start,
       ...(idempotency && { idempotency }),
     });
+    onMade();
     this.log.info(
       { event: 'vm.create_accepted', vm_id: record.vm.id, tenant: record.vm.tenant, name: record.vm.name, flavor: flavor.name, image: image.name, start: request.start },
       'VM create accepted',

@@ -1,9 +1,14 @@
-import type { ReadinessCheck, SharedState } from './shared-state.js';
+import type { ReadinessCheck, Revocations, SharedState } from './shared-state.js';
 
 /** The shared state of a single process: claims in a Map with their expiry. */
 export class InProcessState implements SharedState {
   readonly name = 'process';
   private readonly claims = new Map<string, number>();
+  private readonly revoked = new Set<string>();
+  readonly revocations: Revocations = {
+    revoke: async (keyId) => void this.revoked.add(keyId),
+    has: (keyId) => this.revoked.has(keyId),
+  };
 
   constructor(private readonly now: () => number = Date.now) {}
 
@@ -23,6 +28,11 @@ export class InProcessState implements SharedState {
   }
 
   async release(key: string): Promise<void> {
+    this.claims.delete(key);
+  }
+
+  /** Forgotten at once: the Map must not keep a claim per key until someone meets it again. */
+  finish(key: string): void {
     this.claims.delete(key);
   }
 

@@ -2,6 +2,7 @@ import { once } from 'node:events';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import pino from 'pino';
+import { createClient } from 'redis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../../src/app.js';
 import { createBackend } from '../../src/backends/create-backend.js';
@@ -106,6 +107,30 @@ describe('Idempotency-Key claims shared through Redis', () => {
     const replay = await post(urls[1] as string, 'same-key-shared');
     expect(replay.status).toBe(201);
     expect(replay.headers.get('idempotent-replayed')).toBe('true');
+    expect(creates()).toBe(1);
+  });
+
+  it('a finished create leaves its claim to expire (no release sent); a retry meeting it replays, another body is 422', async () => {
+    const { urls, creates } = await twoProcesses(true);
+    const [a, b] = urls as [string, string];
+    expect((await post(a, 'finished-key')).status).toBe(201);
+    const probe = createClient({ url: redis.url });
+    await probe.connect();
+    try {
+      expect(await probe.pTTL('vmapi:idem:default:finished-key')).toBeGreaterThan(0);
+    } finally {
+      await probe.close();
+    }
+    const replay = await post(b, 'finished-key');
+    expect(replay.status).toBe(201);
+    expect(replay.headers.get('idempotent-replayed')).toBe('true');
+    const other = await fetch(`${b}/vms`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'idempotency-key': 'finished-key' },
+      body: JSON.stringify({ name: 'another', flavor: 'm1.small', image: 'ubuntu-22.04' }),
+    });
+    expect(other.status).toBe(422);
+    expect(((await other.json()) as { code: string }).code).toBe('IDEMPOTENCY_KEY_REUSED');
     expect(creates()).toBe(1);
   });
 

@@ -47,3 +47,37 @@ describe('EventHub', () => {
     expect(seen).toHaveLength(3);
   });
 });
+
+describe('EventHub fed by a shared stream (REDIS_URL)', () => {
+  const data = (id: string) => ({ resource: 'vm' as const, id, status: 'RUNNING', previous_status: 'STOPPED', task: 'starting', at: '', request_id: null, tenant: null });
+
+  it('sends stream ids, replays after one, resets for ids older than the buffer, ahead of it, or plain numbers', () => {
+    let now = 1_000;
+    const hub = new EventHub({ replayCount: 2, replayAgeMs: 60_000, now: () => now });
+    const seen: string[] = [];
+    hub.subscribe((e) => seen.push(e.frame.toString().split('\n')[0] as string));
+    hub.deliver('1000-0', 'vm.settled', data('a'));
+    hub.deliver('1000-1', 'vm.settled', data('b'), { quiet: true });
+    hub.deliver('1001-0', 'vm.settled', data('c'));
+    expect(seen).toEqual(['id: 1000-0', 'id: 1001-0']);
+    // 1000-0 was pruned last (replayCount 2): a client that saw it gets the rest.
+    const ids = (lastEventId: string | number) => {
+      const { backlog } = hub.subscribe(() => undefined, lastEventId);
+      return backlog.kind === 'events' ? backlog.events.map((e) => e.streamId) : backlog;
+    };
+    expect(ids('1000-0')).toEqual(['1000-1', '1001-0']);
+    expect(ids('1000-1')).toEqual(['1001-0']);
+    expect(ids('1000-5')).toEqual(['1001-0']);
+    expect(ids('1001-0')).toEqual([]);
+    expect(ids('999-0')).toEqual({ kind: 'reset', lastId: '1001-0' });
+    expect(ids('2000-0')).toEqual({ kind: 'reset', lastId: '1001-0' });
+    expect(ids(3)).toEqual({ kind: 'reset', lastId: '1001-0' });
+    now = 1_000_000;
+    expect(ids('1000-1')).toEqual({ kind: 'reset', lastId: '1001-0' });
+  });
+
+  it('resets a stream id before anything was delivered', () => {
+    const hub = new EventHub({ replayCount: 10, replayAgeMs: 60_000 });
+    expect(hub.subscribe(() => undefined, '5-0').backlog).toEqual({ kind: 'reset', lastId: '0-0' });
+  });
+});

@@ -14,6 +14,8 @@ export interface AuthOptions {
   memberKeys: readonly string[];
   readerKeys: readonly string[];
   directory: TenantDirectory;
+  /** Revoked key ids (shared by every process with REDIS_URL); asked locally, never waited on. */
+  revoked?: (keyId: string) => boolean;
 }
 
 interface ConfiguredKey {
@@ -83,7 +85,7 @@ export function authenticate(options: AuthOptions): RequestHandler {
     const scope: Scope | undefined = fromEnv
       ? { tenant: DEFAULT_TENANT, keyId: fromEnv.id, role: fromEnv.role, requestId: context.requestId }
       : fromDirectory && { tenant: fromDirectory.tenant, keyId: fromDirectory.id, role: fromDirectory.role, requestId: context.requestId };
-    if (scope) {
+    if (scope && !(scope.keyId !== null && options.revoked?.(scope.keyId))) {
       context.scope = scope;
       return next();
     }

@@ -146,11 +146,13 @@ export function eventRoutes(api: EndpointRouter, hub: EventHub, options: EventSt
   });
 }
 
-function lastEventIdOf(header: string | undefined): number | undefined {
+function lastEventIdOf(header: string | undefined): number | string | undefined {
   if (header === undefined || header === '') return undefined;
+  // With REDIS_URL, ids are the shared stream's (`<ms>-<n>`).
+  if (/^\d{1,15}-\d{1,15}$/.test(header)) return header;
   if (!/^\d{1,15}$/.test(header)) {
-    throw new ApiError('VALIDATION_ERROR', 'Last-Event-ID must be an event id this stream sent (a whole number)', {
-      errors: [{ path: 'header.Last-Event-ID', message: 'a whole number' }],
+    throw new ApiError('VALIDATION_ERROR', 'Last-Event-ID must be an event id this stream sent (a whole number, or <ms>-<n> with REDIS_URL)', {
+      errors: [{ path: 'header.Last-Event-ID', message: 'a whole number, or <ms>-<n>' }],
     });
   }
   return Number(header);
