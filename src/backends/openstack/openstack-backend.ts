@@ -13,6 +13,7 @@ import { OpenStackCatalog } from './catalog.js';
 import { MemoryTenantDirectory } from '../memory/tenant-directory.js';
 import { NetworkChoice } from './network.js';
 import { OpenStackVmRepository } from './openstack-vm-repository.js';
+import { OpenStackSecurityGroupRepository } from './openstack-security-group-repository.js';
 
 /** Tags at create time (2.52) are the newest feature the adapter relies on; 2.47 embeds the flavor. */
 export const minimumComputeMicroversion = '2.52';
@@ -79,6 +80,7 @@ export async function createOpenStackBackend(config: Config, logger: Logger, con
     // Until tenants are Keystone projects and keys application credentials (BACKLOG.md), the
     // OpenStack backend keeps tenants and keys in the process, as the memory backend does.
     tenants: new MemoryTenantDirectory(),
+    securityGroups: new OpenStackSecurityGroupRepository({ connectionFor: () => cloud, log }),
     checkReady: () => readiness(cloud),
     async close() {
       vms.close();
