@@ -30,7 +30,7 @@ afterEach(async () => {
   await fake.close();
 });
 
-const post = (path: string, body: unknown) => api.call<ProblemBody & { id: string }>('POST', `/api/v1${path}`, { body });
+const post = (path: string, body: unknown) => api.call<ProblemBody & { id: string; upstream?: string }>('POST', `/api/v1${path}`, { body });
 
 describe('security groups when Neutron fails (OpenStack backend)', () => {
   it('leaves no untagged group behind when the tag cannot be set, and answers 502', async () => {
