@@ -81,7 +81,8 @@ export interface RuleRequest {
 /**
  * The rule a request asks for, or a 400 naming every field that is wrong: ports only with tcp or
  * udp, each 1..65535, the lower not above the upper (one given alone is a single port); a remote
- * prefix in IPv4 or IPv6 with no host bits set, whose family is the rule's ethertype.
+ * prefix in IPv4 or IPv6 with no host bits set, whose family is the rule's ethertype (a /0 prefix
+ * is anywhere: `remote_cidr` null, the family kept as the ethertype).
  */
 export function ruleFromRequest(request: RuleRequest): NewRule {
   const errors: FieldError[] = [];
@@ -115,7 +116,8 @@ export function ruleFromRequest(request: RuleRequest): NewRule {
         errors.push({ path: 'body.ethertype', message: `${request.ethertype} does not match remote_cidr, an ${prefix.ethertype} prefix` });
       }
       ethertype = prefix.ethertype;
-      remote = prefix.cidr;
+      // A /0 is anywhere, as a rule without a prefix is (Neutron's duplicate check says the same).
+      remote = prefix.cidr.endsWith('/0') ? null : prefix.cidr;
     }
   }
   if (errors.length > 0) {

@@ -204,6 +204,11 @@ export function describeSecurityGroupContract(label: string, makeTarget: () => P
         expect([again.status, again.body.code]).toEqual([409, 'RULE_EXISTS']);
         const egress = await problem('POST', `/security-groups/${group.id}/rules`, { direction: 'egress' });
         expect([egress.status, egress.body.code]).toEqual([409, 'RULE_EXISTS']);
+        // A /0 is anywhere: the same rule as the egress pair's.
+        const everywhere = await problem('POST', `/security-groups/${group.id}/rules`, { direction: 'egress', remote_cidr: '::/0' });
+        expect([everywhere.status, everywhere.body.code]).toEqual([409, 'RULE_EXISTS']);
+        const anywhereIn = await api.call<Rule>('POST', `${BASE}/security-groups/${group.id}/rules`, { body: { direction: 'ingress', protocol: 'icmp', remote_cidr: '0.0.0.0/0' } });
+        expect([anywhereIn.status, anywhereIn.body.remote_cidr, anywhereIn.body.ethertype]).toEqual([201, null, 'IPv4']);
       });
 
       const badRules: { why: string; body: Record<string, unknown>; path: string }[] = [
