@@ -12,8 +12,8 @@
  *    counted by proxies in front of Nova, Glance and Neutron that the Keystone proxy's catalog
  *    points at (a second API instance, so that the proxies add nothing to the latency of 1.);
  *    target 1 (the server list) plus the cached catalogs.
- * 4. GET /api/v1/security-groups/{id} through the API vs GET /v2.0/security-groups/{id} straight to
- *    Neutron with the same user's token, as 1.; target API median <= 1.1x Neutron's.
+ * 4. GET /api/v1/security-groups/{id} through the API vs the same Neutron call straight
+ *    (GET /v2.0/security-groups?id=) with the same user's token, as 1.; target API median <= 1.1x Neutron's.
  *
  * The API runs in this process on 127.0.0.1 (app + backend built as src/server.ts does); all
  * traffic stays on loopback. The VMs it creates are deleted at the end, whatever happens.
@@ -294,7 +294,8 @@ async function main(): Promise<void> {
     cleanup.push(() => apiCall(api.baseUrl, 'DELETE', `${API}/security-groups/${groupId}`));
     const networkUrl = (await direct.endpoint('network')).replace(/\/+$/, '');
     const neutronGet = async (): Promise<void> => {
-      const response = await fetch(`${networkUrl}/v2.0/security-groups/${groupId}`, { headers: { 'X-Auth-Token': token, Accept: 'application/json' } });
+      // The call the API makes (a list by id: see NetworkProxy.getSecurityGroup), straight to Neutron.
+      const response = await fetch(`${networkUrl}/v2.0/security-groups?id=${groupId}`, { headers: { 'X-Auth-Token': token, Accept: 'application/json' } });
       const text = await response.text();
       if (response.status !== 200) throw new Error(`Neutron GET /security-groups/${groupId} answered ${response.status}: ${text.slice(0, 200)}`);
       JSON.parse(text);
@@ -354,7 +355,7 @@ async function main(): Promise<void> {
     );
 
     const sgRatio = sgApiStats.median / sgNeutronStats.median;
-    console.log(`\n4. GET ${API}/security-groups/{id} through the API vs GET /v2.0/security-groups/{id} straight to Neutron (${settings.requests} each, sequential, alternating)`);
+    console.log(`\n4. GET ${API}/security-groups/{id} through the API vs GET /v2.0/security-groups?id= straight to Neutron (${settings.requests} each, sequential, alternating)`);
     console.log(`  API    : median ${ms(sgApiStats.median)}  p90 ${ms(sgApiStats.p90)}  min ${ms(sgApiStats.min)}  max ${ms(sgApiStats.max)}`);
     console.log(`  Neutron: median ${ms(sgNeutronStats.median)}  p90 ${ms(sgNeutronStats.p90)}  min ${ms(sgNeutronStats.min)}  max ${ms(sgNeutronStats.max)}`);
     console.log(verdict(sgRatio <= 1.1, 'API median <= 1.1x Neutron median', `${sgRatio.toFixed(2)}x`));

@@ -82,7 +82,9 @@ describe('our API and Neutron agree on security groups (BACKEND=openstack)', () 
         body: { direction: 'ingress', protocol: 'tcp', port_min: 22, port_max: 23, remote_cidr: '10.0.0.0/8' },
       })
     ).body;
-    const inNeutron = await neutron.network.getSecurityGroup(group.id);
+    // Listed by id, not GET /security-groups/{id}, which the local cloud's Neutron cannot answer (NetworkProxy.getSecurityGroup).
+    const [inNeutron] = await neutron.network.listSecurityGroups({ id: group.id });
+    if (!inNeutron) throw new Error(`Neutron has no group ${group.id}`);
     expect(inNeutron.name).toBe(`${prefix}-web`);
     expect(inNeutron.tags).toEqual([tenantTag('default')]);
     expect(inNeutron.security_group_rules.find((r) => r.id === rule.id)).toMatchObject({
@@ -96,7 +98,7 @@ describe('our API and Neutron agree on security groups (BACKEND=openstack)', () 
     const ourDefault = (await api.call<{ id: string }>('GET', '/api/v1/security-groups/default')).body;
     const projectDefault = (await neutron.network.listSecurityGroups({ name: 'default' })).map((g) => g.id);
     expect(projectDefault).not.toContain(ourDefault.id);
-    expect((await neutron.network.getSecurityGroup(ourDefault.id)).name).toBe(neutronDefaultGroupName);
+    expect((await neutron.network.listSecurityGroups({ id: ourDefault.id }))[0]?.name).toBe(neutronDefaultGroupName);
   });
 
   it('puts the groups of a create, and of an attach, on the server\'s ports (by id), and takes a detached one off', async () => {

@@ -166,13 +166,10 @@ export class OpenStackSecurityGroupRepository implements SecurityGroupRepository
   /** The group with this id, if it is a tenant's group the scope sees. */
   private async byId(scope: Scope, id: string): Promise<NeutronSecurityGroup | undefined> {
     if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(id)) return undefined;
-    try {
-      const group = await this.neutron(scope).getSecurityGroup(id, options(scope));
-      return isTenantGroup(group) && scopeSees(scope, tenantOfGroup(group)) ? group : undefined;
-    } catch (err) {
-      if (err instanceof OpenStackHttpError && err.status === 404) return undefined;
-      throw toApiError(err, { operation: 'get security group' }, this.log);
-    }
+    // A list filtered by id rather than GET /security-groups/{id}: one call either way, and Neutron
+    // answers the list in one database session (see NetworkProxy.getSecurityGroup).
+    const [group] = await this.call('get security group', () => this.neutron(scope).listSecurityGroups({ id }, options(scope)));
+    return group && isTenantGroup(group) && scopeSees(scope, tenantOfGroup(group)) ? group : undefined;
   }
 
   /** The scope's tenant's group with this (API) name; `default` is made if the tenant has none yet. */

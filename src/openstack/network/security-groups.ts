@@ -50,6 +50,8 @@ export const portListResponseSchema = z.object({ ports: z.array(portGroupsSchema
 export const portResponseSchema = z.object({ port: portGroupsSchema });
 
 export interface ListSecurityGroupsQuery {
+  /** One group by id: the same answer as GET /security-groups/{id}, without its second query (see getSecurityGroup). */
+  id?: string;
   /** Exact match. */
   name?: string;
   /** Groups carrying all of these tags. */
@@ -58,7 +60,7 @@ export interface ListSecurityGroupsQuery {
 }
 
 export function listSecurityGroupsQuery(query: ListSecurityGroupsQuery): Record<string, QueryValue> {
-  return { name: query.name, tags: query.tags, limit: query.limit };
+  return { id: query.id, name: query.name, tags: query.tags, limit: query.limit };
 }
 
 export interface CreateSecurityGroupRuleOptions {

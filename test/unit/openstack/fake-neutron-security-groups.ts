@@ -77,10 +77,11 @@ export class FakeNeutronSecurityGroups {
   }
 
   private list(req: SeenRequest): Reply {
+    const id = req.query.get('id');
     const name = req.query.get('name');
     const tags = req.query.get('tags');
     const groups = [...this.groups.values()].filter(
-      (g) => (name === null || g.name === name) && (tags === null || tags.split(',').every((t) => g.tags.includes(t))),
+      (g) => (id === null || g.id === id) && (name === null || g.name === name) && (tags === null || tags.split(',').every((t) => g.tags.includes(t))),
     );
     return { status: 200, body: { security_groups: groups } };
   }
