@@ -12,6 +12,8 @@
  *    counted by proxies in front of Nova, Glance and Neutron that the Keystone proxy's catalog
  *    points at (a second API instance, so that the proxies add nothing to the latency of 1.);
  *    target 1 (the server list) plus the cached catalogs.
+ * 4. GET /api/v1/security-groups/{id} through the API vs the same Neutron call straight
+ *    (GET /v2.0/security-groups?id=) with the same user's token, as 1.; target API median <= 1.1x Neutron's.
  *
  * The API runs in this process on 127.0.0.1 (app + backend built as src/server.ts does); all
  * traffic stays on loopback. The VMs it creates are deleted at the end, whatever happens.
@@ -285,6 +287,36 @@ async function main(): Promise<void> {
     }
     const getCalls = upstream.reduce((sum, p) => sum + p.seen.length, 0);
 
+    // ---- 4. GET /security-groups/{id}: API vs Neutron, alternating
+    console.log(`[4] GET /security-groups/{id}: ${settings.warmup} warm-up + ${settings.requests} measured each way, alternating`);
+    const group = await apiOk(api.baseUrl, 'POST', `${API}/security-groups`, { name: `${runTag}-sg` });
+    const groupId = String(group['id']);
+    cleanup.push(() => apiCall(api.baseUrl, 'DELETE', `${API}/security-groups/${groupId}`));
+    const networkUrl = (await direct.endpoint('network')).replace(/\/+$/, '');
+    const neutronGet = async (): Promise<void> => {
+      // The call the API makes (a list by id: see NetworkProxy.getSecurityGroup), straight to Neutron.
+      const response = await fetch(`${networkUrl}/v2.0/security-groups?id=${groupId}`, { headers: { 'X-Auth-Token': token, Accept: 'application/json' } });
+      const text = await response.text();
+      if (response.status !== 200) throw new Error(`Neutron GET /security-groups/${groupId} answered ${response.status}: ${text.slice(0, 200)}`);
+      JSON.parse(text);
+    };
+    const apiGroupGet = async (): Promise<void> => {
+      await apiOk(api.baseUrl, 'GET', `${API}/security-groups/${groupId}`);
+    };
+    const sgApiSamples: number[] = [];
+    const sgNeutronSamples: number[] = [];
+    for (let i = 0; i < settings.warmup + settings.requests; i++) {
+      const first = i % 2 === 0 ? apiGroupGet : neutronGet;
+      const second = i % 2 === 0 ? neutronGet : apiGroupGet;
+      const a = await timeIt(first);
+      const b = await timeIt(second);
+      if (i < settings.warmup) continue;
+      sgApiSamples.push(i % 2 === 0 ? a : b);
+      sgNeutronSamples.push(i % 2 === 0 ? b : a);
+    }
+    const sgApiStats = stats(sgApiSamples);
+    const sgNeutronStats = stats(sgNeutronSamples);
+
     // ---- report
     const ratio = apiStats.median / novaStats.median;
     const p90Ratio = apiStats.p90 / novaStats.p90;
@@ -321,6 +353,12 @@ async function main(): Promise<void> {
           `${catalogCalls} catalog read(s) in ${settings.pages} pages`,
       ),
     );
+
+    const sgRatio = sgApiStats.median / sgNeutronStats.median;
+    console.log(`\n4. GET ${API}/security-groups/{id} through the API vs GET /v2.0/security-groups?id= straight to Neutron (${settings.requests} each, sequential, alternating)`);
+    console.log(`  API    : median ${ms(sgApiStats.median)}  p90 ${ms(sgApiStats.p90)}  min ${ms(sgApiStats.min)}  max ${ms(sgApiStats.max)}`);
+    console.log(`  Neutron: median ${ms(sgNeutronStats.median)}  p90 ${ms(sgNeutronStats.p90)}  min ${ms(sgNeutronStats.min)}  max ${ms(sgNeutronStats.max)}`);
+    console.log(verdict(sgRatio <= 1.1, 'API median <= 1.1x Neutron median', `${sgRatio.toFixed(2)}x`));
   } finally {
     console.log(`\n[cleanup] deleting ${created.length} VM(s)`);
     await Promise.all(created.map((id) => direct.compute.deleteServer(id).catch((err: unknown) => console.error(`  could not delete ${id}: ${String(err)}`))));

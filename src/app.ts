@@ -21,6 +21,8 @@ import { operationRoutes } from './http/routes/operations.js';
 import { quotaRoutes } from './http/routes/quotas.js';
 import { tenantRoutes } from './http/routes/tenants.js';
 import { vmRoutes } from './http/routes/vms.js';
+import { securityGroupRoutes } from './http/routes/security-groups.js';
+import { SecurityGroupService } from './service/security-group-service.js';
 import { createMetrics } from './observability/metrics.js';
 import type { Backend } from './repository/vm-repository.js';
 import { TenantService } from './service/tenant-service.js';
@@ -75,6 +77,7 @@ export function buildApp({ config, backend, logger, shutdownSignal, sharedState 
   catalogRoutes(api, service);
   tenantRoutes(api, tenants);
   quotaRoutes(api, service);
+  securityGroupRoutes(api, new SecurityGroupService(backend.securityGroups, backend.vms));
   eventRoutes(api, events, {
     heartbeatMs: config.EVENTS_HEARTBEAT_MS,
     maxBufferedBytes: config.EVENTS_MAX_BUFFERED_KB * 1024,

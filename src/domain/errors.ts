@@ -29,6 +29,14 @@ export const errorCodes = [
   'BACKEND_UNAVAILABLE',
   'BACKEND_TIMEOUT',
   'INTERNAL_ERROR',
+  'SECURITY_GROUP_NOT_FOUND',
+  'RULE_NOT_FOUND',
+  'UNKNOWN_SECURITY_GROUP',
+  'RULE_EXISTS',
+  'RESOURCE_IN_USE',
+  'SECURITY_GROUP_NAME_TAKEN',
+  'DEFAULT_SECURITY_GROUP',
+  'ALREADY_ATTACHED',
 ] as const;
 export type ErrorCode = (typeof errorCodes)[number];
 

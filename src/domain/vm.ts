@@ -42,6 +42,8 @@ export interface Vm {
   updated_at: string;
   /** The id of the tenant that owns it (docs/contract.md section 8). */
   tenant: string;
+  /** The names of its security groups (docs/contract.md section 9). */
+  security_groups: string[];
 }
 
 /** One entry of a VM's action history (GET /vms/{id}/actions), what `openstack server event list` shows. */

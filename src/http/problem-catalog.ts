@@ -63,6 +63,14 @@ export const problemCatalog: Record<ErrorCode, ProblemType> = {
   },
   BACKEND_TIMEOUT: { status: 504, title: 'Backend timeout', description: 'The cloud behind the API did not answer in time; retry later.' },
   INTERNAL_ERROR: { status: 500, title: 'Internal error', description: 'An unexpected error; the request id in the body finds it in the logs.' },
+  SECURITY_GROUP_NOT_FOUND: { status: 404, title: 'Security group not found', description: 'No security group with this id or name in the tenant, or none attached to the VM under it.' },
+  RULE_NOT_FOUND: { status: 404, title: 'Rule not found', description: 'The security group has no rule with this id.' },
+  UNKNOWN_SECURITY_GROUP: { status: 400, title: 'Unknown security group', description: 'A security group named in the body is not one of the tenant\'s (GET /api/v1/security-groups).' },
+  RULE_EXISTS: { status: 409, title: 'Rule exists', description: 'The security group already has a rule allowing the same traffic.' },
+  RESOURCE_IN_USE: { status: 409, title: 'Resource in use', description: 'Something still uses the resource (a VM its security group); detach or delete that first.' },
+  SECURITY_GROUP_NAME_TAKEN: { status: 409, title: 'Security group name taken', description: 'The tenant has a security group with this name already (`default` always exists); names are unique in a tenant.' },
+  DEFAULT_SECURITY_GROUP: { status: 409, title: 'Default security group', description: 'The tenant\'s `default` security group cannot be deleted or renamed.' },
+  ALREADY_ATTACHED: { status: 409, title: 'Already attached', description: 'The security group is attached to the VM already.' },
 };
 
 export function slugOf(code: ErrorCode): string {

@@ -45,6 +45,7 @@ export const VmSchema = z
     created_at: z.string().openapi({ example: exampleTime }),
     updated_at: z.string().openapi({ example: exampleTime }),
     tenant: z.string().openapi({ description: 'The id of the tenant that owns the VM.', example: 'default' }),
+    security_groups: z.array(z.string()).openapi({ description: 'The names of its security groups.', example: ['default'] }),
     allowed_actions: z.array(VmActionSchema).openapi({
       description: 'The actions the VM accepts now, from the transition table (docs/contract.md): none when DELETED, only delete while a task runs.',
       example: ['start', 'resize', 'delete'],
@@ -129,6 +130,11 @@ export const CreateVmBody = z
     flavor: flavorRef,
     image: imageRef,
     start: z.boolean().default(false).openapi({ description: 'Settle in RUNNING instead of STOPPED.' }),
+    security_groups: z
+      .array(z.string().min(1).max(255))
+      .max(10)
+      .default(['default'])
+      .openapi({ description: 'Security groups by id or name; an unknown one is a 400 and no VM is made.', example: ['default'] }),
   })
   .openapi({ example: { name: 'web-1', flavor: 'm1.small', image: 'ubuntu-22.04', start: true } });
 

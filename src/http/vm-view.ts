@@ -25,6 +25,7 @@ export function vmView({ vm, placed }: VmStanding & { vm: Vm }): VmView {
     fault: vm.fault,
     created_at: vm.created_at,
     updated_at: vm.updated_at,
+    security_groups: vm.security_groups,
     allowed_actions: actionsAllowedNow({ vm, placed }),
   };
 }

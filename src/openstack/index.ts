@@ -41,3 +41,11 @@ export { ImageProxy } from './image/proxy.js';
 export { imageSchema, type Image, type ListImagesQuery } from './image/images.js';
 export { NetworkProxy } from './network/proxy.js';
 export { networkSchema, type ListNetworksQuery, type Network } from './network/networks.js';
+export {
+  securityGroupSchema,
+  type CreateSecurityGroupRuleOptions,
+  type ListSecurityGroupsQuery,
+  type PortGroups,
+  type SecurityGroup as NeutronSecurityGroup,
+  type SecurityGroupRule as NeutronSecurityGroupRule,
+} from './network/security-groups.js';

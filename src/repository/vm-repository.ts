@@ -1,4 +1,6 @@
 import type { Scope } from '../domain/tenancy.js';
+import type { SecurityGroupRef } from '../domain/security-group.js';
+import type { SecurityGroupRepository } from './security-group-repository.js';
 import type { Flavor, Image, Vm, VmActionEntry, VmCommand, VmStatus, VmTask } from '../domain/vm.js';
 import type { TenantDirectory } from './tenant-directory.js';
 
@@ -38,6 +40,8 @@ export interface CreateVmInput {
   /** Settle in RUNNING rather than STOPPED. */
   start: boolean;
   idempotency?: IdempotencyClaim;
+  /** Its security groups, resolved in the caller's tenant; absent: none. */
+  securityGroups?: readonly SecurityGroupRef[];
 }
 
 export interface ListVmsQuery {
@@ -114,6 +118,7 @@ export interface Backend {
   readonly vms: VmRepository;
   readonly catalog: CatalogRepository;
   readonly tenants: TenantDirectory;
+  readonly securityGroups: SecurityGroupRepository;
   checkReady(): Promise<Readiness>;
   /** Stops timers and closes connections. */
   close(): Promise<void>;

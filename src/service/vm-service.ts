@@ -6,6 +6,8 @@ import type { Backend, CatalogRepository, CommandGuard, QuotaUsage, VmPage, VmRe
 import { waitFor } from '../shared/wait-for.js';
 import { ApiError } from '../domain/errors.js';
 import type { Scope } from '../domain/tenancy.js';
+import type { SecurityGroupRepository } from '../repository/security-group-repository.js';
+import { resolveGroupsForBody } from './security-group-service.js';
 import { vmStatuses, type VmActionEntry, type Flavor, type Image, type Vm, type VmAction, type VmCommandWith, type VmStatus, type VmTask } from '../domain/vm.js';
 
 export interface CreateVmRequest {
@@ -13,6 +15,8 @@ export interface CreateVmRequest {
   flavor: string;
   image: string;
   start: boolean;
+  /** Ids or names; absent: none (the HTTP layer defaults it to the tenant's `default`). */
+  security_groups?: readonly string[];
 }
 
 /** An action as a client asks for it: a flavor still by name or id. */
@@ -79,9 +83,10 @@ const listedByDefault = vmStatuses.filter((s) => s !== 'DELETED');
 export class VmService {
   private readonly vms: VmRepository;
   private readonly catalog: CatalogRepository;
+  private readonly securityGroups: SecurityGroupRepository | undefined;
 
   constructor(
-    backend: Pick<Backend, 'vms' | 'catalog'>,
+    backend: Pick<Backend, 'vms' | 'catalog'> & Partial<Pick<Backend, 'securityGroups'>>,
     private readonly log: Logger,
     /** Aborted on shutdown, so that waiting requests answer at once. */
     private readonly shutdown: AbortSignal,
@@ -94,6 +99,7 @@ export class VmService {
   ) {
     this.vms = backend.vms;
     this.catalog = backend.catalog;
+    this.securityGroups = backend.securityGroups;
     this.vms.onSettled(({ vm, previous, task }) => {
       const message = vm.status === 'ERROR' ? 'VM failed' : eventMessages[task];
       this.log.info({ event: 'vm.settled', vm_id: vm.id, previous_status: previous, status: vm.status, task, fault: vm.fault ?? undefined }, message);
@@ -251,12 +257,16 @@ export class VmService {
     onMade: () => void = () => undefined,
   ): Promise<VmRecord> {
     const { flavor, image } = resolved ?? (await this.resolveCatalog(request));
+    // Resolved before anything is made: an unknown group is a 400 with no server left behind.
+    const groups = request.security_groups;
+    const securityGroups = groups && this.securityGroups ? await resolveGroupsForBody(this.securityGroups, scope, groups, 'body.security_groups') : undefined;
     const record = await this.vms.create(scope, {
       name: request.name,
       flavor,
       image,
       start: request.start,
       ...(idempotency && { idempotency }),
+      ...(securityGroups && { securityGroups }),
     });
     onMade();
     this.log.info(
@@ -300,6 +310,6 @@ export class VmService {
 
 function fingerprintOf(request: CreateVmRequest, flavor: Flavor, image: Image): string {
   return createHash('sha256')
-    .update(JSON.stringify([request.name, flavor.id, image.id, request.start]))
+    .update(JSON.stringify([request.name, flavor.id, image.id, request.start, ...(request.security_groups ? [request.security_groups] : [])]))
     .digest('base64url');
 }

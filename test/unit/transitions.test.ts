@@ -149,6 +149,7 @@ function record(status: VmStatus, task: VmTask | null, placed: boolean): VmRecor
       created_at: '2026-01-01T00:00:00.000Z',
       updated_at: '2026-01-01T00:00:00.000Z',
       tenant: 'default',
+      security_groups: [],
     },
     version: '1',
     placed,

@@ -2,6 +2,7 @@ import type { Backend, Readiness } from '../../repository/vm-repository.js';
 import type { Flavor } from '../../domain/vm.js';
 import { MemoryCatalog, seedFlavors, seedImages } from './catalog.js';
 import { MemoryVmRepository, type MemoryLimits } from './memory-vm-repository.js';
+import { MemorySecurityGroupRepository } from './memory-security-group-repository.js';
 import { MemoryTenantDirectory } from './tenant-directory.js';
 
 export type { MemoryLimits };
@@ -10,12 +11,15 @@ export const DAY_MS = 86_400_000;
 
 /** `extraFlavors` join the seed's, e.g. one that no host can hold, to reach ERROR on purpose. */
 export function createMemoryBackend(limits: MemoryLimits, options: { now?: () => number; extraFlavors?: readonly Flavor[] } = {}): Backend {
-  const vms = new MemoryVmRepository(limits, options.now);
+  // Each needs the other: a VM shows its groups' names, a group may not go while a VM uses it.
+  const vms: MemoryVmRepository = new MemoryVmRepository(limits, options.now, (id) => securityGroups.nameOf(id));
+  const securityGroups = new MemorySecurityGroupRepository(vms, options.now);
   return {
     name: 'memory',
     vms,
     catalog: new MemoryCatalog([...seedFlavors, ...(options.extraFlavors ?? [])], seedImages),
     tenants: new MemoryTenantDirectory(options.now),
+    securityGroups,
     async checkReady(): Promise<Readiness> {
       return { ready: true, checks: [{ name: 'memory', ok: true }] };
     },

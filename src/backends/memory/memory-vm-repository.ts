@@ -48,8 +48,9 @@ export class MemoryVmRepository implements VmRepository {
   constructor(
     private readonly limits: MemoryLimits,
     private readonly now: () => number = Date.now,
+    groupName?: (id: string) => string,
   ) {
-    this.store = new VmStore(now);
+    this.store = new VmStore(now, groupName);
     this.capacity = new Capacity(limits);
     this.tombstones = new Tombstones<StoredVm>(limits.deletedRetentionMs, limits.maxTombstones, (vm) => {
       this.store.remove(vm);
@@ -67,7 +68,7 @@ export class MemoryVmRepository implements VmRepository {
     this.expire();
     this.keys.expire(this.now());
     this.capacity.claim(scope.tenant, input.flavor);
-    const stored = this.store.make(scope.tenant, input.name, input.flavor, input.image);
+    const stored = this.store.make(scope.tenant, input.name, input.flavor, input.image, (input.securityGroups ?? []).map((g) => g.id));
     // Placement is decided now, so that concurrent creates cannot overbook the host; a delayed
     // create only reveals the outcome when it settles, as Nova does.
     const outcome = this.capacity.place(stored, input.flavor, stored.createdAt);
@@ -149,6 +150,31 @@ export class MemoryVmRepository implements VmRepository {
   async countByStatus(): Promise<Record<VmStatus, number>> {
     this.expire();
     return this.store.countByStatus();
+  }
+
+  /** The ids of a live VM's security groups; undefined for a VM the scope does not see, or a deleted one. */
+  securityGroupsOf(scope: Scope, id: string): string[] | undefined {
+    const stored = this.visible(scope, id);
+    return stored && stored.status !== 'DELETED' ? [...stored.securityGroups] : undefined;
+  }
+
+  /** Replaces a VM's security groups (a new version of the VM). */
+  setSecurityGroups(id: string, groups: string[]): void {
+    const stored = this.store.get(id);
+    if (!stored) return;
+    stored.securityGroups = groups;
+    this.store.touch(stored);
+  }
+
+  /** Whether a VM not deleted uses the group. A scan: deleting a group is rare next to reading VMs. */
+  usesSecurityGroup(groupId: string): boolean {
+    for (const stored of this.store.values()) if (stored.status !== 'DELETED' && stored.securityGroups.includes(groupId)) return true;
+    return false;
+  }
+
+  /** A group was renamed: the VMs showing its name get a new version. */
+  securityGroupRenamed(groupId: string): void {
+    for (const stored of this.store.values()) if (stored.securityGroups.includes(groupId)) this.store.touch(stored);
   }
 
   close(): void {

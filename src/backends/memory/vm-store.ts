@@ -30,6 +30,8 @@ export interface StoredVm {
   timer: NodeJS.Timeout | null;
   /** The API view of this version, made on first read; dropped on every change. */
   view: Vm | null;
+  /** Ids of its security groups, in the order attached. */
+  securityGroups: string[];
 }
 
 const CURSOR_PREFIX = 'm1:';
@@ -49,10 +51,14 @@ export class VmStore {
   private readonly byTenant = new Map<string, StatusIndexes>();
   private nextSeq = 1;
 
-  constructor(private readonly now: () => number) {}
+  constructor(
+    private readonly now: () => number,
+    /** A security group's name now (groups are renamed apart from the VMs that use them). */
+    private readonly groupName: (id: string) => string = (id) => id,
+  ) {}
 
   /** A new VM, STOPPED with no task, not yet stored (placement comes first). */
-  make(tenant: string, name: string, flavor: Flavor, image: Image): StoredVm {
+  make(tenant: string, name: string, flavor: Flavor, image: Image, securityGroups: string[] = []): StoredVm {
     const now = this.now();
     const iso = new Date(now).toISOString();
     return {
@@ -74,6 +80,7 @@ export class VmStore {
       placed: false,
       timer: null,
       view: null,
+      securityGroups,
     };
   }
 
@@ -166,6 +173,7 @@ export class VmStore {
       created_at: stored.createdAt,
       updated_at: stored.updatedIso,
       tenant: stored.tenant,
+      security_groups: stored.securityGroups.map(this.groupName),
     };
     // Shared by every reader of this version: callers only serialize it, never change it.
     if (remember) stored.view = view;

@@ -14,6 +14,7 @@ import { MemoryTenantDirectory } from '../memory/tenant-directory.js';
 import { KeystoneTenantDirectory } from './keystone-tenant-directory.js';
 import { NetworkChoice } from './network.js';
 import { OpenStackVmRepository } from './openstack-vm-repository.js';
+import { OpenStackSecurityGroupRepository } from './openstack-security-group-repository.js';
 
 /** Tags at create time (2.52) are the newest feature the adapter relies on; 2.47 embeds the flavor. */
 export const minimumComputeMicroversion = '2.52';
@@ -80,6 +81,7 @@ export async function createOpenStackBackend(config: Config, logger: Logger, con
     // Keystone holds tenants (projects) and keys (application credentials); `process` keeps them
     // in this process as the memory backend does, for credentials that are no Keystone admin.
     tenants: config.OS_TENANTS === 'keystone' ? new KeystoneTenantDirectory({ operator: cloud, log, revalidateMs: config.OS_KEY_REVALIDATE_S * 1000 }) : new MemoryTenantDirectory(),
+    securityGroups: new OpenStackSecurityGroupRepository({ connectionFor: () => cloud, log }),
     checkReady: () => readiness(cloud),
     async close() {
       vms.close();

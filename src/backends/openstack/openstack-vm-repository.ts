@@ -110,6 +110,7 @@ export class OpenStackVmRepository implements VmRepository {
           networks: await this.network.get(scope.requestId),
           tags,
           metadata,
+          ...(input.securityGroups && { securityGroups: input.securityGroups.map((g) => g.id) }),
         },
         options,
       ),

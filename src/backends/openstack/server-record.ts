@@ -6,6 +6,7 @@ import type { Vm, VmFault } from '../../domain/vm.js';
 import { DEFAULT_TENANT } from '../../domain/tenancy.js';
 import { marks, pendingStopTask, tenantOfTags } from './marks.js';
 import { readNovaState } from './nova-status.js';
+import { apiGroupName } from './security-group-names.js';
 
 /** Names of catalog entries by id; an entry gone from the catalog shows its id. */
 export interface CatalogNames {
@@ -70,6 +71,8 @@ export function serverToRecord(server: Server, names: CatalogNames, now: number)
     created_at: isoUtc(server.created),
     updated_at: isoUtc(server.updated),
     tenant: tenantOfTags(server.tags ?? [], DEFAULT_TENANT),
+    // Nova lists a group once per port that has it: once is enough here.
+    security_groups: [...new Set((server.security_groups ?? []).map((g) => apiGroupName(g.name)))],
   };
   return { vm, version: versionOf(server, vm), placed };
 }
@@ -110,7 +113,7 @@ function wasPlaced(server: Server): boolean {
 
 /** Changes whenever the VM as shown changes, or an action was accepted (the revision mark). */
 function versionOf(server: Server, vm: Vm): string {
-  const parts = [server.updated, server.status, server['OS-EXT-STS:task_state'], server.metadata[marks.revision] ?? '', vm.status, vm.task, vm.flavor];
+  const parts = [server.updated, server.status, server['OS-EXT-STS:task_state'], server.metadata[marks.revision] ?? '', vm.status, vm.task, vm.flavor, vm.security_groups];
   return createHash('sha256').update(JSON.stringify(parts)).digest('base64url').slice(0, 22);
 }
 

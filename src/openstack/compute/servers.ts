@@ -58,6 +58,8 @@ export const serverSchema = z.looseObject({
   'OS-EXT-AZ:availability_zone': z.string().optional(),
   /** Admin view only. */
   'OS-EXT-SRV-ATTR:host': z.string().nullable().optional(),
+  /** The names of the groups of the server's ports (Neutron's names, read when the server is). */
+  security_groups: z.array(z.looseObject({ name: z.string() })).optional(),
 });
 
 export type Server = z.infer<typeof serverSchema>;
@@ -93,6 +95,8 @@ export interface CreateServerOptions {
   tags?: readonly string[];
   metadata?: Record<string, string>;
   availabilityZone?: string;
+  /** Security groups by id (Nova takes a name or an id in `name`; an id is never ambiguous). */
+  securityGroups?: readonly string[];
 }
 
 export function createServerBody(options: CreateServerOptions): unknown {
@@ -105,6 +109,7 @@ export function createServerBody(options: CreateServerOptions): unknown {
       ...(options.tags === undefined ? {} : { tags: options.tags }),
       ...(options.metadata === undefined ? {} : { metadata: options.metadata }),
       ...(options.availabilityZone === undefined ? {} : { availability_zone: options.availabilityZone }),
+      ...(options.securityGroups === undefined ? {} : { security_groups: options.securityGroups.map((id) => ({ name: id })) }),
     },
   };
 }
