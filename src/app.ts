@@ -20,6 +20,8 @@ import { operationRoutes } from './http/routes/operations.js';
 import { quotaRoutes } from './http/routes/quotas.js';
 import { tenantRoutes } from './http/routes/tenants.js';
 import { vmRoutes } from './http/routes/vms.js';
+import { networkRoutes } from './http/routes/networks.js';
+import { NetworkService } from './service/network-service.js';
 import { createMetrics } from './observability/metrics.js';
 import type { Backend } from './repository/vm-repository.js';
 import { TenantService } from './service/tenant-service.js';
@@ -68,6 +70,7 @@ export function buildApp({ config, backend, logger, shutdownSignal, sharedState 
   catalogRoutes(api, service);
   tenantRoutes(api, tenants);
   quotaRoutes(api, service);
+  networkRoutes(api, new NetworkService(backend.networks, backend.floatingIps, backend.vms));
   eventRoutes(api, events, {
     heartbeatMs: config.EVENTS_HEARTBEAT_MS,
     maxBufferedBytes: config.EVENTS_MAX_BUFFERED_KB * 1024,

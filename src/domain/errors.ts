@@ -29,6 +29,14 @@ export const errorCodes = [
   'BACKEND_UNAVAILABLE',
   'BACKEND_TIMEOUT',
   'INTERNAL_ERROR',
+  'NETWORK_NOT_FOUND',
+  'FLOATING_IP_NOT_FOUND',
+  'UNKNOWN_NETWORK',
+  'NETWORK_NAME_TAKEN',
+  'RESOURCE_IN_USE',
+  'POOL_EXHAUSTED',
+  'VM_HAS_FLOATING_IP',
+  'VM_UNREACHABLE',
 ] as const;
 export type ErrorCode = (typeof errorCodes)[number];
 

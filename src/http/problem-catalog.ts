@@ -49,7 +49,7 @@ export const problemCatalog: Record<ErrorCode, ProblemType> = {
   IDEMPOTENCY_KEY_IN_FLIGHT: { status: 409, title: 'Idempotency key in flight', description: 'The first request with this Idempotency-Key is still being processed; retry later.' },
   TENANT_NAME_TAKEN: { status: 409, title: 'Tenant name taken', description: 'Another tenant has this name already; names are unique.' },
   TENANT_NOT_EMPTY: { status: 409, title: 'Tenant not empty', description: 'The tenant still owns resources (VMs, deleted ones included until forgotten); delete them first.' },
-  QUOTA_EXCEEDED: { status: 403, title: 'Quota exceeded', description: 'The project\'s quota (instances, vCPUs or RAM) would be exceeded; nothing was created or changed.' },
+  QUOTA_EXCEEDED: { status: 403, title: 'Quota exceeded', description: 'The project\'s quota (instances, vCPUs or RAM; networks or floating IPs) would be exceeded; nothing was created or changed.' },
   UNAUTHENTICATED: { status: 401, title: 'Unauthenticated', description: 'Missing, unknown, expired or revoked API key (Authorization: Bearer <key> or X-API-Key); the answer carries WWW-Authenticate.' },
   FORBIDDEN: { status: 403, title: 'Forbidden', description: 'The key\'s role may not do this: a reader only reads, a member works in its own tenant and gives keys up to its own role, an admin manages tenants.' },
   RATE_LIMITED: { status: 429, title: 'Too many requests', description: 'Over the per-client request rate; retry after the seconds in Retry-After.' },
@@ -63,6 +63,14 @@ export const problemCatalog: Record<ErrorCode, ProblemType> = {
   },
   BACKEND_TIMEOUT: { status: 504, title: 'Backend timeout', description: 'The cloud behind the API did not answer in time; retry later.' },
   INTERNAL_ERROR: { status: 500, title: 'Internal error', description: 'An unexpected error; the request id in the body finds it in the logs.' },
+  NETWORK_NOT_FOUND: { status: 404, title: 'Network not found', description: 'No network with this id or name that the key may see (another tenant\'s answers the same).' },
+  FLOATING_IP_NOT_FOUND: { status: 404, title: 'Floating IP not found', description: 'No floating IP with this id that the key may see (another tenant\'s answers the same).' },
+  UNKNOWN_NETWORK: { status: 400, title: 'Unknown network', description: 'A network named in the body is not one the tenant may use (GET /api/v1/networks); VMs cannot be plugged into an external network, and floating IPs come only from one.' },
+  NETWORK_NAME_TAKEN: { status: 409, title: 'Network name taken', description: 'The tenant already sees a network with this name (its own or a shared one); names find networks, so they are unique.' },
+  RESOURCE_IN_USE: { status: 409, title: 'Resource in use', description: 'Something still uses the resource (the detail names it, e.g. a VM on the network); remove that first.' },
+  POOL_EXHAUSTED: { status: 409, title: 'Pool exhausted', description: 'The external network has no floating address left; release one first.' },
+  VM_HAS_FLOATING_IP: { status: 409, title: 'VM has a floating IP', description: 'The VM already has a floating IP; a VM has at most one. Disassociate it first.' },
+  VM_UNREACHABLE: { status: 409, title: 'VM unreachable', description: 'The VM has no fixed address on a network routed to the external one (e.g. it never got a host), so no floating IP can point at it.' },
 };
 
 export function slugOf(code: ErrorCode): string {

@@ -25,6 +25,8 @@ export function vmView({ vm, placed }: VmStanding & { vm: Vm }): VmView {
     fault: vm.fault,
     created_at: vm.created_at,
     updated_at: vm.updated_at,
+    networks: vm.networks,
+    floating_ip: vm.floating_ip,
     allowed_actions: actionsAllowedNow({ vm, placed }),
   };
 }

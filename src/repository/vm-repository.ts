@@ -1,4 +1,6 @@
 import type { Scope } from '../domain/tenancy.js';
+import type { Network } from '../domain/network.js';
+import type { FloatingIpRepository, NetworkRepository } from './network-repository.js';
 import type { Flavor, Image, Vm, VmActionEntry, VmCommand, VmStatus, VmTask } from '../domain/vm.js';
 import type { TenantDirectory } from './tenant-directory.js';
 
@@ -38,6 +40,8 @@ export interface CreateVmInput {
   /** Settle in RUNNING rather than STOPPED. */
   start: boolean;
   idempotency?: IdempotencyClaim;
+  /** The networks to plug it into, in order (docs/contract.md section 9); absent: the backend's default. */
+  networks?: readonly Network[];
 }
 
 export interface ListVmsQuery {
@@ -114,6 +118,9 @@ export interface Backend {
   readonly vms: VmRepository;
   readonly catalog: CatalogRepository;
   readonly tenants: TenantDirectory;
+  /** Networks and floating IPs (docs/contract.md section 9). */
+  readonly networks: NetworkRepository;
+  readonly floatingIps: FloatingIpRepository;
   checkReady(): Promise<Readiness>;
   /** Stops timers and closes connections. */
   close(): Promise<void>;

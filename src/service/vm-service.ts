@@ -6,6 +6,8 @@ import type { Backend, CatalogRepository, CommandGuard, QuotaUsage, VmPage, VmRe
 import { waitFor } from '../shared/wait-for.js';
 import { ApiError } from '../domain/errors.js';
 import type { Scope } from '../domain/tenancy.js';
+import type { Network } from '../domain/network.js';
+import type { NetworkRepository } from '../repository/network-repository.js';
 import { vmStatuses, type VmActionEntry, type Flavor, type Image, type Vm, type VmAction, type VmCommandWith, type VmStatus, type VmTask } from '../domain/vm.js';
 
 export interface CreateVmRequest {
@@ -13,6 +15,8 @@ export interface CreateVmRequest {
   flavor: string;
   image: string;
   start: boolean;
+  /** Network ids or names (docs/contract.md section 9); absent: the backend's default. */
+  networks?: readonly string[];
 }
 
 /** An action as a client asks for it: a flavor still by name or id. */
@@ -79,9 +83,10 @@ const listedByDefault = vmStatuses.filter((s) => s !== 'DELETED');
 export class VmService {
   private readonly vms: VmRepository;
   private readonly catalog: CatalogRepository;
+  private readonly networks: NetworkRepository | undefined;
 
   constructor(
-    backend: Pick<Backend, 'vms' | 'catalog'>,
+    backend: Pick<Backend, 'vms' | 'catalog'> & Partial<Pick<Backend, 'networks'>>,
     private readonly log: Logger,
     /** Aborted on shutdown, so that waiting requests answer at once. */
     private readonly shutdown: AbortSignal,
@@ -94,6 +99,7 @@ export class VmService {
   ) {
     this.vms = backend.vms;
     this.catalog = backend.catalog;
+    this.networks = backend.networks;
     this.vms.onSettled(({ vm, previous, task }) => {
       const message = vm.status === 'ERROR' ? 'VM failed' : eventMessages[task];
       this.log.info({ event: 'vm.settled', vm_id: vm.id, previous_status: previous, status: vm.status, task, fault: vm.fault ?? undefined }, message);
@@ -116,8 +122,8 @@ export class VmService {
       throw new ApiError('IDEMPOTENCY_KEY_IN_FLIGHT', 'A request with this Idempotency-Key is still being processed; retry later');
     }
     try {
-      const { flavor, image } = await this.resolveCatalog(request);
-      const fingerprint = fingerprintOf(request, flavor, image);
+      const resolved = await this.resolveCatalog(scope, request);
+      const fingerprint = fingerprintOf(request, resolved);
       const earlier = await this.vms.findByIdempotencyKey(scope, key);
       if (earlier) {
         if (earlier.fingerprint !== fingerprint) {
@@ -125,7 +131,7 @@ export class VmService {
         }
         return { record: await this.settle(scope, earlier.record, options), replayed: true };
       }
-      return { record: await this.createNow(scope, request, options, { key, fingerprint }, { flavor, image }), replayed: false };
+      return { record: await this.createNow(scope, request, options, { key, fingerprint }, resolved), replayed: false };
     } finally {
       await this.claims.release(claim);
     }
@@ -223,15 +229,16 @@ export class VmService {
     request: CreateVmRequest,
     options: CallOptions,
     idempotency?: { key: string; fingerprint: string },
-    resolved?: { flavor: Flavor; image: Image },
+    resolved?: ResolvedCreate,
   ): Promise<VmRecord> {
-    const { flavor, image } = resolved ?? (await this.resolveCatalog(request));
+    const { flavor, image, networks } = resolved ?? (await this.resolveCatalog(scope, request));
     const record = await this.vms.create(scope, {
       name: request.name,
       flavor,
       image,
       start: request.start,
       ...(idempotency && { idempotency }),
+      ...(networks && { networks }),
     });
     this.log.info(
       { event: 'vm.create_accepted', vm_id: record.vm.id, tenant: record.vm.tenant, name: record.vm.name, flavor: flavor.name, image: image.name, start: request.start },
@@ -241,14 +248,37 @@ export class VmService {
     return this.settle(scope, record, options);
   }
 
-  private async resolveCatalog(request: CreateVmRequest): Promise<{ flavor: Flavor; image: Image }> {
-    const [flavor, image] = await Promise.all([this.flavorNamedInBody(request.flavor), this.catalog.findImage(request.image)]);
+  private async resolveCatalog(scope: Scope, request: CreateVmRequest): Promise<ResolvedCreate> {
+    const [flavor, image, networks] = await Promise.all([
+      this.flavorNamedInBody(request.flavor),
+      this.catalog.findImage(request.image),
+      this.networksNamedInBody(scope, request.networks),
+    ]);
     if (!image) {
       throw new ApiError('UNKNOWN_IMAGE', `No image named or with id "${request.image}"`, {
         errors: [{ path: 'image', message: 'unknown image; see GET /api/v1/images' }],
       });
     }
-    return { flavor, image };
+    return { flavor, image, ...(networks && { networks }) };
+  }
+
+  /** Resolved before anything is made, so that a bad name leaves no server behind (section 9). */
+  private async networksNamedInBody(scope: Scope, refs: readonly string[] | undefined): Promise<Network[] | undefined> {
+    if (refs === undefined || !this.networks) return undefined;
+    const networks = this.networks;
+    const found = await Promise.all(refs.map((ref) => networks.find(scope, ref)));
+    const errors = refs.flatMap((ref, i) => {
+      const network = found[i];
+      if (!network) return [{ path: `networks.${i}`, message: `unknown network "${ref}"; see GET /api/v1/networks` }];
+      if (network.external) return [{ path: `networks.${i}`, message: `"${ref}" is an external network: it gives floating IPs, not ports` }];
+      return [];
+    });
+    if (errors.length > 0) throw new ApiError('UNKNOWN_NETWORK', `Unknown network: ${errors.map((e) => e.message).join('; ')}`, { errors });
+    const ids = found.map((n) => n?.id);
+    if (new Set(ids).size !== ids.length) {
+      throw new ApiError('VALIDATION_ERROR', 'The same network is named twice', { errors: [{ path: 'networks', message: 'names each network once' }] });
+    }
+    return found as Network[];
   }
 
   private async flavorNamedInBody(nameOrId: string): Promise<Flavor> {
@@ -272,8 +302,14 @@ export class VmService {
   }
 }
 
-function fingerprintOf(request: CreateVmRequest, flavor: Flavor, image: Image): string {
-  return createHash('sha256')
-    .update(JSON.stringify([request.name, flavor.id, image.id, request.start]))
-    .digest('base64url');
+interface ResolvedCreate {
+  flavor: Flavor;
+  image: Image;
+  networks?: Network[];
+}
+
+function fingerprintOf(request: CreateVmRequest, { flavor, image, networks }: ResolvedCreate): string {
+  const fields: unknown[] = [request.name, flavor.id, image.id, request.start];
+  if (networks) fields.push(networks.map((n) => n.id));
+  return createHash('sha256').update(JSON.stringify(fields)).digest('base64url');
 }

@@ -13,6 +13,7 @@ import { OpenStackCatalog } from './catalog.js';
 import { MemoryTenantDirectory } from '../memory/tenant-directory.js';
 import { NetworkChoice } from './network.js';
 import { OpenStackVmRepository } from './openstack-vm-repository.js';
+import { OpenStackFloatingIpRepository, OpenStackNetworkRepository } from './openstack-network-repository.js';
 
 /** Tags at create time (2.52) are the newest feature the adapter relies on; 2.47 embeds the flavor. */
 export const minimumComputeMicroversion = '2.52';
@@ -79,6 +80,9 @@ export async function createOpenStackBackend(config: Config, logger: Logger, con
     // Until tenants are Keystone projects and keys application credentials (BACKLOG.md), the
     // OpenStack backend keeps tenants and keys in the process, as the memory backend does.
     tenants: new MemoryTenantDirectory(),
+    // connectionFor(scope): one connection for every tenant until tenants are Keystone projects.
+    networks: new OpenStackNetworkRepository(() => cloud),
+    floatingIps: new OpenStackFloatingIpRepository(() => cloud),
     checkReady: () => readiness(cloud),
     async close() {
       vms.close();

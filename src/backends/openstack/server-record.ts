@@ -11,6 +11,8 @@ import { readNovaState } from './nova-status.js';
 export interface CatalogNames {
   flavorName(id: string): string;
   imageName(id: string): string;
+  /** The id of the network Nova names `name` in a server's addresses, as the tenant sees it; undefined if unknown. */
+  networkId?(name: string, tenant: string): string | undefined;
 }
 
 /**
@@ -58,6 +60,7 @@ export function serverToRecord(server: Server, names: CatalogNames, now: number)
     if (pending === 'creating') status = 'STOPPED';
   }
   const flavor = flavorNameOf(server, names);
+  const tenant = tenantOfTags(server.tags ?? [], DEFAULT_TENANT);
   const vm: Vm = {
     id: server.id,
     name: server.name,
@@ -69,7 +72,14 @@ export function serverToRecord(server: Server, names: CatalogNames, now: number)
     fault: status === 'ERROR' ? faultOf(server, flavor, reading.known) : null,
     created_at: isoUtc(server.created),
     updated_at: isoUtc(server.updated),
-    tenant: tenantOfTags(server.tags ?? [], DEFAULT_TENANT),
+    tenant,
+    networks: Object.entries(server.addresses).map(([name, list]) => ({
+      // A network not (yet) in the names read last shows its name as its id until the next read.
+      id: names.networkId?.(name, tenant) ?? name,
+      name,
+      ip_address: list.find((a) => a.version === 4 && (a['OS-EXT-IPS:type'] ?? 'fixed') === 'fixed')?.addr ?? null,
+    })),
+    floating_ip: Object.values(server.addresses).flat().find((a) => a.version === 4 && a['OS-EXT-IPS:type'] === 'floating')?.addr ?? null,
   };
   return { vm, version: versionOf(server, vm), placed };
 }
