@@ -38,3 +38,7 @@ export { ImageProxy } from './image/proxy.js';
 export { imageSchema, type Image, type ListImagesQuery } from './image/images.js';
 export { NetworkProxy } from './network/proxy.js';
 export { networkSchema, type ListNetworksQuery, type Network } from './network/networks.js';
+export type { Subnet } from './network/subnets.js';
+export type { Router } from './network/routers.js';
+export type { Port } from './network/ports.js';
+export type { FloatingIp as NeutronFloatingIp } from './network/floating-ips.js';

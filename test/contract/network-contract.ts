@@ -15,6 +15,8 @@ export interface NetworkContractTarget {
   externalNetwork: string;
   /** Whether a VM's `floating_ip` shows the association as soon as it is made. */
   vmShowsFloatingIpAtOnce: boolean;
+  /** Whether the default network is routed to the external one (memory: yes; the local cloud's `private`: no). */
+  defaultNetworkRouted: boolean;
   headers?: Record<string, string>;
   otherTenant?: Record<string, string>;
 }
@@ -84,6 +86,9 @@ export function describeNetworkContract(label: string, makeTarget: () => Promise
       fips.push(response.body.id);
       return response.body;
     };
+    /** A VM on a tenant network (routed to the external one on every backend), one network for all. */
+    let routed: Promise<NetworkBody> | undefined;
+    const routedVm = async () => newVm({ networks: [(await (routed ??= newNetwork())).id] });
     const getVm = async (id: string) => (await api.getVm(id)).body as VmWithNetworks;
     const deleteVmAndWait = async (id: string) => {
       await api.deleteVm(id);
@@ -261,7 +266,7 @@ export function describeNetworkContract(label: string, makeTarget: () => Promise
       });
 
       it('associates with a VM, refuses a second one for the same VM (409), disassociates, and the VM shows it meanwhile', async () => {
-        const vm = await newVm();
+        const vm = await routedVm();
         const fip = await newFip();
         const associated = await api.call<FloatingIpBody>('POST', `/api/v1/floating-ips/${fip.id}/associate`, { body: { vm: vm.id } });
         expect(associated.status, JSON.stringify(associated.body)).toBe(200);
@@ -277,7 +282,7 @@ export function describeNetworkContract(label: string, makeTarget: () => Promise
         expect(refused.status).toBe(409);
         expect(refused.body.code).toBe('VM_HAS_FLOATING_IP');
 
-        const other = await newVm();
+        const other = await routedVm();
         const taken = await api.call<ProblemBody>('POST', `/api/v1/floating-ips/${fip.id}/associate`, { body: { vm: other.id } });
         expect(taken.status).toBe(409);
         expect(taken.body.code).toBe('RESOURCE_IN_USE');
@@ -288,18 +293,23 @@ export function describeNetworkContract(label: string, makeTarget: () => Promise
         if (target.vmShowsFloatingIpAtOnce) expect((await getVm(vm.id)).floating_ip).toBeNull();
       });
 
-      it('a VM on a tenant network takes a floating IP too (the network is routed to the external one)', async () => {
-        const network = await newNetwork();
-        const vm = await newVm({ networks: [network.id] });
+      it('a VM on the default network takes a floating IP if that network is routed, and 409 VM_UNREACHABLE saying so if not', async () => {
+        const vm = await newVm();
         const fip = await newFip();
-        const associated = await api.call<FloatingIpBody>('POST', `/api/v1/floating-ips/${fip.id}/associate`, { body: { vm: vm.id } });
-        expect(associated.status, JSON.stringify(associated.body)).toBe(200);
-        expect(associated.body.vm_id).toBe(vm.id);
-        await api.call('POST', `/api/v1/floating-ips/${fip.id}/disassociate`);
+        const response = await api.call<FloatingIpBody & ProblemBody>('POST', `/api/v1/floating-ips/${fip.id}/associate`, { body: { vm: vm.id } });
+        if (target.defaultNetworkRouted) {
+          expect(response.status, JSON.stringify(response.body)).toBe(200);
+          expect(response.body.vm_id).toBe(vm.id);
+          await api.call('POST', `/api/v1/floating-ips/${fip.id}/disassociate`);
+        } else {
+          expect(response.status).toBe(409);
+          expect(response.body.code).toBe('VM_UNREACHABLE');
+          expect(response.body.detail).toMatch(/router|external/);
+        }
       });
 
       it('releases an associated floating IP (DELETE disassociates first): 404 afterwards', async () => {
-        const vm = await newVm();
+        const vm = await routedVm();
         const fip = await newFip();
         await api.call('POST', `/api/v1/floating-ips/${fip.id}/associate`, { body: { vm: vm.id } });
         const released = await api.call<FloatingIpBody>('DELETE', `/api/v1/floating-ips/${fip.id}`);
@@ -357,7 +367,7 @@ export function describeNetworkContract(label: string, makeTarget: () => Promise
         it('another tenant can neither plug a VM into my network nor point its floating IP at my VM', async () => {
           const other = new ApiClient(target.baseUrl, target.otherTenant);
           const network = await newNetwork();
-          const vm = await newVm();
+          const vm = await routedVm();
           const create = await other.createVm({ name: nextName(), flavor: target.flavor, image: target.image, networks: [network.id] });
           expect(create.status).toBe(400);
           expect((create.body as unknown as ProblemBody).code).toBe('UNKNOWN_NETWORK');

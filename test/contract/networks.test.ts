@@ -12,6 +12,7 @@ async function memoryTarget(env: Record<string, string>): Promise<NetworkContrac
     defaultNetwork: 'private',
     externalNetwork: 'public',
     vmShowsFloatingIpAtOnce: true,
+    defaultNetworkRouted: true,
   };
 }
 

@@ -72,7 +72,8 @@ export async function createOpenStackBackend(config: Config, logger: Logger, con
     log.warn({ event: 'openstack.unreachable_at_start', error: String(err) }, 'OpenStack not reachable at start-up; /readyz will say so');
   }
   const catalog = new OpenStackCatalog(cloud, config.OS_CATALOG_CACHE_S * 1000, log);
-  const vms = new OpenStackVmRepository({ connection: cloud, catalog, network: new NetworkChoice(cloud, config.OS_NETWORK), log });
+  const defaultNetwork = new NetworkChoice(cloud, config.OS_NETWORK);
+  const vms = new OpenStackVmRepository({ connection: cloud, catalog, network: defaultNetwork, log });
   return {
     name: 'openstack',
     vms,
@@ -81,8 +82,8 @@ export async function createOpenStackBackend(config: Config, logger: Logger, con
     // OpenStack backend keeps tenants and keys in the process, as the memory backend does.
     tenants: new MemoryTenantDirectory(),
     // connectionFor(scope): one connection for every tenant until tenants are Keystone projects.
-    networks: new OpenStackNetworkRepository(() => cloud),
-    floatingIps: new OpenStackFloatingIpRepository(() => cloud),
+    networks: new OpenStackNetworkRepository({ connectionFor: () => cloud, defaultNetwork, log, onChange: () => catalog.forgetNetworks() }),
+    floatingIps: new OpenStackFloatingIpRepository({ connectionFor: () => cloud, log }),
     checkReady: () => readiness(cloud),
     async close() {
       vms.close();
