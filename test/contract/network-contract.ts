@@ -45,6 +45,9 @@ export interface FloatingIpBody {
 
 type VmWithNetworks = VmBody & { networks: { id: string; name: string; ip_address: string | null }[]; floating_ip: string | null };
 
+/** A test that makes VMs, or the cleanup, may take minutes on a loaded cloud (memory takes milliseconds). */
+const SLOW_MS = 600_000;
+
 const inCidr = (address: string, cidr: string): boolean => {
   const [base = '', prefix = '0'] = cidr.split('/');
   const toNumber = (text: string) => text.split('.').reduce((acc, o) => acc * 256 + Number(o), 0);
@@ -86,9 +89,15 @@ export function describeNetworkContract(label: string, makeTarget: () => Promise
       fips.push(response.body.id);
       return response.body;
     };
-    /** A VM on a tenant network (routed to the external one on every backend), one network for all. */
+    /**
+     * Two VMs on one tenant network (routed to the external one on every backend) and one on the
+     * default network, made once and shared by the floating-IP tests: a VM costs a minute on a
+     * loaded cloud. Each test leaves them without a floating IP.
+     */
     let routed: Promise<NetworkBody> | undefined;
-    const routedVm = async () => newVm({ networks: [(await (routed ??= newNetwork())).id] });
+    const routedVms: Promise<VmWithNetworks>[] = [];
+    const routedVm = async (index = 0) => (routedVms[index] ??= (async () => newVm({ networks: [(await (routed ??= newNetwork())).id] }))());
+    let defaultVm: Promise<VmWithNetworks> | undefined;
     const getVm = async (id: string) => (await api.getVm(id)).body as VmWithNetworks;
     const deleteVmAndWait = async (id: string) => {
       await api.deleteVm(id);
@@ -104,15 +113,15 @@ export function describeNetworkContract(label: string, makeTarget: () => Promise
     beforeAll(async () => {
       target = await makeTarget();
       api = new ApiClient(target.baseUrl, target.headers);
-    });
+    }, SLOW_MS);
 
     afterAll(async () => {
       if (!api) return;
       for (const id of fips) await api.call('DELETE', `/api/v1/floating-ips/${id}`);
-      for (const id of vms) await deleteVmAndWait(id);
+      await Promise.all(vms.map((id) => deleteVmAndWait(id)));
       for (const id of networks) await api.call('DELETE', `/api/v1/networks/${id}`);
       await target.close();
-    });
+    }, SLOW_MS);
 
     describe('networks', () => {
       it('creates a network with its subnet: 201, Location, the resource of section 9, gateway at the first host address', async () => {
@@ -194,11 +203,11 @@ export function describeNetworkContract(label: string, makeTarget: () => Promise
 
     describe('VMs on networks', () => {
       it('a VM made without `networks` is on the default network, and ip_address is its address there', async () => {
-        const vm = await newVm();
+        const vm = await (defaultVm ??= newVm());
         expect(vm.networks.map((n) => n.name)).toEqual([target.defaultNetwork]);
         expect(vm.networks[0]?.ip_address).toBe(vm.ip_address);
         expect(vm.floating_ip).toBeNull();
-      });
+      }, SLOW_MS);
 
       it('plugs a VM into the networks named (by name or id), with an address from each subnet; the network is in use until the VM is gone', async () => {
         const first = await newNetwork();
@@ -223,7 +232,7 @@ export function describeNetworkContract(label: string, makeTarget: () => Promise
         expect(deleted.status).toBe(200);
         expect(deleted.body.id).toBe(first.id);
         expect((await api.call('GET', `/api/v1/networks/${first.id}`)).status).toBe(404);
-      });
+      }, SLOW_MS);
 
       it('refuses a create naming an unknown or an external network with 400 UNKNOWN_NETWORK, and leaves no VM behind', async () => {
         for (const bad of [`${prefix}-no-such-network`, target.externalNetwork]) {
@@ -282,7 +291,7 @@ export function describeNetworkContract(label: string, makeTarget: () => Promise
         expect(refused.status).toBe(409);
         expect(refused.body.code).toBe('VM_HAS_FLOATING_IP');
 
-        const other = await routedVm();
+        const other = await routedVm(1);
         const taken = await api.call<ProblemBody>('POST', `/api/v1/floating-ips/${fip.id}/associate`, { body: { vm: other.id } });
         expect(taken.status).toBe(409);
         expect(taken.body.code).toBe('RESOURCE_IN_USE');
@@ -291,10 +300,10 @@ export function describeNetworkContract(label: string, makeTarget: () => Promise
         expect(disassociated.status).toBe(200);
         expect(disassociated.body).toMatchObject({ vm_id: null, status: 'DOWN' });
         if (target.vmShowsFloatingIpAtOnce) expect((await getVm(vm.id)).floating_ip).toBeNull();
-      });
+      }, SLOW_MS);
 
       it('a VM on the default network takes a floating IP if that network is routed, and 409 VM_UNREACHABLE saying so if not', async () => {
-        const vm = await newVm();
+        const vm = await (defaultVm ??= newVm());
         const fip = await newFip();
         const response = await api.call<FloatingIpBody & ProblemBody>('POST', `/api/v1/floating-ips/${fip.id}/associate`, { body: { vm: vm.id } });
         if (target.defaultNetworkRouted) {
@@ -306,7 +315,7 @@ export function describeNetworkContract(label: string, makeTarget: () => Promise
           expect(response.body.code).toBe('VM_UNREACHABLE');
           expect(response.body.detail).toMatch(/router|external/);
         }
-      });
+      }, SLOW_MS);
 
       it('releases an associated floating IP (DELETE disassociates first): 404 afterwards', async () => {
         const vm = await routedVm();
@@ -320,7 +329,7 @@ export function describeNetworkContract(label: string, makeTarget: () => Promise
         const anotherFip = await newFip();
         expect((await api.call('POST', `/api/v1/floating-ips/${anotherFip.id}/associate`, { body: { vm: vm.id } })).status).toBe(200);
         await api.call('POST', `/api/v1/floating-ips/${anotherFip.id}/disassociate`);
-      });
+      }, SLOW_MS);
 
       it('answers 404 for an unknown floating IP, and VM_NOT_FOUND for an unknown VM in the body', async () => {
         for (const [method, path, body] of [
@@ -377,7 +386,7 @@ export function describeNetworkContract(label: string, makeTarget: () => Promise
           expect(associate.status).toBe(404);
           expect(associate.body.code).toBe('VM_NOT_FOUND');
           await other.call('DELETE', `/api/v1/floating-ips/${theirs.body.id}`);
-        });
+        }, SLOW_MS);
       });
     }
   });
