@@ -87,6 +87,13 @@ export function parseNetworkCidr(text: string): Ipv4Prefix | string {
   return { base, prefix };
 }
 
+/** Whether two prefixes share an address: a tenant's subnets on its one router may not (Neutron's rule). */
+export function overlaps(a: Ipv4Prefix, b: Ipv4Prefix): boolean {
+  const aEnd = a.base + 2 ** (32 - a.prefix);
+  const bEnd = b.base + 2 ** (32 - b.prefix);
+  return a.base < bEnd && b.base < aEnd;
+}
+
 /** The subnet's first host address, where a router (or memory's gateway) sits. */
 export function gatewayOf(cidr: Ipv4Prefix): string {
   return formatAddress(cidr.base + 1);

@@ -169,6 +169,14 @@ export function describeNetworkContract(label: string, makeTarget: () => Promise
         }
       });
 
+      it('refuses a cidr that overlaps another of the tenant\'s networks (400 on body.cidr: they share one router)', async () => {
+        const network = await newNetwork();
+        const [base = ''] = network.cidr.split('/');
+        const response = await api.call<ProblemBody>('POST', '/api/v1/networks', { body: { name: nextName(), cidr: `${base}/25` } });
+        expect(response.status).toBe(400);
+        expect(response.body.errors?.map((e) => e.path)).toEqual(['body.cidr']);
+      }, SLOW_MS);
+
       it('renames a network (PATCH): the new name finds it, the old one no longer does', async () => {
         const network = await newNetwork();
         const renamed = `${network.name}-r`;

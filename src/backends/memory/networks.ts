@@ -1,6 +1,6 @@
 import { v4 as uuidv4 } from 'uuid';
 import { ApiError } from '../../domain/errors.js';
-import { gatewayOf, networkQuotas, parseNetworkCidr, type FloatingIp, type Network } from '../../domain/network.js';
+import { gatewayOf, networkQuotas, overlaps, parseNetworkCidr, type FloatingIp, type Ipv4Prefix, type Network } from '../../domain/network.js';
 import { scopeSees, type Scope } from '../../domain/tenancy.js';
 import { IpPool, formatIpv4, parseIpv4 } from './ip-pool.js';
 
@@ -23,6 +23,12 @@ export interface FloatingIpTarget {
   assertAssociable(scope: Scope, vmId: string): void;
   /** Shows the address on the VM (null: none), as a change of the VM. */
   showFloatingIp(vmId: string, address: string | null): void;
+}
+
+/** A tenant's networks share its router, so their subnets may not overlap (Neutron refuses it too). */
+function overlapError(other: { name: string; cidr: string }): ApiError {
+  const message = `overlaps ${other.cidr} of the tenant's network ${other.name}: a tenant's networks share one router`;
+  return new ApiError('VALIDATION_ERROR', `Invalid body: body.cidr (${message})`, { errors: [{ path: 'body.cidr', message }] });
 }
 
 export const PRIVATE_NETWORK = 'private';
@@ -78,6 +84,8 @@ export class MemoryNetworks {
     }
     const prefix = parseNetworkCidr(cidr);
     if (typeof prefix === 'string') throw new Error(`unchecked cidr ${cidr}: ${prefix}`);
+    const clash = [...this.byId.values()].find((e) => e.network.tenant === scope.tenant && overlaps(parseNetworkCidr(e.network.cidr) as Ipv4Prefix, prefix));
+    if (clash) throw overlapError(clash.network);
     const network: Network = { id: uuidv4(), name, cidr, gateway_ip: gatewayOf(prefix), external: false, shared: false, status: 'ACTIVE', tenant: scope.tenant, created_at: this.iso() };
     return { ...this.add(network, new IpPool(cidr)).network };
   }

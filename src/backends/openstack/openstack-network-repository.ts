@@ -41,6 +41,10 @@ function neutronError(err: unknown, operation: string, log: Logger): unknown {
     if (err.status === 404 && /not reachable from subnet/i.test(text)) {
       return new ApiError('VM_UNREACHABLE', 'The VM\'s network has no router to the external network, so no floating IP can point at it', {}, { cause: err });
     }
+    if (err.status === 400 && /overlaps with cidr/i.test(text)) {
+      const message = 'overlaps the subnet of another of the tenant\'s networks: a tenant\'s networks share one router';
+      return new ApiError('VALIDATION_ERROR', `Invalid body: body.cidr (${message})`, { errors: [{ path: 'body.cidr', message }] }, { cause: err });
+    }
     if (err.status === 409 && /in use|still attached|one or more ports/i.test(text)) {
       return new ApiError('RESOURCE_IN_USE', `The cloud says the resource is still in use (${operation})`, {}, { cause: err });
     }
