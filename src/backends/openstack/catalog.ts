@@ -87,7 +87,10 @@ export class OpenStackCatalog implements CatalogRepository {
 
   /** Reads both catalogs if they are stale, so that `names` can answer without a call. */
   async refresh(): Promise<void> {
-    await Promise.all([this.flavors.get(), this.images.get(), this.networks.get()]);
+    // Networks only name a VM's networks: a read waits for them the first time only, and never
+    // fails for want of them (a network not known yet shows its name as its id).
+    const networks = this.networks.get().catch(() => undefined);
+    await Promise.all([this.flavors.get(), this.images.get(), this.networks.last === undefined ? networks : undefined]);
   }
 
   /** Names by id from the last catalogs read; an entry no longer listed shows its id. */
