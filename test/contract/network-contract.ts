@@ -69,8 +69,12 @@ export function describeNetworkContract(label: string, makeTarget: () => Promise
     const vms: string[] = [];
     const networks: string[] = [];
     const fips: string[] = [];
-    /** A distinct /24 per network, so that tests never overlap (Neutron allows it anyway). */
-    const nextCidr = () => `10.${200 + (counter % 50)}.${++counter % 250}.0/24`;
+    /**
+     * A distinct /24 per network, in a /16 chosen per run: a tenant's networks may not overlap, and
+     * on a shared cloud an earlier run's networks of the same tenant may still be there.
+     */
+    const block = 100 + ((randomBytes(1)[0] ?? 0) % 150);
+    const nextCidr = () => `10.${block}.${++counter % 250}.0/24`;
 
     const newNetwork = async (name = nextName(), cidr = nextCidr()): Promise<NetworkBody> => {
       const response = await api.call<NetworkBody>('POST', '/api/v1/networks', { body: { name, cidr } });
@@ -126,12 +130,12 @@ export function describeNetworkContract(label: string, makeTarget: () => Promise
     describe('networks', () => {
       it('creates a network with its subnet: 201, Location, the resource of section 9, gateway at the first host address', async () => {
         const name = nextName();
-        const response = await api.call<NetworkBody>('POST', '/api/v1/networks', { body: { name, cidr: '10.99.8.0/24' } });
+        const response = await api.call<NetworkBody>('POST', '/api/v1/networks', { body: { name, cidr: `10.${block}.255.0/24` } });
         expect(response.status, JSON.stringify(response.body)).toBe(201);
         networks.push(response.body.id);
         expect(NetworkSchema.strict().safeParse(response.body).success).toBe(true);
         expect(response.headers.get('location')).toBe(`/api/v1/networks/${response.body.id}`);
-        expect(response.body).toMatchObject({ name, cidr: '10.99.8.0/24', gateway_ip: '10.99.8.1', external: false, shared: false, status: 'ACTIVE' });
+        expect(response.body).toMatchObject({ name, cidr: `10.${block}.255.0/24`, gateway_ip: `10.${block}.255.1`, external: false, shared: false, status: 'ACTIVE' });
         expect(response.body.tenant).not.toBeNull();
       });
 
