@@ -13,6 +13,7 @@ const BASE = '/api/v1';
 /** A VM as the API shows it, with the keys in the real app's order. */
 export function makeVm(name: string, flavor: string, image: string, start: boolean, seq: number): Vm {
   const now = new Date().toISOString();
+  const ip = `10.${(seq >>> 16) & 255}.${(seq >>> 8) & 255}.${seq & 255}`;
   return {
     id: uuidv4(),
     name,
@@ -20,12 +21,14 @@ export function makeVm(name: string, flavor: string, image: string, start: boole
     image,
     status: start ? 'RUNNING' : 'STOPPED',
     task: null,
-    ip_address: `10.${(seq >>> 16) & 255}.${(seq >>> 8) & 255}.${seq & 255}`,
+    ip_address: ip,
     fault: null,
     created_at: now,
     updated_at: now,
     tenant: 'default',
     security_groups: ['default'],
+    networks: [{ id: '5b0a7c1e-2f3d-4e5a-8b9c-0d1e2f3a4b5c', name: 'private', ip_address: ip }],
+    floating_ip: null,
   };
 }
 

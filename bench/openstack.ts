@@ -8,6 +8,8 @@
  *    median <= 1.1x Nova's.
  * 2. Keystone token requests per 1,000 API calls, counted by a pass-through proxy in front of
  *    Keystone (the API's OS_AUTH_URL), start-up included; target <= 1.
+ * 1b. GET /api/v1/networks/{id} vs GET /v2.0/networks/{id} straight to Neutron, the same way and
+ *    target (a network made through the API for the run, deleted at the end).
  * 3. Upstream calls per list page (GET /api/v1/vms?limit=50) once the catalog caches are warm,
  *    counted by proxies in front of Nova, Glance and Neutron that the Keystone proxy's catalog
  *    points at (a second API instance, so that the proxies add nothing to the latency of 1.);
@@ -236,6 +238,40 @@ async function main(): Promise<void> {
     const apiStats = stats(apiSamples);
     const novaStats = stats(novaSamples);
 
+    // ---- 1b. GET /networks/{id}: API vs Neutron, alternating, the same token (docs/contract.md section 9)
+    const network = await apiOk(api.baseUrl, 'POST', `${API}/networks`, { name: `${runTag}-net`, cidr: '10.213.0.0/24' });
+    const networkId = String(network['id']);
+    cleanup.push(() => apiCall(api.baseUrl, 'DELETE', `${API}/networks/${networkId}`));
+    const neutronUrl = (await direct.endpoint('network')).replace(/\/+$/, '');
+    const neutronGet = async (): Promise<void> => {
+      const response = await fetch(`${neutronUrl}/v2.0/networks/${networkId}`, { headers: { 'X-Auth-Token': token, Accept: 'application/json' } });
+      const text = await response.text();
+      if (response.status !== 200) throw new Error(`Neutron GET /networks/${networkId} answered ${response.status}: ${text.slice(0, 200)}`);
+      JSON.parse(text);
+    };
+    console.log(`[1b] GET /networks/{id}: ${settings.warmup} warm-up + ${settings.requests} measured each way, alternating`);
+    const apiNetSamples: number[] = [];
+    const neutronSamples: number[] = [];
+    for (let i = 0; i < settings.warmup + settings.requests; i++) {
+      const apiSide = () => timeIt(() => apiOk(api.baseUrl, 'GET', `${API}/networks/${networkId}`).then(() => undefined));
+      const neutronSide = () => timeIt(neutronGet);
+      let apiMs: number;
+      let neutronMs: number;
+      if (i % 2 === 0) {
+        apiMs = await apiSide();
+        neutronMs = await neutronSide();
+      } else {
+        neutronMs = await neutronSide();
+        apiMs = await apiSide();
+      }
+      if (i >= settings.warmup) {
+        apiNetSamples.push(apiMs);
+        neutronSamples.push(neutronMs);
+      }
+    }
+    const apiNetStats = stats(apiNetSamples);
+    const neutronStats = stats(neutronSamples);
+
     // ---- 2. token requests per 1,000 API calls
     const remaining = Math.max(0, settings.calls - apiCalls());
     console.log(`[2] ${remaining} more API calls (VM reads, list pages, flavors, images; 4 at a time) to reach ${settings.calls}`);
@@ -292,10 +328,9 @@ async function main(): Promise<void> {
     const group = await apiOk(api.baseUrl, 'POST', `${API}/security-groups`, { name: `${runTag}-sg` });
     const groupId = String(group['id']);
     cleanup.push(() => apiCall(api.baseUrl, 'DELETE', `${API}/security-groups/${groupId}`));
-    const networkUrl = (await direct.endpoint('network')).replace(/\/+$/, '');
-    const neutronGet = async (): Promise<void> => {
+    const neutronGroupGet = async (): Promise<void> => {
       // The call the API makes (a list by id: see NetworkProxy.getSecurityGroup), straight to Neutron.
-      const response = await fetch(`${networkUrl}/v2.0/security-groups?id=${groupId}`, { headers: { 'X-Auth-Token': token, Accept: 'application/json' } });
+      const response = await fetch(`${neutronUrl}/v2.0/security-groups?id=${groupId}`, { headers: { 'X-Auth-Token': token, Accept: 'application/json' } });
       const text = await response.text();
       if (response.status !== 200) throw new Error(`Neutron GET /security-groups/${groupId} answered ${response.status}: ${text.slice(0, 200)}`);
       JSON.parse(text);
@@ -306,8 +341,8 @@ async function main(): Promise<void> {
     const sgApiSamples: number[] = [];
     const sgNeutronSamples: number[] = [];
     for (let i = 0; i < settings.warmup + settings.requests; i++) {
-      const first = i % 2 === 0 ? apiGroupGet : neutronGet;
-      const second = i % 2 === 0 ? neutronGet : apiGroupGet;
+      const first = i % 2 === 0 ? apiGroupGet : neutronGroupGet;
+      const second = i % 2 === 0 ? neutronGroupGet : apiGroupGet;
       const a = await timeIt(first);
       const b = await timeIt(second);
       if (i < settings.warmup) continue;
@@ -326,6 +361,12 @@ async function main(): Promise<void> {
     console.log(`  Nova: median ${ms(novaStats.median)}  p90 ${ms(novaStats.p90)}  min ${ms(novaStats.min)}  max ${ms(novaStats.max)}`);
     console.log(`  API / Nova: median ${ratio.toFixed(2)}x, p90 ${p90Ratio.toFixed(2)}x; API overhead at the median ${ms(apiStats.median - novaStats.median)}`);
     console.log(verdict(ratio <= 1.1, 'API median <= 1.1x Nova median', `${ratio.toFixed(2)}x`));
+
+    const netRatio = apiNetStats.median / neutronStats.median;
+    console.log(`\n1b. GET ${API}/networks/{id} through the API vs GET /v2.0/networks/{id} straight to Neutron (${settings.requests} each, same token)`);
+    console.log(`  API    : median ${ms(apiNetStats.median)}  p90 ${ms(apiNetStats.p90)}  min ${ms(apiNetStats.min)}  max ${ms(apiNetStats.max)}`);
+    console.log(`  Neutron: median ${ms(neutronStats.median)}  p90 ${ms(neutronStats.p90)}  min ${ms(neutronStats.min)}  max ${ms(neutronStats.max)}`);
+    console.log(verdict(netRatio <= 1.1, 'API median <= 1.1x Neutron median', `${netRatio.toFixed(2)}x`));
 
     console.log(`\n2. Keystone token requests (POST /v3/auth/tokens through the counting proxy) per 1,000 API calls`);
     console.log(`  ${tokenPosts} token request(s) for ${totalCalls} API calls (start-up and set-up included)`);

@@ -23,6 +23,8 @@ import { tenantRoutes } from './http/routes/tenants.js';
 import { vmRoutes } from './http/routes/vms.js';
 import { securityGroupRoutes } from './http/routes/security-groups.js';
 import { SecurityGroupService } from './service/security-group-service.js';
+import { networkRoutes } from './http/routes/networks.js';
+import { NetworkService } from './service/network-service.js';
 import { createMetrics } from './observability/metrics.js';
 import type { Backend } from './repository/vm-repository.js';
 import { TenantService } from './service/tenant-service.js';
@@ -78,6 +80,7 @@ export function buildApp({ config, backend, logger, shutdownSignal, sharedState 
   tenantRoutes(api, tenants);
   quotaRoutes(api, service);
   securityGroupRoutes(api, new SecurityGroupService(backend.securityGroups, backend.vms));
+  networkRoutes(api, new NetworkService(backend.networks, backend.floatingIps, backend.vms));
   eventRoutes(api, events, {
     heartbeatMs: config.EVENTS_HEARTBEAT_MS,
     maxBufferedBytes: config.EVENTS_MAX_BUFFERED_KB * 1024,

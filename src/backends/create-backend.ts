@@ -20,6 +20,7 @@ export async function createBackend(config: Config, logger: Logger): Promise<Bac
         maxTombstones: config.MOCK_MAX_TOMBSTONES,
         idempotencyTtlMs: DAY_MS,
         maxIdempotencyKeys: config.MOCK_MAX_IDEMPOTENCY_KEYS,
+        floatingCidr: config.MOCK_FLOATING_CIDR,
       }, { extraFlavors: config.MOCK_EXTRA_FLAVORS });
     case 'openstack':
       return createOpenStackBackend(config, logger);

@@ -122,6 +122,7 @@ export const envSchema = z.object({
   MOCK_QUOTA_VCPUS: quota.default(200),
   MOCK_QUOTA_RAM_MB: quota.default(409_600),
   MOCK_IP_CIDR: cidr.default('192.168.1.0/24'),
+  MOCK_FLOATING_CIDR: cidr.default('203.0.113.0/24'),
   MOCK_EXTRA_FLAVORS: flavorList.default([]),
   MOCK_DELETED_RETENTION_S: int(0, 30 * 86_400).default(3_600),
   // Count caps beside the time limits, so that churn cannot grow memory without bound (about

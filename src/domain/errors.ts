@@ -37,6 +37,13 @@ export const errorCodes = [
   'SECURITY_GROUP_NAME_TAKEN',
   'DEFAULT_SECURITY_GROUP',
   'ALREADY_ATTACHED',
+  'NETWORK_NOT_FOUND',
+  'FLOATING_IP_NOT_FOUND',
+  'UNKNOWN_NETWORK',
+  'NETWORK_NAME_TAKEN',
+  'POOL_EXHAUSTED',
+  'VM_HAS_FLOATING_IP',
+  'VM_UNREACHABLE',
 ] as const;
 export type ErrorCode = (typeof errorCodes)[number];
 

@@ -1,5 +1,7 @@
 /** The VM resource as the API shows it (docs/contract.md section 1), and the words it is made of. */
 
+import type { VmNetwork } from './network.js';
+
 export const vmStatuses = ['STOPPED', 'RUNNING', 'PAUSED', 'SUSPENDED', 'DELETED', 'ERROR'] as const;
 export type VmStatus = (typeof vmStatuses)[number];
 
@@ -44,6 +46,10 @@ export interface Vm {
   tenant: string;
   /** The names of its security groups (docs/contract.md section 9). */
   security_groups: string[];
+  /** Its networks and its fixed address on each, in the order asked for (section 9); `ip_address` is the first. */
+  networks: VmNetwork[];
+  /** The floating IP associated with it (section 9), or null. */
+  floating_ip: string | null;
 }
 
 /** One entry of a VM's action history (GET /vms/{id}/actions), what `openstack server event list` shows. */

@@ -49,7 +49,7 @@ export const problemCatalog: Record<ErrorCode, ProblemType> = {
   IDEMPOTENCY_KEY_IN_FLIGHT: { status: 409, title: 'Idempotency key in flight', description: 'The first request with this Idempotency-Key is still being processed; retry later.' },
   TENANT_NAME_TAKEN: { status: 409, title: 'Tenant name taken', description: 'Another tenant has this name already; names are unique.' },
   TENANT_NOT_EMPTY: { status: 409, title: 'Tenant not empty', description: 'The tenant still owns resources (VMs, deleted ones included until forgotten); delete them first.' },
-  QUOTA_EXCEEDED: { status: 403, title: 'Quota exceeded', description: 'The project\'s quota (instances, vCPUs or RAM) would be exceeded; nothing was created or changed.' },
+  QUOTA_EXCEEDED: { status: 403, title: 'Quota exceeded', description: 'The project\'s quota (instances, vCPUs or RAM; networks or floating IPs) would be exceeded; nothing was created or changed.' },
   UNAUTHENTICATED: { status: 401, title: 'Unauthenticated', description: 'Missing, unknown, expired or revoked API key (Authorization: Bearer <key> or X-API-Key); the answer carries WWW-Authenticate.' },
   FORBIDDEN: { status: 403, title: 'Forbidden', description: 'The key\'s role may not do this: a reader only reads, a member works in its own tenant and gives keys up to its own role, an admin manages tenants.' },
   RATE_LIMITED: { status: 429, title: 'Too many requests', description: 'Over the per-client request rate; retry after the seconds in Retry-After.' },
@@ -67,10 +67,17 @@ export const problemCatalog: Record<ErrorCode, ProblemType> = {
   RULE_NOT_FOUND: { status: 404, title: 'Rule not found', description: 'The security group has no rule with this id.' },
   UNKNOWN_SECURITY_GROUP: { status: 400, title: 'Unknown security group', description: 'A security group named in the body is not one of the tenant\'s (GET /api/v1/security-groups).' },
   RULE_EXISTS: { status: 409, title: 'Rule exists', description: 'The security group already has a rule allowing the same traffic.' },
-  RESOURCE_IN_USE: { status: 409, title: 'Resource in use', description: 'Something still uses the resource (a VM its security group); detach or delete that first.' },
+  RESOURCE_IN_USE: { status: 409, title: 'Resource in use', description: 'Something still uses the resource (the detail names it: a VM on the network, a VM with the security group); remove or detach that first.' },
   SECURITY_GROUP_NAME_TAKEN: { status: 409, title: 'Security group name taken', description: 'The tenant has a security group with this name already (`default` always exists); names are unique in a tenant.' },
   DEFAULT_SECURITY_GROUP: { status: 409, title: 'Default security group', description: 'The tenant\'s `default` security group cannot be deleted or renamed.' },
   ALREADY_ATTACHED: { status: 409, title: 'Already attached', description: 'The security group is attached to the VM already.' },
+  NETWORK_NOT_FOUND: { status: 404, title: 'Network not found', description: 'No network with this id or name that the key may see (another tenant\'s answers the same).' },
+  FLOATING_IP_NOT_FOUND: { status: 404, title: 'Floating IP not found', description: 'No floating IP with this id that the key may see (another tenant\'s answers the same).' },
+  UNKNOWN_NETWORK: { status: 400, title: 'Unknown network', description: 'A network named in the body is not one the tenant may use (GET /api/v1/networks); VMs cannot be plugged into an external network, and floating IPs come only from one.' },
+  NETWORK_NAME_TAKEN: { status: 409, title: 'Network name taken', description: 'The tenant already sees a network with this name (its own or a shared one); names find networks, so they are unique.' },
+  POOL_EXHAUSTED: { status: 409, title: 'Pool exhausted', description: 'The external network has no floating address left; release one first.' },
+  VM_HAS_FLOATING_IP: { status: 409, title: 'VM has a floating IP', description: 'The VM already has a floating IP; a VM has at most one. Disassociate it first.' },
+  VM_UNREACHABLE: { status: 409, title: 'VM unreachable', description: 'The VM has no fixed address on a network routed to the external one (e.g. it never got a host), so no floating IP can point at it.' },
 };
 
 export function slugOf(code: ErrorCode): string {

@@ -46,6 +46,16 @@ export const VmSchema = z
     updated_at: z.string().openapi({ example: exampleTime }),
     tenant: z.string().openapi({ description: 'The id of the tenant that owns the VM.', example: 'default' }),
     security_groups: z.array(z.string()).openapi({ description: 'The names of its security groups.', example: ['default'] }),
+    networks: z
+      .array(
+        z.object({
+          id: z.string().openapi({ example: '5b0a7c1e-2f3d-4e5a-8b9c-0d1e2f3a4b5c' }),
+          name: z.string().openapi({ example: 'private' }),
+          ip_address: z.string().nullable().openapi({ example: '192.168.1.100' }),
+        }),
+      )
+      .openapi({ description: 'Its networks and its fixed address on each (docs/contract.md section 9); `ip_address` is the first one\'s.' }),
+    floating_ip: z.string().nullable().openapi({ description: 'The floating IP associated with it, or null (section 9).', example: '203.0.113.10' }),
     allowed_actions: z.array(VmActionSchema).openapi({
       description: 'The actions the VM accepts now, from the transition table (docs/contract.md): none when DELETED, only delete while a task runs.',
       example: ['start', 'resize', 'delete'],
@@ -135,6 +145,13 @@ export const CreateVmBody = z
       .max(10)
       .default(['default'])
       .openapi({ description: 'Security groups by id or name; an unknown one is a 400 and no VM is made.', example: ['default'] }),
+    networks: z
+      .array(z.string().min(1).max(255).openapi({ description: 'A network id or name' }))
+      .min(1)
+      .max(8)
+      .refine((refs) => new Set(refs).size === refs.length, { error: 'names each network once' })
+      .optional()
+      .openapi({ description: 'The networks to plug the VM into, in order (section 9); the default is the backend\'s (`private`, or OS_NETWORK).', example: ['private'] }),
   })
   .openapi({ example: { name: 'web-1', flavor: 'm1.small', image: 'ubuntu-22.04', start: true } });
 

@@ -26,6 +26,8 @@ export function vmView({ vm, placed }: VmStanding & { vm: Vm }): VmView {
     created_at: vm.created_at,
     updated_at: vm.updated_at,
     security_groups: vm.security_groups,
+    networks: vm.networks,
+    floating_ip: vm.floating_ip,
     allowed_actions: actionsAllowedNow({ vm, placed }),
   };
 }

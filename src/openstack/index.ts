@@ -49,3 +49,7 @@ export {
   type SecurityGroup as NeutronSecurityGroup,
   type SecurityGroupRule as NeutronSecurityGroupRule,
 } from './network/security-groups.js';
+export type { Subnet } from './network/subnets.js';
+export type { Router } from './network/routers.js';
+export type { Port } from './network/ports.js';
+export type { FloatingIp as NeutronFloatingIp } from './network/floating-ips.js';

@@ -1,6 +1,8 @@
 import type { Scope } from '../domain/tenancy.js';
 import type { SecurityGroupRef } from '../domain/security-group.js';
 import type { SecurityGroupRepository } from './security-group-repository.js';
+import type { Network } from '../domain/network.js';
+import type { FloatingIpRepository, NetworkRepository } from './network-repository.js';
 import type { Flavor, Image, Vm, VmActionEntry, VmCommand, VmStatus, VmTask } from '../domain/vm.js';
 import type { TenantDirectory } from './tenant-directory.js';
 
@@ -42,6 +44,8 @@ export interface CreateVmInput {
   idempotency?: IdempotencyClaim;
   /** Its security groups, resolved in the caller's tenant; absent: none. */
   securityGroups?: readonly SecurityGroupRef[];
+  /** The networks to plug it into, in order (docs/contract.md section 9); absent: the backend's default. */
+  networks?: readonly Network[];
 }
 
 export interface ListVmsQuery {
@@ -119,6 +123,9 @@ export interface Backend {
   readonly catalog: CatalogRepository;
   readonly tenants: TenantDirectory;
   readonly securityGroups: SecurityGroupRepository;
+  /** Networks and floating IPs (docs/contract.md section 9). */
+  readonly networks: NetworkRepository;
+  readonly floatingIps: FloatingIpRepository;
   checkReady(): Promise<Readiness>;
   /** Stops timers and closes connections. */
   close(): Promise<void>;

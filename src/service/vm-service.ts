@@ -8,6 +8,8 @@ import { ApiError } from '../domain/errors.js';
 import type { Scope } from '../domain/tenancy.js';
 import type { SecurityGroupRepository } from '../repository/security-group-repository.js';
 import { resolveGroupsForBody } from './security-group-service.js';
+import type { Network } from '../domain/network.js';
+import type { NetworkRepository } from '../repository/network-repository.js';
 import { vmStatuses, type VmActionEntry, type Flavor, type Image, type Vm, type VmAction, type VmCommandWith, type VmStatus, type VmTask } from '../domain/vm.js';
 
 export interface CreateVmRequest {
@@ -17,6 +19,8 @@ export interface CreateVmRequest {
   start: boolean;
   /** Ids or names; absent: none (the HTTP layer defaults it to the tenant's `default`). */
   security_groups?: readonly string[];
+  /** Network ids or names (docs/contract.md section 9); absent: the backend's default. */
+  networks?: readonly string[];
 }
 
 /** An action as a client asks for it: a flavor still by name or id. */
@@ -84,9 +88,10 @@ export class VmService {
   private readonly vms: VmRepository;
   private readonly catalog: CatalogRepository;
   private readonly securityGroups: SecurityGroupRepository | undefined;
+  private readonly networks: NetworkRepository | undefined;
 
   constructor(
-    backend: Pick<Backend, 'vms' | 'catalog'> & Partial<Pick<Backend, 'securityGroups'>>,
+    backend: Pick<Backend, 'vms' | 'catalog'> & Partial<Pick<Backend, 'securityGroups' | 'networks'>>,
     private readonly log: Logger,
     /** Aborted on shutdown, so that waiting requests answer at once. */
     private readonly shutdown: AbortSignal,
@@ -100,6 +105,7 @@ export class VmService {
     this.vms = backend.vms;
     this.catalog = backend.catalog;
     this.securityGroups = backend.securityGroups;
+    this.networks = backend.networks;
     this.vms.onSettled(({ vm, previous, task }) => {
       const message = vm.status === 'ERROR' ? 'VM failed' : eventMessages[task];
       this.log.info({ event: 'vm.settled', vm_id: vm.id, previous_status: previous, status: vm.status, task, fault: vm.fault ?? undefined }, message);
@@ -121,7 +127,7 @@ export class VmService {
     if (!(await this.claims.claim(claim, IDEMPOTENCY_CLAIM_TTL_MS))) {
       // Held by a request still creating the VM, or (REDIS_URL) left to expire by one that made it:
       // a VM with this key answers the retry either way.
-      const { fingerprint } = await this.fingerprinted(request);
+      const { fingerprint } = await this.fingerprinted(scope, request);
       const earlier = await this.vms.findByIdempotencyKey(scope, key);
       if (earlier) return this.replay(scope, earlier, fingerprint, options);
       throw new ApiError('IDEMPOTENCY_KEY_IN_FLIGHT', 'A request with this Idempotency-Key is still being processed; retry later');
@@ -130,22 +136,22 @@ export class VmService {
     // no round trip), else released so that a retry may try again at once.
     let made = false;
     try {
-      const { flavor, image, fingerprint } = await this.fingerprinted(request);
+      const { resolved, fingerprint } = await this.fingerprinted(scope, request);
       const earlier = await this.vms.findByIdempotencyKey(scope, key);
       if (earlier) {
         made = true;
         return await this.replay(scope, earlier, fingerprint, options);
       }
-      return { record: await this.createNow(scope, request, options, { key, fingerprint }, { flavor, image }, () => (made = true)), replayed: false };
+      return { record: await this.createNow(scope, request, options, { key, fingerprint }, resolved, () => (made = true)), replayed: false };
     } finally {
       if (made) this.claims.finish(claim);
       else await this.claims.release(claim);
     }
   }
 
-  private async fingerprinted(request: CreateVmRequest): Promise<{ flavor: Flavor; image: Image; fingerprint: string }> {
-    const { flavor, image } = await this.resolveCatalog(request);
-    return { flavor, image, fingerprint: fingerprintOf(request, flavor, image) };
+  private async fingerprinted(scope: Scope, request: CreateVmRequest): Promise<{ resolved: ResolvedCreate; fingerprint: string }> {
+    const resolved = await this.resolveCatalog(scope, request);
+    return { resolved, fingerprint: fingerprintOf(request, resolved) };
   }
 
   private async replay(
@@ -252,11 +258,11 @@ export class VmService {
     request: CreateVmRequest,
     options: CallOptions,
     idempotency?: { key: string; fingerprint: string },
-    resolved?: { flavor: Flavor; image: Image },
+    resolved?: ResolvedCreate,
     /** Told as soon as the VM exists (before it settles). */
     onMade: () => void = () => undefined,
   ): Promise<VmRecord> {
-    const { flavor, image } = resolved ?? (await this.resolveCatalog(request));
+    const { flavor, image, networks } = resolved ?? (await this.resolveCatalog(scope, request));
     // Resolved before anything is made: an unknown group is a 400 with no server left behind.
     const groups = request.security_groups;
     const securityGroups = groups && this.securityGroups ? await resolveGroupsForBody(this.securityGroups, scope, groups, 'body.security_groups') : undefined;
@@ -267,6 +273,7 @@ export class VmService {
       start: request.start,
       ...(idempotency && { idempotency }),
       ...(securityGroups && { securityGroups }),
+      ...(networks && { networks }),
     });
     onMade();
     this.log.info(
@@ -277,14 +284,37 @@ export class VmService {
     return this.settle(scope, record, options);
   }
 
-  private async resolveCatalog(request: CreateVmRequest): Promise<{ flavor: Flavor; image: Image }> {
-    const [flavor, image] = await Promise.all([this.flavorNamedInBody(request.flavor), this.catalog.findImage(request.image)]);
+  private async resolveCatalog(scope: Scope, request: CreateVmRequest): Promise<ResolvedCreate> {
+    const [flavor, image, networks] = await Promise.all([
+      this.flavorNamedInBody(request.flavor),
+      this.catalog.findImage(request.image),
+      this.networksNamedInBody(scope, request.networks),
+    ]);
     if (!image) {
       throw new ApiError('UNKNOWN_IMAGE', `No image named or with id "${request.image}"`, {
         errors: [{ path: 'image', message: 'unknown image; see GET /api/v1/images' }],
       });
     }
-    return { flavor, image };
+    return { flavor, image, ...(networks && { networks }) };
+  }
+
+  /** Resolved before anything is made, so that a bad name leaves no server behind (section 9). */
+  private async networksNamedInBody(scope: Scope, refs: readonly string[] | undefined): Promise<Network[] | undefined> {
+    if (refs === undefined || !this.networks) return undefined;
+    const networks = this.networks;
+    const found = await Promise.all(refs.map((ref) => networks.find(scope, ref)));
+    const errors = refs.flatMap((ref, i) => {
+      const network = found[i];
+      if (!network) return [{ path: `networks.${i}`, message: `unknown network "${ref}"; see GET /api/v1/networks` }];
+      if (network.external) return [{ path: `networks.${i}`, message: `"${ref}" is an external network: it gives floating IPs, not ports` }];
+      return [];
+    });
+    if (errors.length > 0) throw new ApiError('UNKNOWN_NETWORK', `Unknown network: ${errors.map((e) => e.message).join('; ')}`, { errors });
+    const ids = found.map((n) => n?.id);
+    if (new Set(ids).size !== ids.length) {
+      throw new ApiError('VALIDATION_ERROR', 'The same network is named twice', { errors: [{ path: 'networks', message: 'names each network once' }] });
+    }
+    return found as Network[];
   }
 
   private async flavorNamedInBody(nameOrId: string): Promise<Flavor> {
@@ -308,8 +338,15 @@ export class VmService {
   }
 }
 
-function fingerprintOf(request: CreateVmRequest, flavor: Flavor, image: Image): string {
-  return createHash('sha256')
-    .update(JSON.stringify([request.name, flavor.id, image.id, request.start, ...(request.security_groups ? [request.security_groups] : [])]))
-    .digest('base64url');
+interface ResolvedCreate {
+  flavor: Flavor;
+  image: Image;
+  networks?: Network[];
+}
+
+function fingerprintOf(request: CreateVmRequest, { flavor, image, networks }: ResolvedCreate): string {
+  const fields: unknown[] = [request.name, flavor.id, image.id, request.start];
+  if (networks) fields.push(networks.map((n) => n.id));
+  if (request.security_groups) fields.push(request.security_groups);
+  return createHash('sha256').update(JSON.stringify(fields)).digest('base64url');
 }

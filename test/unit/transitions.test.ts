@@ -148,6 +148,8 @@ function record(status: VmStatus, task: VmTask | null, placed: boolean): VmRecor
       fault: status === 'ERROR' ? { code: 'X', message: 'x', at: '2026-01-01T00:00:00.000Z' } : null,
       created_at: '2026-01-01T00:00:00.000Z',
       updated_at: '2026-01-01T00:00:00.000Z',
+      networks: [],
+      floating_ip: null,
       tenant: 'default',
       security_groups: [],
     },

@@ -17,6 +17,8 @@ const vm = (over: Partial<Vm>): Vm => ({
   created_at: '2026-01-01T00:00:00.000Z',
   updated_at: '2026-01-01T00:00:00.000Z',
   security_groups: [],
+  networks: [],
+  floating_ip: null,
   ...over,
 });
 

@@ -1,7 +1,6 @@
 import { ApiError } from '../../domain/errors.js';
 import type { Flavor, VmFault } from '../../domain/vm.js';
 import type { QuotaUsage } from '../../repository/vm-repository.js';
-import { IpPool } from './ip-pool.js';
 import type { StoredVm } from './vm-store.js';
 
 export interface CapacityLimits {
@@ -28,11 +27,8 @@ interface Usage {
 export class Capacity {
   private readonly usageByTenant = new Map<string, Usage>();
   private readonly hostUsage = { vcpus: 0, ramMb: 0 };
-  private readonly ipPool: IpPool;
 
-  constructor(private readonly limits: CapacityLimits) {
-    this.ipPool = new IpPool(limits.ipCidr);
-  }
+  constructor(private readonly limits: CapacityLimits) {}
 
   /** Counts a new VM against its tenant's quota, or throws QUOTA_EXCEEDED. */
   claim(tenant: string, flavor: Flavor): void {
@@ -53,7 +49,10 @@ export class Capacity {
     };
   }
 
-  /** Takes room on the host and an address; a VM that gets neither fails with a fault. */
+  /**
+   * Takes room on the host and an address on each of the VM's networks (their pools: networks.ts);
+   * a VM that gets either not fails with a fault and holds nothing.
+   */
   place(stored: StoredVm, flavor: Flavor, at: string): { fault: VmFault | null } {
     if (!this.hostFits(flavor.vcpus, flavor.ram_mb)) {
       return {
@@ -64,11 +63,18 @@ export class Capacity {
         },
       };
     }
-    const ip = this.ipPool.allocate();
-    if (ip === null) {
-      return { fault: { code: 'NO_IP_AVAILABLE', message: `No free address left in ${this.limits.ipCidr}`, at } };
+    const ips: number[] = [];
+    for (const entry of stored.networks) {
+      const ip = entry.pool.allocate();
+      if (ip === null) {
+        stored.networks.forEach((e, i) => i < ips.length && e.pool.release(ips[i] as number));
+        return { fault: { code: 'NO_IP_AVAILABLE', message: `No free address left in ${entry.network.cidr}`, at } };
+      }
+      ips.push(ip);
     }
-    stored.ip = ip;
+    stored.networks.forEach((entry) => entry.ports.add(stored.id));
+    stored.ip = ips[0] ?? null;
+    stored.extraIps = ips.length > 1 ? ips.slice(1) : null;
     stored.placed = true;
     this.hostUsage.vcpus += flavor.vcpus;
     this.hostUsage.ramMb += flavor.ram_mb;
@@ -77,8 +83,14 @@ export class Capacity {
 
   /** Gives back everything a deleted VM held. */
   release(stored: StoredVm): void {
-    if (stored.ip !== null) this.ipPool.release(stored.ip);
+    if (stored.ip !== null) {
+      stored.networks.forEach((entry, i) => {
+        entry.pool.release(i === 0 ? (stored.ip as number) : (stored.extraIps?.[i - 1] as number));
+        entry.ports.delete(stored.id);
+      });
+    }
     stored.ip = null;
+    stored.extraIps = null;
     if (stored.placed) {
       this.hostUsage.vcpus -= stored.held.vcpus;
       this.hostUsage.ramMb -= stored.held.ram_mb;

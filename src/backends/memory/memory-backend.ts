@@ -1,6 +1,7 @@
 import type { Backend, Readiness } from '../../repository/vm-repository.js';
 import type { Flavor } from '../../domain/vm.js';
 import { MemoryCatalog, seedFlavors, seedImages } from './catalog.js';
+import { MemoryFloatingIpRepository, MemoryNetworkRepository } from './memory-network-repository.js';
 import { MemoryVmRepository, type MemoryLimits } from './memory-vm-repository.js';
 import { MemorySecurityGroupRepository } from './memory-security-group-repository.js';
 import { MemoryTenantDirectory } from './tenant-directory.js';
@@ -20,6 +21,8 @@ export function createMemoryBackend(limits: MemoryLimits, options: { now?: () =>
     catalog: new MemoryCatalog([...seedFlavors, ...(options.extraFlavors ?? [])], seedImages),
     tenants: new MemoryTenantDirectory(options.now),
     securityGroups,
+    networks: new MemoryNetworkRepository(vms.networking),
+    floatingIps: new MemoryFloatingIpRepository(vms.networking),
     async checkReady(): Promise<Readiness> {
       return { ready: true, checks: [{ name: 'memory', ok: true }] };
     },

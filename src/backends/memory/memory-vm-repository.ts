@@ -15,6 +15,7 @@ import type {
 import { ActionLog } from './action-log.js';
 import { Capacity, type CapacityLimits } from './capacity.js';
 import { IdempotencyKeys } from './idempotency-keys.js';
+import { MemoryNetworks, type FloatingIpTarget } from './networks.js';
 import { Tombstones } from './tombstones.js';
 import { VmStore, type StoredVm } from './vm-store.js';
 
@@ -27,7 +28,11 @@ export interface MemoryLimits extends CapacityLimits {
   idempotencyTtlMs: number;
   /** Idempotency-Keys kept at most; past it the oldest goes before its lifetime ends. */
   maxIdempotencyKeys: number;
+  /** The external network's pool of floating IPs (MOCK_FLOATING_CIDR); 203.0.113.0/24 if not said. */
+  floatingCidr?: string;
 }
+
+export const DEFAULT_FLOATING_CIDR = '203.0.113.0/24';
 
 /**
  * The Map-backed repository: the tasks' lifecycle (start, settle, announce) over a store
@@ -36,8 +41,10 @@ export interface MemoryLimits extends CapacityLimits {
  * tick, so the guard it is given runs atomically with the change: that is what makes racing
  * actions safe.
  */
-export class MemoryVmRepository implements VmRepository {
+export class MemoryVmRepository implements VmRepository, FloatingIpTarget {
   readonly pollIntervalMs: number;
+  /** The networks VMs are plugged into and the floating IPs pointing at them (networks.ts). */
+  readonly networking: MemoryNetworks;
   private readonly store: VmStore;
   private readonly capacity: Capacity;
   private readonly tombstones: Tombstones<StoredVm>;
@@ -51,6 +58,8 @@ export class MemoryVmRepository implements VmRepository {
     groupName?: (id: string) => string,
   ) {
     this.store = new VmStore(now, groupName);
+    this.networking = new MemoryNetworks(limits.ipCidr, limits.floatingCidr ?? DEFAULT_FLOATING_CIDR, now);
+    this.networking.connect(this);
     this.capacity = new Capacity(limits);
     this.tombstones = new Tombstones<StoredVm>(limits.deletedRetentionMs, limits.maxTombstones, (vm) => {
       this.store.remove(vm);
@@ -67,8 +76,9 @@ export class MemoryVmRepository implements VmRepository {
   async create(scope: Scope, input: CreateVmInput): Promise<VmRecord> {
     this.expire();
     this.keys.expire(this.now());
+    const networks = input.networks ? input.networks.map((n) => this.networking.entryFor(scope, n.id)) : this.networking.defaultNetworks;
     this.capacity.claim(scope.tenant, input.flavor);
-    const stored = this.store.make(scope.tenant, input.name, input.flavor, input.image, (input.securityGroups ?? []).map((g) => g.id));
+    const stored = this.store.make(scope.tenant, input.name, input.flavor, input.image, networks, (input.securityGroups ?? []).map((g) => g.id));
     // Placement is decided now, so that concurrent creates cannot overbook the host; a delayed
     // create only reveals the outcome when it settles, as Nova does.
     const outcome = this.capacity.place(stored, input.flavor, stored.createdAt);
@@ -177,6 +187,19 @@ export class MemoryVmRepository implements VmRepository {
     for (const stored of this.store.values()) if (stored.securityGroups.includes(groupId)) this.store.touch(stored);
   }
 
+  assertAssociable(scope: Scope, vmId: string): void {
+    const stored = this.visible(scope, vmId);
+    if (!stored || stored.status === 'DELETED') throw new ApiError('VM_NOT_FOUND', `No VM with id ${vmId}`);
+    if (stored.ip === null) throw new ApiError('VM_UNREACHABLE', `The VM ${vmId} has no fixed address (it never got a host), so no floating IP can point at it`);
+  }
+
+  showFloatingIp(vmId: string, address: string | null): void {
+    const stored = this.store.get(vmId);
+    if (!stored) return;
+    stored.floatingIp = address;
+    this.store.touch(stored);
+  }
+
   close(): void {
     for (const stored of this.store.values()) {
       if (stored.timer) clearTimeout(stored.timer);
@@ -222,6 +245,7 @@ export class MemoryVmRepository implements VmRepository {
     this.store.setStatus(stored, next);
     this.actions.finish(stored.id, next === 'ERROR' ? 'error' : 'success', new Date(this.now()).toISOString());
     if (next === 'DELETED') {
+      this.networking.vmGone(stored.id);
       this.capacity.release(stored);
       this.tombstones.add(stored, this.now());
     }

@@ -3,6 +3,7 @@ import { ApiError } from '../../domain/errors.js';
 import { vmStatuses, type Flavor, type Image, type Vm, type VmFault, type VmStatus, type VmTask } from '../../domain/vm.js';
 import type { ListVmsQuery, VmPage, VmRecord } from '../../repository/vm-repository.js';
 import { formatIpv4 } from './ip-pool.js';
+import type { NetworkEntry } from './networks.js';
 import { SeqIndex, mergeBySeq } from './seq-index.js';
 
 /** Kept compact on purpose (numbers, shared flavor/image objects): 100k of these must fit in ~100 MB. */
@@ -19,7 +20,13 @@ export interface StoredVm {
   held: Flavor;
   status: VmStatus;
   task: VmTask | null;
+  /** The address on the first network; null until placed, and once deleted. */
   ip: number | null;
+  /** What the VM is plugged into, in order; the default's array is shared by every VM that has it. */
+  readonly networks: readonly NetworkEntry[];
+  /** The addresses on the second network onwards; null for a VM on one network (most). */
+  extraIps: number[] | null;
+  floatingIp: string | null;
   fault: VmFault | null;
   updatedAt: number;
   /** updatedAt as the API shows it, formatted once per change rather than once per read. */
@@ -58,7 +65,7 @@ export class VmStore {
   ) {}
 
   /** A new VM, STOPPED with no task, not yet stored (placement comes first). */
-  make(tenant: string, name: string, flavor: Flavor, image: Image, securityGroups: string[] = []): StoredVm {
+  make(tenant: string, name: string, flavor: Flavor, image: Image, networks: readonly NetworkEntry[], securityGroups: string[] = []): StoredVm {
     const now = this.now();
     const iso = new Date(now).toISOString();
     return {
@@ -73,6 +80,9 @@ export class VmStore {
       status: 'STOPPED',
       task: null,
       ip: null,
+      networks,
+      extraIps: null,
+      floatingIp: null,
       fault: null,
       updatedAt: now,
       updatedIso: iso,
@@ -174,6 +184,12 @@ export class VmStore {
       updated_at: stored.updatedIso,
       tenant: stored.tenant,
       security_groups: stored.securityGroups.map(this.groupName),
+      networks: stored.networks.map((entry, i) => ({
+        id: entry.network.id,
+        name: entry.network.name,
+        ip_address: addressOf(stored, i),
+      })),
+      floating_ip: stored.floatingIp,
     };
     // Shared by every reader of this version: callers only serialize it, never change it.
     if (remember) stored.view = view;
@@ -192,6 +208,11 @@ export class VmStore {
     }
     return indexes.get(status) as SeqIndex<StoredVm>;
   }
+}
+
+function addressOf(stored: StoredVm, index: number): string | null {
+  const ip = index === 0 ? stored.ip : (stored.extraIps?.[index - 1] ?? null);
+  return ip === null ? null : formatIpv4(ip);
 }
 
 function matchesName(name: string, filter: { value: string; prefix: boolean }): boolean {

@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
-import type { Connection } from '../../openstack/index.js';
+import type { Connection, Network as NeutronNetwork } from '../../openstack/index.js';
+import { tenantTag } from './marks.js';
 import type { CatalogRepository } from '../../repository/vm-repository.js';
 import type { Flavor, Image } from '../../domain/vm.js';
 import { toApiError } from './upstream-errors.js';
@@ -38,6 +39,9 @@ class Cached<T> {
 export class OpenStackCatalog implements CatalogRepository {
   private readonly flavors: Cached<Flavor[]>;
   private readonly images: Cached<Image[]>;
+  /** Neutron's networks, to name a server's (Nova's addresses are keyed by network name). */
+  private networks: Cached<NeutronNetwork[]>;
+  private readonly loadNetworks: () => Cached<NeutronNetwork[]>;
 
   constructor(connection: Connection, ttlMs: number, log: Logger, now: () => number = Date.now) {
     // A cold cache and a failing cloud is a 503/504 like any other upstream failure, not a 500.
@@ -56,6 +60,13 @@ export class OpenStackCatalog implements CatalogRepository {
       ttlMs,
       now,
     );
+    this.loadNetworks = () => new Cached(mapped('list networks', () => connection.network.listNetworks()), ttlMs, now);
+    this.networks = this.loadNetworks();
+  }
+
+  /** A network was made, renamed or deleted: the next refresh reads them again. */
+  forgetNetworks(): void {
+    this.networks = this.loadNetworks();
   }
 
   listFlavors(): Promise<Flavor[]> {
@@ -76,13 +87,22 @@ export class OpenStackCatalog implements CatalogRepository {
 
   /** Reads both catalogs if they are stale, so that `names` can answer without a call. */
   async refresh(): Promise<void> {
-    await Promise.all([this.flavors.get(), this.images.get()]);
+    // Networks only name a VM's networks: a read waits for them the first time only, and never
+    // fails for want of them (a network not known yet shows its name as its id).
+    const networks = this.networks.get().catch(() => undefined);
+    await Promise.all([this.flavors.get(), this.images.get(), this.networks.last === undefined ? networks : undefined]);
   }
 
   /** Names by id from the last catalogs read; an entry no longer listed shows its id. */
   readonly names = {
     flavorName: (id: string): string => this.flavors.last?.find((f) => f.id === id)?.name ?? id,
     imageName: (id: string): string => this.images.last?.find((i) => i.id === id)?.name ?? id,
+    /** Names are unique within what a tenant sees: its own network of the name first, then an untagged one. */
+    networkId: (name: string, tenant: string): string | undefined => {
+      const named = (this.networks.last ?? []).filter((n) => n.name === name);
+      const own = named.find((n) => (n.tags ?? []).includes(tenantTag(tenant)));
+      return (own ?? named.find((n) => !(n.tags ?? []).some((t) => t.startsWith(tenantTag(''))))  ?? named[0])?.id;
+    },
   };
 }
 

@@ -15,6 +15,7 @@ import { KeystoneTenantDirectory } from './keystone-tenant-directory.js';
 import { NetworkChoice } from './network.js';
 import { OpenStackVmRepository } from './openstack-vm-repository.js';
 import { OpenStackSecurityGroupRepository } from './openstack-security-group-repository.js';
+import { OpenStackFloatingIpRepository, OpenStackNetworkRepository } from './openstack-network-repository.js';
 
 /** Tags at create time (2.52) are the newest feature the adapter relies on; 2.47 embeds the flavor. */
 export const minimumComputeMicroversion = '2.52';
@@ -73,7 +74,8 @@ export async function createOpenStackBackend(config: Config, logger: Logger, con
     log.warn({ event: 'openstack.unreachable_at_start', error: String(err) }, 'OpenStack not reachable at start-up; /readyz will say so');
   }
   const catalog = new OpenStackCatalog(cloud, config.OS_CATALOG_CACHE_S * 1000, log);
-  const vms = new OpenStackVmRepository({ connection: cloud, catalog, network: new NetworkChoice(cloud, config.OS_NETWORK), log });
+  const defaultNetwork = new NetworkChoice(cloud, config.OS_NETWORK);
+  const vms = new OpenStackVmRepository({ connection: cloud, catalog, network: defaultNetwork, log });
   return {
     name: 'openstack',
     vms,
@@ -82,6 +84,9 @@ export async function createOpenStackBackend(config: Config, logger: Logger, con
     // in this process as the memory backend does, for credentials that are no Keystone admin.
     tenants: config.OS_TENANTS === 'keystone' ? new KeystoneTenantDirectory({ operator: cloud, log, revalidateMs: config.OS_KEY_REVALIDATE_S * 1000 }) : new MemoryTenantDirectory(),
     securityGroups: new OpenStackSecurityGroupRepository({ connectionFor: () => cloud, log }),
+    // connectionFor(scope): one connection for every tenant until tenants are Keystone projects.
+    networks: new OpenStackNetworkRepository({ connectionFor: () => cloud, defaultNetwork, log, onChange: () => catalog.forgetNetworks() }),
+    floatingIps: new OpenStackFloatingIpRepository({ connectionFor: () => cloud, log }),
     checkReady: () => readiness(cloud),
     async close() {
       vms.close();

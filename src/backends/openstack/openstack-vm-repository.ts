@@ -107,7 +107,8 @@ export class OpenStackVmRepository implements VmRepository {
           name: input.name,
           flavorRef: input.flavor.id,
           imageRef: input.image.id,
-          networks: await this.network.get(scope.requestId),
+          // Networks named in the create were resolved (and checked the tenant's) by the service.
+          networks: input.networks ? input.networks.map((n) => ({ uuid: n.id })) : await this.network.get(scope.requestId),
           tags,
           metadata,
           ...(input.securityGroups && { securityGroups: input.securityGroups.map((g) => g.id) }),

@@ -12,6 +12,8 @@ import { apiGroupName } from './security-group-names.js';
 export interface CatalogNames {
   flavorName(id: string): string;
   imageName(id: string): string;
+  /** The id of the network Nova names `name` in a server's addresses, as the tenant sees it; undefined if unknown. */
+  networkId?(name: string, tenant: string): string | undefined;
 }
 
 /**
@@ -59,6 +61,7 @@ export function serverToRecord(server: Server, names: CatalogNames, now: number)
     if (pending === 'creating') status = 'STOPPED';
   }
   const flavor = flavorNameOf(server, names);
+  const tenant = tenantOfTags(server.tags ?? [], DEFAULT_TENANT);
   const vm: Vm = {
     id: server.id,
     name: server.name,
@@ -70,9 +73,16 @@ export function serverToRecord(server: Server, names: CatalogNames, now: number)
     fault: status === 'ERROR' ? faultOf(server, flavor, reading.known) : null,
     created_at: isoUtc(server.created),
     updated_at: isoUtc(server.updated),
-    tenant: tenantOfTags(server.tags ?? [], DEFAULT_TENANT),
+    tenant,
     // Nova lists a group once per port that has it: once is enough here.
     security_groups: [...new Set((server.security_groups ?? []).map((g) => apiGroupName(g.name)))],
+    networks: Object.entries(server.addresses).map(([name, list]) => ({
+      // A network not (yet) in the names read last shows its name as its id until the next read.
+      id: names.networkId?.(name, tenant) ?? name,
+      name,
+      ip_address: list.find((a) => a.version === 4 && (a['OS-EXT-IPS:type'] ?? 'fixed') === 'fixed')?.addr ?? null,
+    })),
+    floating_ip: Object.values(server.addresses).flat().find((a) => a.version === 4 && a['OS-EXT-IPS:type'] === 'floating')?.addr ?? null,
   };
   return { vm, version: versionOf(server, vm), placed };
 }
@@ -113,7 +123,7 @@ function wasPlaced(server: Server): boolean {
 
 /** Changes whenever the VM as shown changes, or an action was accepted (the revision mark). */
 function versionOf(server: Server, vm: Vm): string {
-  const parts = [server.updated, server.status, server['OS-EXT-STS:task_state'], server.metadata[marks.revision] ?? '', vm.status, vm.task, vm.flavor, vm.security_groups];
+  const parts = [server.updated, server.status, server['OS-EXT-STS:task_state'], server.metadata[marks.revision] ?? '', vm.status, vm.task, vm.flavor, vm.security_groups, vm.networks, vm.floating_ip];
   return createHash('sha256').update(JSON.stringify(parts)).digest('base64url').slice(0, 22);
 }
 

@@ -11,6 +11,7 @@ const tags = [
   { name: 'Events', description: 'A Server-Sent Events stream of VM creates, settles and deletes.' },
   { name: 'Tenants and keys', description: 'Tenants, their API keys, and who the caller is.' },
   { name: 'Security groups', description: 'A tenant\'s security groups, their rules, and which VMs have them.' },
+  { name: 'Networks', description: 'A tenant\'s networks (one IPv4 subnet each) and floating IPs from the external network.' },
   { name: 'Operations', description: 'Probes, metrics and the problem types: outside /api/v1, and never behind a key.' },
 ] as const;
 

@@ -108,7 +108,7 @@ export function vmRoutes(api: EndpointRouter, service: VmService): void {
       201: { description: 'Created and settled', schema: VmSchema, headers: { ...etagHeader, ...locationHeader } },
       202: { description: 'Accepted; still creating (`task: "creating"`)', schema: VmSchema, headers: { ...etagHeader, ...locationHeader } },
     },
-    problems: ['UNKNOWN_FLAVOR', 'UNKNOWN_IMAGE', 'QUOTA_EXCEEDED', 'IDEMPOTENCY_KEY_REUSED', 'IDEMPOTENCY_KEY_IN_FLIGHT', 'FORBIDDEN', 'BACKEND_UNAVAILABLE', 'BACKEND_TIMEOUT'],
+    problems: ['UNKNOWN_FLAVOR', 'UNKNOWN_IMAGE', 'UNKNOWN_NETWORK', 'QUOTA_EXCEEDED', 'IDEMPOTENCY_KEY_REUSED', 'IDEMPOTENCY_KEY_IN_FLIGHT', 'FORBIDDEN', 'BACKEND_UNAVAILABLE', 'BACKEND_TIMEOUT'],
     handler: async ({ body, query, scope }, req, res) => {
       const idempotencyKey = idempotencyKeyOf(req.header('Idempotency-Key'));
       const { record, replayed } = await service.create(scope, body, {

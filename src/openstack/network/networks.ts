@@ -16,6 +16,8 @@ export const networkSchema = z.looseObject({
   project_id: z.string().optional(),
   subnets: z.array(z.string()).optional(),
   'router:external': z.boolean().optional(),
+  tags: z.array(z.string()).optional(),
+  created_at: z.string().optional(),
 });
 
 export type Network = z.infer<typeof networkSchema>;
@@ -34,10 +36,13 @@ export interface ListNetworksQuery {
   shared?: boolean;
   /** Page size, where the cloud pages (allow_pagination); every page is read. */
   limit?: number;
+  /** Only networks carrying this tag. */
+  tags?: string;
+  'router:external'?: boolean;
 }
 
 export function listNetworksQuery(query: ListNetworksQuery): Record<string, QueryValue> {
-  return { name: query.name, status: query.status, shared: query.shared, limit: query.limit };
+  return { name: query.name, status: query.status, shared: query.shared, limit: query.limit, tags: query.tags, 'router:external': query['router:external'] };
 }
 
 /** The catalog registers Neutron at its root; every path carries the API version. */
