@@ -25,6 +25,7 @@ export function makeVm(name: string, flavor: string, image: string, start: boole
     created_at: now,
     updated_at: now,
     tenant: 'default',
+    volumes: [],
   };
 }
 

@@ -20,6 +20,8 @@ import { operationRoutes } from './http/routes/operations.js';
 import { quotaRoutes } from './http/routes/quotas.js';
 import { tenantRoutes } from './http/routes/tenants.js';
 import { vmRoutes } from './http/routes/vms.js';
+import { volumeRoutes } from './http/routes/volumes.js';
+import { VolumeService } from './service/volume-service.js';
 import { createMetrics } from './observability/metrics.js';
 import type { Backend } from './repository/vm-repository.js';
 import { TenantService } from './service/tenant-service.js';
@@ -60,7 +62,11 @@ export function buildApp({ config, backend, logger, shutdownSignal, sharedState 
   const events = new EventHub({ replayCount: config.EVENTS_REPLAY_COUNT, replayAgeMs: config.EVENTS_REPLAY_AGE_S * 1000 });
   const service = new VmService(backend, logger, stopping, vmEventFeed(events), sharedState);
   const metrics = createMetrics(() => backend.vms.countByStatus());
-  const tenants = new TenantService(backend.tenants, (tenant) => service.tenantOwnsResources(tenant));
+  const volumes = new VolumeService(backend.volumes, backend.vms, logger, stopping, sharedState);
+  const tenants = new TenantService(
+    backend.tenants,
+    async (tenant) => (await service.tenantOwnsResources(tenant)) || (await backend.volumes.tenantOwnsVolumes(tenant)),
+  );
   const keysRequired = config.AUTH_MODE === 'keys' || config.API_KEYS.length + config.API_READONLY_KEYS.length > 0;
   const registry = new OpenAPIRegistry();
   const api = new EndpointRouter(registry, API_BASE, apiSecurity(registry, keysRequired));
@@ -68,6 +74,7 @@ export function buildApp({ config, backend, logger, shutdownSignal, sharedState 
   catalogRoutes(api, service);
   tenantRoutes(api, tenants);
   quotaRoutes(api, service);
+  volumeRoutes(api, volumes);
   eventRoutes(api, events, {
     heartbeatMs: config.EVENTS_HEARTBEAT_MS,
     maxBufferedBytes: config.EVENTS_MAX_BUFFERED_KB * 1024,

@@ -20,6 +20,9 @@ export async function createBackend(config: Config, logger: Logger): Promise<Bac
         maxTombstones: config.MOCK_MAX_TOMBSTONES,
         idempotencyTtlMs: DAY_MS,
         maxIdempotencyKeys: config.MOCK_MAX_IDEMPOTENCY_KEYS,
+        storageGb: config.MOCK_STORAGE_GB,
+        quotaVolumes: config.MOCK_QUOTA_VOLUMES,
+        quotaGigabytes: config.MOCK_QUOTA_GIGABYTES,
       }, { extraFlavors: config.MOCK_EXTRA_FLAVORS });
     case 'openstack':
       return createOpenStackBackend(config, logger);

@@ -1,5 +1,7 @@
 /** The VM resource as the API shows it (docs/contract.md section 1), and the words it is made of. */
 
+import type { VmVolume } from './volume.js';
+
 export const vmStatuses = ['STOPPED', 'RUNNING', 'PAUSED', 'SUSPENDED', 'DELETED', 'ERROR'] as const;
 export type VmStatus = (typeof vmStatuses)[number];
 
@@ -42,6 +44,8 @@ export interface Vm {
   updated_at: string;
   /** The id of the tenant that owns it (docs/contract.md section 8). */
   tenant: string;
+  /** The volumes attached to it (docs/contract.md section 10). */
+  volumes: VmVolume[];
 }
 
 /** One entry of a VM's action history (GET /vms/{id}/actions), what `openstack server event list` shows. */

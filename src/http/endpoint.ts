@@ -10,7 +10,7 @@ import { descriptionOf, statusesOf } from './problem-catalog.js';
 import { scopeOf } from './request-context.js';
 import { ProblemSchema } from './schemas.js';
 
-type Method = 'get' | 'post' | 'delete';
+type Method = 'get' | 'post' | 'patch' | 'delete';
 
 export interface ResponseSpec {
   description: string;

@@ -25,6 +25,7 @@ export function vmView({ vm, placed }: VmStanding & { vm: Vm }): VmView {
     fault: vm.fault,
     created_at: vm.created_at,
     updated_at: vm.updated_at,
+    volumes: vm.volumes,
     allowed_actions: actionsAllowedNow({ vm, placed }),
   };
 }

@@ -1,6 +1,8 @@
 import type { Scope } from '../domain/tenancy.js';
+import type { DataDisk } from '../domain/volume.js';
 import type { Flavor, Image, Vm, VmActionEntry, VmCommand, VmStatus, VmTask } from '../domain/vm.js';
 import type { TenantDirectory } from './tenant-directory.js';
+import type { VolumeRepository } from './volume-repository.js';
 
 /**
  * The port both backends implement (memory, openstack). It speaks the domain's words only: no
@@ -38,6 +40,8 @@ export interface CreateVmInput {
   /** Settle in RUNNING rather than STOPPED. */
   start: boolean;
   idempotency?: IdempotencyClaim;
+  /** New volumes made and attached as the VM is created (docs/contract.md section 10). */
+  dataDisks?: readonly DataDisk[];
 }
 
 export interface ListVmsQuery {
@@ -114,6 +118,7 @@ export interface Backend {
   readonly vms: VmRepository;
   readonly catalog: CatalogRepository;
   readonly tenants: TenantDirectory;
+  readonly volumes: VolumeRepository;
   checkReady(): Promise<Readiness>;
   /** Stops timers and closes connections. */
   close(): Promise<void>;

@@ -3,9 +3,10 @@ import type { SharedState } from '../shared-state/shared-state.js';
 import { createHash } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { Backend, CatalogRepository, CommandGuard, QuotaUsage, VmPage, VmRecord, VmRepository } from '../repository/vm-repository.js';
-import { waitFor } from '../shared/wait-for.js';
+import { assertIfMatch, claimKeyOf, pageQueryOf, settled, underIdempotencyClaim, type ListRequestOf } from './versioned.js';
 import { ApiError } from '../domain/errors.js';
 import type { Scope } from '../domain/tenancy.js';
+import type { DataDisk } from '../domain/volume.js';
 import { vmStatuses, type VmActionEntry, type Flavor, type Image, type Vm, type VmAction, type VmCommandWith, type VmStatus, type VmTask } from '../domain/vm.js';
 
 export interface CreateVmRequest {
@@ -13,6 +14,8 @@ export interface CreateVmRequest {
   flavor: string;
   image: string;
   start: boolean;
+  /** New volumes made and attached with the VM (docs/contract.md section 10). */
+  data_disks?: DataDisk[];
 }
 
 /** An action as a client asks for it: a flavor still by name or id. */
@@ -28,16 +31,7 @@ export interface ActionOptions extends CallOptions {
   ifMatch?: readonly string[];
 }
 
-export interface ListRequest {
-  /** A set, so that no status is listed twice; absent or empty lists every status but DELETED. */
-  statuses?: ReadonlySet<VmStatus>;
-  /** Exact, or a prefix when it ends with '*'. */
-  name?: string;
-  limit: number;
-  cursor?: string;
-  /** An admin's `?tenant=`. */
-  tenant?: string;
-}
+export type ListRequest = ListRequestOf<VmStatus>;
 
 const eventMessages: Record<VmTask, string> = {
   creating: 'VM created',
@@ -61,12 +55,6 @@ export type VmChange =
   | { kind: 'acting'; id: string; requestId: string }
   | { kind: 'accepted'; vm: Vm; previous: VmStatus; busyWith: VmTask | null; action: VmAction; requestId: string }
   | { kind: 'settled'; vm: Vm; previous: VmStatus; task: VmTask };
-
-/**
- * How long a claim outlives a process that died holding it. A create's claim covers the call to the
- * backend; once the VM exists, a retry finds it by its key and replays it, claim or not.
- */
-const IDEMPOTENCY_CLAIM_TTL_MS = 60_000;
 
 const listedByDefault = vmStatuses.filter((s) => s !== 'DELETED');
 
@@ -111,11 +99,7 @@ export class VmService {
     // Claimed before anything else, so that a concurrent retry (in any process sharing the claims)
     // sees it; the in-process claim is taken synchronously. Keys are per tenant. If the claim cannot
     // be decided (Redis down) this throws BACKEND_UNAVAILABLE: never a second create.
-    const claim = `idem:${scope.tenant}:${key}`;
-    if (!(await this.claims.claim(claim, IDEMPOTENCY_CLAIM_TTL_MS))) {
-      throw new ApiError('IDEMPOTENCY_KEY_IN_FLIGHT', 'A request with this Idempotency-Key is still being processed; retry later');
-    }
-    try {
+    return underIdempotencyClaim(this.claims, claimKeyOf(scope, key), async () => {
       const { flavor, image } = await this.resolveCatalog(request);
       const fingerprint = fingerprintOf(request, flavor, image);
       const earlier = await this.vms.findByIdempotencyKey(scope, key);
@@ -126,9 +110,7 @@ export class VmService {
         return { record: await this.settle(scope, earlier.record, options), replayed: true };
       }
       return { record: await this.createNow(scope, request, options, { key, fingerprint }, { flavor, image }), replayed: false };
-    } finally {
-      await this.claims.release(claim);
-    }
+    });
   }
 
   async get(scope: Scope, id: string): Promise<VmRecord> {
@@ -138,18 +120,8 @@ export class VmService {
   }
 
   async list(scope: Scope, request: ListRequest): Promise<VmPage> {
-    // Only an admin chooses the tenant; anyone else naming another tenant sees nothing of it.
-    if (scope.role !== 'admin' && request.tenant !== undefined && request.tenant !== scope.tenant) return { items: [], nextCursor: null };
-    const name = request.name;
-    return this.vms.list(scope, {
-      statuses: request.statuses && request.statuses.size > 0 ? [...request.statuses] : listedByDefault,
-      ...(name !== undefined && {
-        name: name.endsWith('*') ? { value: name.slice(0, -1), prefix: true } : { value: name, prefix: false },
-      }),
-      limit: request.limit,
-      ...(request.cursor !== undefined && { cursor: request.cursor }),
-      ...(request.tenant !== undefined && { tenant: request.tenant }),
-    });
+    const query = pageQueryOf(scope, request, listedByDefault);
+    return query ? this.vms.list(scope, query) : { items: [], nextCursor: null };
   }
 
   async listActions(scope: Scope, id: string): Promise<VmActionEntry[]> {
@@ -173,11 +145,7 @@ export class VmService {
     let before: Vm | undefined;
     const guard: CommandGuard = (current) => {
       before = current.vm;
-      if (options.ifMatch && !options.ifMatch.includes('*') && !options.ifMatch.includes(current.version)) {
-        throw new ApiError('PRECONDITION_FAILED', 'The VM has changed since the ETag given in If-Match', {
-          current_status: current.vm.status,
-        });
-      }
+      assertIfMatch(options.ifMatch, current.version, 'VM', { current_status: current.vm.status });
       this.onChange({ kind: 'acting', id, requestId: scope.requestId });
     };
     const record = await this.vms.apply(scope, id, command, guard);
@@ -232,6 +200,7 @@ export class VmService {
       image,
       start: request.start,
       ...(idempotency && { idempotency }),
+      ...(request.data_disks !== undefined && request.data_disks.length > 0 && { dataDisks: request.data_disks }),
     });
     this.log.info(
       { event: 'vm.create_accepted', vm_id: record.vm.id, tenant: record.vm.tenant, name: record.vm.name, flavor: flavor.name, image: image.name, start: request.start },
@@ -263,17 +232,16 @@ export class VmService {
 
   /** Waits (if asked) for the task to settle, and returns the freshest record either way. */
   private async settle(scope: Scope, record: VmRecord, options: CallOptions): Promise<VmRecord> {
-    if (record.vm.task === null || options.waitMs <= 0) return record;
-    return waitFor(
-      async () => (await this.vms.get(scope, record.vm.id)) ?? record,
-      (current) => current.vm.task === null,
-      { timeoutMs: options.waitMs, intervalMs: this.vms.pollIntervalMs, signal: this.shutdown },
-    );
+    return settled(record, (r) => r.vm.task !== null, () => this.vms.get(scope, record.vm.id), {
+      waitMs: options.waitMs,
+      intervalMs: this.vms.pollIntervalMs,
+      signal: this.shutdown,
+    });
   }
 }
 
 function fingerprintOf(request: CreateVmRequest, flavor: Flavor, image: Image): string {
   return createHash('sha256')
-    .update(JSON.stringify([request.name, flavor.id, image.id, request.start]))
+    .update(JSON.stringify([request.name, flavor.id, image.id, request.start, ...(request.data_disks?.length ? [request.data_disks] : [])]))
     .digest('base64url');
 }

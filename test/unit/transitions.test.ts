@@ -149,6 +149,7 @@ function record(status: VmStatus, task: VmTask | null, placed: boolean): VmRecor
       created_at: '2026-01-01T00:00:00.000Z',
       updated_at: '2026-01-01T00:00:00.000Z',
       tenant: 'default',
+      volumes: [],
     },
     version: '1',
     placed,
@@ -245,7 +246,7 @@ describe('assertAllowed', () => {
             const error = outcome(() => assertAllowed(record(status, task, placed), commandFor(action, 'soft')));
             for (const listed of error?.extras.allowed_actions ?? []) {
               const accepted = (['soft', 'hard'] as const).some(
-                (type) => outcome(() => assertAllowed(record(status, task, placed), commandFor(listed, type))) === undefined,
+                (type) => outcome(() => assertAllowed(record(status, task, placed), commandFor(listed as VmAction, type))) === undefined,
               );
               expect(accepted, `${status}/${String(task)}/placed ${placed}: ${action} refused, listing ${listed}`).toBe(true);
             }

@@ -16,6 +16,7 @@ const vm = (over: Partial<Vm>): Vm => ({
   fault: null,
   created_at: '2026-01-01T00:00:00.000Z',
   updated_at: '2026-01-01T00:00:00.000Z',
+  volumes: [],
   ...over,
 });
 

@@ -2,6 +2,8 @@ import type { Backend, Readiness } from '../../repository/vm-repository.js';
 import type { Flavor } from '../../domain/vm.js';
 import { MemoryCatalog, seedFlavors, seedImages } from './catalog.js';
 import { MemoryVmRepository, type MemoryLimits } from './memory-vm-repository.js';
+import { MemoryVolumeRepository } from './memory-volume-repository.js';
+import type { StorageLimits } from './storage.js';
 import { MemoryTenantDirectory } from './tenant-directory.js';
 
 export type { MemoryLimits };
@@ -9,18 +11,27 @@ export type { MemoryLimits };
 export const DAY_MS = 86_400_000;
 
 /** `extraFlavors` join the seed's, e.g. one that no host can hold, to reach ERROR on purpose. */
-export function createMemoryBackend(limits: MemoryLimits, options: { now?: () => number; extraFlavors?: readonly Flavor[] } = {}): Backend {
-  const vms = new MemoryVmRepository(limits, options.now);
+/** Cinder's default quotas (volumes 10, gigabytes 1000) and a 10 TiB pool, unless configured. */
+export const defaultStorageLimits: StorageLimits = { storageGb: 10_240, quotaVolumes: 10, quotaGigabytes: 1_000 };
+
+export function createMemoryBackend(
+  limits: MemoryLimits & Partial<StorageLimits>,
+  options: { now?: () => number; extraFlavors?: readonly Flavor[] } = {},
+): Backend {
+  const volumes = new MemoryVolumeRepository({ ...defaultStorageLimits, ...limits }, options.now);
+  const vms = new MemoryVmRepository(limits, options.now, volumes);
   return {
     name: 'memory',
     vms,
     catalog: new MemoryCatalog([...seedFlavors, ...(options.extraFlavors ?? [])], seedImages),
     tenants: new MemoryTenantDirectory(options.now),
+    volumes,
     async checkReady(): Promise<Readiness> {
       return { ready: true, checks: [{ name: 'memory', ok: true }] };
     },
     async close() {
       vms.close();
+      volumes.close();
     },
   };
 }

@@ -12,6 +12,7 @@ import type { Backend, Readiness } from '../../repository/vm-repository.js';
 import { OpenStackCatalog } from './catalog.js';
 import { MemoryTenantDirectory } from '../memory/tenant-directory.js';
 import { NetworkChoice } from './network.js';
+import { unbuiltVolumes } from './openstack-volume-repository.js';
 import { OpenStackVmRepository } from './openstack-vm-repository.js';
 
 /** Tags at create time (2.52) are the newest feature the adapter relies on; 2.47 embeds the flavor. */
@@ -79,6 +80,7 @@ export async function createOpenStackBackend(config: Config, logger: Logger, con
     // Until tenants are Keystone projects and keys application credentials (BACKLOG.md), the
     // OpenStack backend keeps tenants and keys in the process, as the memory backend does.
     tenants: new MemoryTenantDirectory(),
+    volumes: unbuiltVolumes,
     checkReady: () => readiness(cloud),
     async close() {
       vms.close();

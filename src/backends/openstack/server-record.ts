@@ -70,6 +70,7 @@ export function serverToRecord(server: Server, names: CatalogNames, now: number)
     created_at: isoUtc(server.created),
     updated_at: isoUtc(server.updated),
     tenant: tenantOfTags(server.tags ?? [], DEFAULT_TENANT),
+    volumes: (server['os-extended-volumes:volumes_attached'] ?? []).map((v) => ({ id: v.id, device: null })),
   };
   return { vm, version: versionOf(server, vm), placed };
 }
@@ -110,7 +111,7 @@ function wasPlaced(server: Server): boolean {
 
 /** Changes whenever the VM as shown changes, or an action was accepted (the revision mark). */
 function versionOf(server: Server, vm: Vm): string {
-  const parts = [server.updated, server.status, server['OS-EXT-STS:task_state'], server.metadata[marks.revision] ?? '', vm.status, vm.task, vm.flavor];
+  const parts = [server.updated, server.status, server['OS-EXT-STS:task_state'], server.metadata[marks.revision] ?? '', vm.status, vm.task, vm.flavor, ...vm.volumes.map((v) => v.id)];
   return createHash('sha256').update(JSON.stringify(parts)).digest('base64url').slice(0, 22);
 }
 

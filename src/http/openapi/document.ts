@@ -10,6 +10,7 @@ const tags = [
   { name: 'Catalog', description: 'The flavors (sizes) and images a VM is created from.' },
   { name: 'Events', description: 'A Server-Sent Events stream of VM creates, settles and deletes.' },
   { name: 'Tenants and keys', description: 'Tenants, their API keys, and who the caller is.' },
+  { name: 'Volumes', description: 'Block storage volumes: create, extend, attach to and detach from VMs.' },
   { name: 'Operations', description: 'Probes, metrics and the problem types: outside /api/v1, and never behind a key.' },
 ] as const;
 

@@ -58,6 +58,8 @@ export const serverSchema = z.looseObject({
   'OS-EXT-AZ:availability_zone': z.string().optional(),
   /** Admin view only. */
   'OS-EXT-SRV-ATTR:host': z.string().nullable().optional(),
+  /** The volumes attached (2.3+: with delete_on_termination). */
+  'os-extended-volumes:volumes_attached': z.array(z.looseObject({ id: z.string(), delete_on_termination: z.boolean().optional() })).optional(),
 });
 
 export type Server = z.infer<typeof serverSchema>;
