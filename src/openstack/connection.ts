@@ -12,6 +12,7 @@ import {
 } from './identity/tokens.js';
 import { ImageProxy } from './image/proxy.js';
 import { NetworkProxy } from './network/proxy.js';
+import { BlockStorageProxy } from './block-storage/proxy.js';
 import { parseResource } from './resource.js';
 import type { CallOptions, ServiceCaller, ServiceRequest } from './service.js';
 import { Transport, type TransportOptions, type TransportResponse } from './transport.js';
@@ -56,6 +57,7 @@ export class Connection implements ServiceCaller {
   readonly compute: ComputeProxy;
   readonly image: ImageProxy;
   readonly network: NetworkProxy;
+  readonly blockStorage: BlockStorageProxy;
   readonly interface: EndpointInterface;
   readonly regionName: string | undefined;
   private readonly auth: AuthOptions;
@@ -82,6 +84,7 @@ export class Connection implements ServiceCaller {
     this.compute = new ComputeProxy(this, microversion);
     this.image = new ImageProxy(this);
     this.network = new NetworkProxy(this);
+    this.blockStorage = new BlockStorageProxy(this);
   }
 
   /** How many token requests this connection has sent to Keystone (for benchmarks and tests). */
@@ -134,6 +137,7 @@ export class Connection implements ServiceCaller {
       body: request.body,
       token: token.value,
       microversion: request.microversion,
+      ...(request.microversionName !== undefined && { microversionName: request.microversionName }),
       requestId: options.requestId,
       signal: options.signal,
     });

@@ -12,7 +12,7 @@ import type { Backend, Readiness } from '../../repository/vm-repository.js';
 import { OpenStackCatalog } from './catalog.js';
 import { MemoryTenantDirectory } from '../memory/tenant-directory.js';
 import { NetworkChoice } from './network.js';
-import { unbuiltVolumes } from './openstack-volume-repository.js';
+import { OpenStackVolumeRepository } from './openstack-volume-repository.js';
 import { OpenStackVmRepository } from './openstack-vm-repository.js';
 
 /** Tags at create time (2.52) are the newest feature the adapter relies on; 2.47 embeds the flavor. */
@@ -67,12 +67,15 @@ export async function createOpenStackBackend(config: Config, logger: Logger, con
   try {
     const range = await cloud.compute.assertMicroversionSupported();
     log.info({ event: 'openstack.connected', microversion: cloud.compute.microversion, cloud_range: range }, 'OpenStack compute API checked');
+    await negotiateBlockStorage(cloud, log);
   } catch (err) {
     if (err instanceof OpenStackMicroversionError) throw new Error(`OS_COMPUTE_API_VERSION: ${err.message}`, { cause: err });
     log.warn({ event: 'openstack.unreachable_at_start', error: String(err) }, 'OpenStack not reachable at start-up; /readyz will say so');
   }
   const catalog = new OpenStackCatalog(cloud, config.OS_CATALOG_CACHE_S * 1000, log);
-  const vms = new OpenStackVmRepository({ connection: cloud, catalog, network: new NetworkChoice(cloud, config.OS_NETWORK), log });
+  // The Keystone seam: every tenant is served by the operator's project today.
+  const volumes = new OpenStackVolumeRepository({ connectionFor: () => cloud, log });
+  const vms = new OpenStackVmRepository({ connection: cloud, catalog, network: new NetworkChoice(cloud, config.OS_NETWORK), log, dataDisks: volumes });
   return {
     name: 'openstack',
     vms,
@@ -80,12 +83,22 @@ export async function createOpenStackBackend(config: Config, logger: Logger, con
     // Until tenants are Keystone projects and keys application credentials (BACKLOG.md), the
     // OpenStack backend keeps tenants and keys in the process, as the memory backend does.
     tenants: new MemoryTenantDirectory(),
-    volumes: unbuiltVolumes,
+    volumes,
     checkReady: () => readiness(cloud),
     async close() {
       vms.close();
     },
   };
+}
+
+/** Settles Cinder's microversion; a cloud without Cinder (or too old) still serves VMs, and volume calls then fail as the cloud answers. */
+async function negotiateBlockStorage(cloud: Connection, log: Logger): Promise<void> {
+  try {
+    const microversion = await cloud.blockStorage.negotiate();
+    log.info({ event: 'openstack.block_storage_negotiated', microversion }, 'OpenStack block-storage API checked');
+  } catch (err) {
+    log.warn({ event: 'openstack.block_storage_unavailable', error: String(err) }, 'Cinder not usable at start-up; volume calls will fail');
+  }
 }
 
 /** Keystone (a token) and Nova (its version document), each a check with a detail. */

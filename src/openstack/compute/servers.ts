@@ -95,6 +95,8 @@ export interface CreateServerOptions {
   tags?: readonly string[];
   metadata?: Record<string, string>;
   availabilityZone?: string;
+  /** Existing volumes to attach as data disks (block_device_mapping_v2). */
+  volumes?: readonly { id: string; deleteOnTermination: boolean }[];
 }
 
 export function createServerBody(options: CreateServerOptions): unknown {
@@ -107,6 +109,15 @@ export function createServerBody(options: CreateServerOptions): unknown {
       ...(options.tags === undefined ? {} : { tags: options.tags }),
       ...(options.metadata === undefined ? {} : { metadata: options.metadata }),
       ...(options.availabilityZone === undefined ? {} : { availability_zone: options.availabilityZone }),
+      ...(options.volumes === undefined || options.volumes.length === 0
+        ? {}
+        : {
+            // The image stays the root disk; each volume joins as a data disk, in order.
+            block_device_mapping_v2: [
+              { boot_index: 0, uuid: options.imageRef, source_type: 'image', destination_type: 'local', delete_on_termination: true },
+              ...options.volumes.map((v) => ({ boot_index: -1, uuid: v.id, source_type: 'volume', destination_type: 'volume', delete_on_termination: v.deleteOnTermination })),
+            ],
+          }),
     },
   };
 }
@@ -186,4 +197,6 @@ export const serverPaths = {
   tags: (id: string) => `/servers/${encodeURIComponent(id)}/tags`,
   tag: (id: string, tag: string) => `/servers/${encodeURIComponent(id)}/tags/${encodeURIComponent(tag)}`,
   metadataItem: (id: string, key: string) => `/servers/${encodeURIComponent(id)}/metadata/${encodeURIComponent(key)}`,
+  volumeAttachments: (id: string) => `/servers/${encodeURIComponent(id)}/os-volume_attachments`,
+  volumeAttachment: (id: string, volumeId: string) => `/servers/${encodeURIComponent(id)}/os-volume_attachments/${encodeURIComponent(volumeId)}`,
 };
