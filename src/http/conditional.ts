@@ -1,6 +1,7 @@
 import type { Request, Response } from 'express';
 import { ApiError } from '../domain/errors.js';
 import { z } from './openapi/zod.js';
+import { waitMsOf } from './wait.js';
 
 /**
  * The HTTP pieces every versioned resource (VMs, volumes) shares: its ETag, If-Match and
@@ -57,6 +58,18 @@ export function idempotencyKeyOf(header: string | undefined): string | undefined
     });
   }
   return header;
+}
+
+/** What a create takes from its request: how long to wait, and the Idempotency-Key if any. */
+export function createOptionsOf(query: { wait?: boolean | number | undefined }, req: Request, res: Response): { waitMs: number; idempotencyKey?: string } {
+  const idempotencyKey = idempotencyKeyOf(req.header('Idempotency-Key'));
+  return { waitMs: waitMsOf(query, req, res), ...(idempotencyKey !== undefined && { idempotencyKey }) };
+}
+
+/** The headers of a create's answer: Location of the new resource, and whether it was a replay. */
+export function markCreated(req: Request, res: Response, id: string, replayed: boolean): void {
+  res.location(`${req.path.replace(/\/$/, '')}/${id}`);
+  if (replayed) res.setHeader('Idempotent-Replayed', 'true');
 }
 
 /** Answers 304 (and true) when If-None-Match names the resource's current version. */

@@ -4,7 +4,7 @@ import type { ErrorCode } from '../../domain/errors.js';
 import type { Scope } from '../../domain/tenancy.js';
 import type { ActionRequest, VmService } from '../../service/vm-service.js';
 import type { EndpointRouter, ResponseSpec } from '../endpoint.js';
-import { answeredNotModified, idempotencyKeyOf, listRequestOf, parseIfMatch, resourceHeaders, settledStatus as settledStatusOf } from '../conditional.js';
+import { answeredNotModified, createOptionsOf, listRequestOf, markCreated, parseIfMatch, resourceHeaders, settledStatus as settledStatusOf } from '../conditional.js';
 import {
   CreateVmBody,
   EmptyBody,
@@ -75,13 +75,8 @@ export function vmRoutes(api: EndpointRouter, service: VmService): void {
     },
     problems: ['UNKNOWN_FLAVOR', 'UNKNOWN_IMAGE', 'QUOTA_EXCEEDED', 'IDEMPOTENCY_KEY_REUSED', 'IDEMPOTENCY_KEY_IN_FLIGHT', 'FORBIDDEN', 'BACKEND_UNAVAILABLE', 'BACKEND_TIMEOUT'],
     handler: async ({ body, query, scope }, req, res) => {
-      const idempotencyKey = idempotencyKeyOf(req.header('Idempotency-Key'));
-      const { record, replayed } = await service.create(scope, body, {
-        waitMs: waitMsOf(query, req, res),
-        ...(idempotencyKey !== undefined && { idempotencyKey }),
-      });
-      res.location(`${req.path.replace(/\/$/, '')}/${record.vm.id}`);
-      if (replayed) res.setHeader('Idempotent-Replayed', 'true');
+      const { record, replayed } = await service.create(scope, body, createOptionsOf(query, req, res));
+      markCreated(req, res, record.vm.id, replayed);
       sendVm(res, settledStatus(record, 201), record);
     },
   });

@@ -3,7 +3,7 @@ import type { ErrorCode } from '../../domain/errors.js';
 import { volumeActionsAllowedNow, type Volume, type VolumeAction } from '../../domain/volume.js';
 import type { VolumeRecord } from '../../repository/volume-repository.js';
 import type { VolumeService } from '../../service/volume-service.js';
-import { answeredNotModified, idempotencyKeyOf, listRequestOf, parseIfMatch, resourceHeaders, settledStatus } from '../conditional.js';
+import { answeredNotModified, createOptionsOf, listRequestOf, markCreated, parseIfMatch, resourceHeaders, settledStatus } from '../conditional.js';
 import type { EndpointRouter, ResponseSpec } from '../endpoint.js';
 import { VmIdParams, WaitQuery } from '../schemas.js';
 import {
@@ -64,13 +64,8 @@ export function volumeRoutes(api: EndpointRouter, service: VolumeService): void 
     },
     problems: ['QUOTA_EXCEEDED', 'IDEMPOTENCY_KEY_REUSED', 'IDEMPOTENCY_KEY_IN_FLIGHT', 'BACKEND_UNAVAILABLE', 'BACKEND_TIMEOUT'],
     handler: async ({ body, query, scope }, req, res) => {
-      const idempotencyKey = idempotencyKeyOf(req.header('Idempotency-Key'));
-      const { record, replayed } = await service.create(scope, body, {
-        waitMs: waitMsOf(query, req, res),
-        ...(idempotencyKey !== undefined && { idempotencyKey }),
-      });
-      res.location(`${req.path.replace(/\/$/, '')}/${record.volume.id}`);
-      if (replayed) res.setHeader('Idempotent-Replayed', 'true');
+      const { record, replayed } = await service.create(scope, body, createOptionsOf(query, req, res));
+      markCreated(req, res, record.volume.id, replayed);
       sendVolume(res, settledStatus(record.volume.task, 201), record);
     },
   });
