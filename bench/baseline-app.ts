@@ -29,6 +29,7 @@ export function makeVm(name: string, flavor: string, image: string, start: boole
     security_groups: ['default'],
     networks: [{ id: '5b0a7c1e-2f3d-4e5a-8b9c-0d1e2f3a4b5c', name: 'private', ip_address: ip }],
     floating_ip: null,
+    volumes: [],
   };
 }
 

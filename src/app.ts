@@ -25,6 +25,8 @@ import { securityGroupRoutes } from './http/routes/security-groups.js';
 import { SecurityGroupService } from './service/security-group-service.js';
 import { networkRoutes } from './http/routes/networks.js';
 import { NetworkService } from './service/network-service.js';
+import { volumeRoutes } from './http/routes/volumes.js';
+import { VolumeService } from './service/volume-service.js';
 import { createMetrics } from './observability/metrics.js';
 import type { Backend } from './repository/vm-repository.js';
 import { TenantService } from './service/tenant-service.js';
@@ -68,10 +70,16 @@ export function buildApp({ config, backend, logger, shutdownSignal, sharedState 
   const publisher = sharedState.events ? sharedEventPublisher(sharedState.events, events, { maxLen: config.EVENTS_REPLAY_COUNT, logger }) : events;
   const service = new VmService(backend, logger, stopping, vmEventFeed(publisher), sharedState);
   const metrics = createMetrics(() => backend.vms.countByStatus());
+  const volumes = new VolumeService(backend.volumes, backend.vms, logger, stopping, sharedState);
   // With REDIS_URL, keys made on one process are known to all, and a revocation reaches all; a
   // directory every process sees already (Keystone) needs no copy of its keys on Redis.
   const directory = sharedState.keys && !backend.tenants.sharedByProcesses ? new SharedKeyDirectory(backend.tenants, sharedState.keys) : backend.tenants;
-  const tenants = new TenantService(directory, (tenant) => service.tenantOwnsResources(tenant), Date.now, sharedState.revocations);
+  const tenants = new TenantService(
+    directory,
+    async (tenant) => (await service.tenantOwnsResources(tenant)) || (await backend.volumes.tenantOwnsVolumes(tenant)),
+    Date.now,
+    sharedState.revocations,
+  );
   const keysRequired = config.AUTH_MODE === 'keys' || config.API_KEYS.length + config.API_READONLY_KEYS.length > 0;
   const registry = new OpenAPIRegistry();
   const api = new EndpointRouter(registry, API_BASE, apiSecurity(registry, keysRequired));
@@ -81,6 +89,7 @@ export function buildApp({ config, backend, logger, shutdownSignal, sharedState 
   quotaRoutes(api, service);
   securityGroupRoutes(api, new SecurityGroupService(backend.securityGroups, backend.vms));
   networkRoutes(api, new NetworkService(backend.networks, backend.floatingIps, backend.vms));
+  volumeRoutes(api, volumes);
   eventRoutes(api, events, {
     heartbeatMs: config.EVENTS_HEARTBEAT_MS,
     maxBufferedBytes: config.EVENTS_MAX_BUFFERED_KB * 1024,

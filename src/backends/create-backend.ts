@@ -21,6 +21,9 @@ export async function createBackend(config: Config, logger: Logger): Promise<Bac
         idempotencyTtlMs: DAY_MS,
         maxIdempotencyKeys: config.MOCK_MAX_IDEMPOTENCY_KEYS,
         floatingCidr: config.MOCK_FLOATING_CIDR,
+        storageGb: config.MOCK_STORAGE_GB,
+        quotaVolumes: config.MOCK_QUOTA_VOLUMES,
+        quotaGigabytes: config.MOCK_QUOTA_GIGABYTES,
       }, { extraFlavors: config.MOCK_EXTRA_FLAVORS });
     case 'openstack':
       return createOpenStackBackend(config, logger);

@@ -129,6 +129,11 @@ export const envSchema = z.object({
   // 0.4 KB a tombstone, 0.5 KB a key): oldest first out.
   MOCK_MAX_TOMBSTONES: int(0, 10_000_000).default(10_000),
   MOCK_MAX_IDEMPOTENCY_KEYS: int(1, 10_000_000).default(100_000),
+  // Volumes (docs/contract.md section 10): the pool every tenant's volumes share, and each tenant's
+  // quotas (Cinder's defaults).
+  MOCK_STORAGE_GB: int(1, 1_000_000_000).default(10_240),
+  MOCK_QUOTA_VOLUMES: quota.default(10),
+  MOCK_QUOTA_GIGABYTES: quota.default(1_000),
 
   OS_CLOUD: z.string().min(1).optional(),
   OS_AUTH_URL: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL, e.g. http://127.0.0.1:5000/v3' }).optional(),

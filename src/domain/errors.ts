@@ -1,4 +1,5 @@
 import type { VmAction, VmStatus } from './vm.js';
+import type { VolumeAction, VolumeStatus } from './volume.js';
 
 /**
  * Every failure the API can report, by machine code. The HTTP layer owns the mapping of a code to a
@@ -12,6 +13,7 @@ export const errorCodes = [
   'IMAGE_NOT_FOUND',
   'TENANT_NOT_FOUND',
   'KEY_NOT_FOUND',
+  'VOLUME_NOT_FOUND',
   'UNKNOWN_FLAVOR',
   'UNKNOWN_IMAGE',
   'INVALID_STATE_TRANSITION',
@@ -62,8 +64,8 @@ export interface FieldError {
 /** Extra members of the problem body; names are the wire names. */
 export interface ErrorExtras {
   errors?: FieldError[];
-  current_status?: VmStatus;
-  allowed_actions?: readonly VmAction[];
+  current_status?: VmStatus | VolumeStatus;
+  allowed_actions?: readonly (VmAction | VolumeAction)[];
   task?: string;
   /** For BACKEND_UNAVAILABLE: the cloud could not be reached, or it answered with an error. */
   upstream?: 'unreachable' | 'error';

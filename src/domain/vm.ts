@@ -1,6 +1,7 @@
 /** The VM resource as the API shows it (docs/contract.md section 1), and the words it is made of. */
 
 import type { VmNetwork } from './network.js';
+import type { VmVolume } from './volume.js';
 
 export const vmStatuses = ['STOPPED', 'RUNNING', 'PAUSED', 'SUSPENDED', 'DELETED', 'ERROR'] as const;
 export type VmStatus = (typeof vmStatuses)[number];
@@ -50,6 +51,8 @@ export interface Vm {
   networks: VmNetwork[];
   /** The floating IP associated with it (section 9), or null. */
   floating_ip: string | null;
+  /** The volumes attached to it (docs/contract.md section 10). */
+  volumes: VmVolume[];
 }
 
 /** One entry of a VM's action history (GET /vms/{id}/actions), what `openstack server event list` shows. */

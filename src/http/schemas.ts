@@ -2,6 +2,7 @@ import { problemCatalog } from './problem-catalog.js';
 import { z } from './openapi/zod.js';
 import { restartTypes, vmActions, vmStatuses, vmTasks, type VmStatus } from '../domain/vm.js';
 import { errorCodes } from '../domain/errors.js';
+import { MAX_VOLUME_GB, MIN_VOLUME_GB } from '../domain/volume.js';
 import { DEFAULT_WAIT_S, MAX_WAIT_S } from './wait.js';
 
 /**
@@ -60,6 +61,9 @@ export const VmSchema = z
       description: 'The actions the VM accepts now, from the transition table (docs/contract.md): none when DELETED, only delete while a task runs.',
       example: ['start', 'resize', 'delete'],
     }),
+    volumes: z
+      .array(z.object({ id: z.uuid(), device: z.string().nullable().openapi({ example: '/dev/vdb' }) }))
+      .openapi({ description: 'The volumes attached to the VM (docs/contract.md section 10).' }),
   })
   .openapi('Vm');
 
@@ -125,6 +129,14 @@ export const ProblemSchema = z
     description: `RFC 9457 problem details. Codes: ${Object.keys(problemCatalog).join(', ')}.`,
   });
 
+/** A volume's size: whole gigabytes, 1 to 16384. */
+export const volumeSize = z
+  .number({ error: `must be a whole number of GB from ${MIN_VOLUME_GB} to ${MAX_VOLUME_GB}` })
+  .int({ error: `must be a whole number of GB from ${MIN_VOLUME_GB} to ${MAX_VOLUME_GB}` })
+  .min(MIN_VOLUME_GB, { error: `must be a whole number of GB from ${MIN_VOLUME_GB} to ${MAX_VOLUME_GB}` })
+  .max(MAX_VOLUME_GB, { error: `must be a whole number of GB from ${MIN_VOLUME_GB} to ${MAX_VOLUME_GB}` })
+  .openapi({ example: 10 });
+
 const flavorRef = z.string().min(1).max(255).openapi({ description: 'A flavor name or id', example: 'm1.small' });
 const imageRef = z.string().min(1).max(255).openapi({ description: 'An image name or id', example: 'ubuntu-22.04' });
 
@@ -152,6 +164,16 @@ export const CreateVmBody = z
       .refine((refs) => new Set(refs).size === refs.length, { error: 'names each network once' })
       .optional()
       .openapi({ description: 'The networks to plug the VM into, in order (section 9); the default is the backend\'s (`private`, or OS_NETWORK).', example: ['private'] }),
+    data_disks: z
+      .array(
+        z.strictObject({
+          size_gb: volumeSize,
+          delete_on_termination: z.boolean().default(false).openapi({ description: 'Delete the volume with the VM (otherwise it is detached and stays).' }),
+        }),
+      )
+      .max(8)
+      .optional()
+      .openapi({ description: 'New volumes made and attached as the VM is created (at most 8).' }),
   })
   .openapi({ example: { name: 'web-1', flavor: 'm1.small', image: 'ubuntu-22.04', start: true } });
 
@@ -175,42 +197,47 @@ export const ImageParams = z.strictObject({ nameOrId: nameOrId('ubuntu-22.04') }
 
 /** A status filter names each status at most once; more values than there are statuses is a 400. */
 export const MAX_STATUS_VALUES = vmStatuses.length;
-const statusError = `one or more of ${vmStatuses.join(', ')}`;
 
 /**
  * `?status=` as a set: a comma-separated list, or the parameter repeated (what generated clients
  * send for an array), merged and de-duplicated. Bounded before any work, so a 2,000-value filter
  * costs a 400, not a scan per value.
  */
-const statusFilter = z
-  .preprocess(
-    (value, ctx) => {
-      const given: unknown[] = Array.isArray(value) ? value : [value];
-      // split's limit keeps the work bounded whatever the URL holds.
-      const parts = given.length > MAX_STATUS_VALUES ? given : given.flatMap((v) => String(v).split(',', MAX_STATUS_VALUES + 1));
-      if (parts.length > MAX_STATUS_VALUES) {
-        ctx.addIssue({ code: 'custom', message: `at most ${MAX_STATUS_VALUES} statuses; ${statusError}, comma-separated` });
-        return z.NEVER;
-      }
-      const statuses = parts.map((p) => String(p).trim().toUpperCase());
-      const bad = statuses.filter((p) => !(vmStatuses as readonly string[]).includes(p));
-      if (bad.length > 0) {
-        ctx.addIssue({ code: 'custom', message: `unknown status ${bad.map((b) => JSON.stringify(b)).join(', ')}; ${statusError}` });
-        return z.NEVER;
-      }
-      return statuses;
-    },
-    z
-      .array(z.enum(vmStatuses))
-      .min(1)
-      .max(MAX_STATUS_VALUES)
-      .transform((statuses): ReadonlySet<VmStatus> => new Set(statuses)),
-  )
-  .openapi({
-    param: { name: 'status', in: 'query', style: 'form', explode: false },
-    description: 'One status or a comma-separated list (case-insensitive); the parameter may also be repeated. Without it, every status but DELETED.',
-    example: ['RUNNING', 'STOPPED'],
-  });
+export const statusFilterOf = <S extends string>(known: readonly [S, ...S[]], example: S[]) => {
+  const max = known.length;
+  const statusError = `one or more of ${known.join(', ')}`;
+  return z
+    .preprocess(
+      (value, ctx) => {
+        const given: unknown[] = Array.isArray(value) ? value : [value];
+        // split's limit keeps the work bounded whatever the URL holds.
+        const parts = given.length > max ? given : given.flatMap((v) => String(v).split(',', max + 1));
+        if (parts.length > max) {
+          ctx.addIssue({ code: 'custom', message: `at most ${max} statuses; ${statusError}, comma-separated` });
+          return z.NEVER;
+        }
+        const statuses = parts.map((p) => String(p).trim().toUpperCase());
+        const bad = statuses.filter((p) => !(known as readonly string[]).includes(p));
+        if (bad.length > 0) {
+          ctx.addIssue({ code: 'custom', message: `unknown status ${bad.map((b) => JSON.stringify(b)).join(', ')}; ${statusError}` });
+          return z.NEVER;
+        }
+        return statuses;
+      },
+      z
+        .array(z.enum(known))
+        .min(1)
+        .max(max)
+        .transform((statuses): ReadonlySet<S> => new Set(statuses)),
+    )
+    .openapi({
+      param: { name: 'status', in: 'query', style: 'form', explode: false },
+      description: 'One status or a comma-separated list (case-insensitive); the parameter may also be repeated. Without it, every status but DELETED.',
+      example,
+    });
+};
+
+const statusFilter = statusFilterOf<VmStatus>(vmStatuses, ['RUNNING', 'STOPPED']);
 
 export const ListVmsQuery = z.strictObject({
   status: statusFilter.optional(),

@@ -28,6 +28,7 @@ export function vmView({ vm, placed }: VmStanding & { vm: Vm }): VmView {
     security_groups: vm.security_groups,
     networks: vm.networks,
     floating_ip: vm.floating_ip,
+    volumes: vm.volumes,
     allowed_actions: actionsAllowedNow({ vm, placed }),
   };
 }

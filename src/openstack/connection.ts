@@ -13,6 +13,7 @@ import {
 import { IdentityProxy } from './identity/proxy.js';
 import { ImageProxy } from './image/proxy.js';
 import { NetworkProxy } from './network/proxy.js';
+import { BlockStorageProxy } from './block-storage/proxy.js';
 import { parseResource } from './resource.js';
 import type { CallOptions, ServiceCaller, ServiceRequest } from './service.js';
 import { Transport, type TransportOptions, type TransportResponse } from './transport.js';
@@ -62,6 +63,7 @@ export class Connection implements ServiceCaller {
   readonly identity: IdentityProxy;
   readonly image: ImageProxy;
   readonly network: NetworkProxy;
+  readonly blockStorage: BlockStorageProxy;
   readonly interface: EndpointInterface;
   readonly regionName: string | undefined;
   private readonly auth: AuthOptions;
@@ -91,6 +93,7 @@ export class Connection implements ServiceCaller {
     this.identity = new IdentityProxy(this);
     this.image = new ImageProxy(this);
     this.network = new NetworkProxy(this);
+    this.blockStorage = new BlockStorageProxy(this);
   }
 
   /**
@@ -156,6 +159,7 @@ export class Connection implements ServiceCaller {
       body: request.body,
       token: token.value,
       microversion: request.microversion,
+      ...(request.microversionName !== undefined && { microversionName: request.microversionName }),
       requestId: options.requestId,
       signal: options.signal,
     });

@@ -40,6 +40,8 @@ export type { Project } from './identity/projects.js';
 export { ImageProxy } from './image/proxy.js';
 export { imageSchema, type Image, type ListImagesQuery } from './image/images.js';
 export { NetworkProxy } from './network/proxy.js';
+export { BlockStorageProxy, type VolumePage as CinderVolumePage } from './block-storage/proxy.js';
+export { volumeSchema as cinderVolumeSchema, type CinderVolume } from './block-storage/volumes.js';
 export { networkSchema, type ListNetworksQuery, type Network } from './network/networks.js';
 export {
   securityGroupSchema,

@@ -14,6 +14,8 @@ export interface ServiceRequest {
   query?: Record<string, QueryValue>;
   body?: unknown;
   microversion?: string;
+  /** The service's name in the microversion header when it is not the catalog type (Cinder: `volume`). */
+  microversionName?: string;
   /** Derives the base URL this request needs from the catalog's (e.g. a version document's root). */
   rebase?: (endpoint: string) => string;
 }

@@ -29,6 +29,8 @@ export interface TransportRequest {
   requestId?: string;
   /** Sent as `OpenStack-API-Version: <service> <microversion>`. */
   microversion?: string;
+  /** The service's name in that header when it is not the catalog type (Cinder: `volume`). */
+  microversionName?: string;
   /** Lets the caller abandon the call (e.g. its own client went away); never retried. */
   signal?: AbortSignal;
 }
@@ -235,7 +237,7 @@ function buildHeaders(req: TransportRequest, requestId: string): Record<string, 
   if (req.body !== undefined) headers['Content-Type'] = 'application/json';
   if (req.token !== undefined) headers['X-Auth-Token'] = req.token;
   if (req.microversion !== undefined) {
-    headers['OpenStack-API-Version'] = `${req.service} ${req.microversion}`;
+    headers['OpenStack-API-Version'] = `${req.microversionName ?? req.service} ${req.microversion}`;
     // Nova before 2.27 only reads the legacy header; sending both costs nothing.
     if (req.service === 'compute') headers['X-OpenStack-Nova-API-Version'] = req.microversion;
   }

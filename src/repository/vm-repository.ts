@@ -3,8 +3,10 @@ import type { SecurityGroupRef } from '../domain/security-group.js';
 import type { SecurityGroupRepository } from './security-group-repository.js';
 import type { Network } from '../domain/network.js';
 import type { FloatingIpRepository, NetworkRepository } from './network-repository.js';
+import type { DataDisk } from '../domain/volume.js';
 import type { Flavor, Image, Vm, VmActionEntry, VmCommand, VmStatus, VmTask } from '../domain/vm.js';
 import type { TenantDirectory } from './tenant-directory.js';
+import type { VolumeRepository } from './volume-repository.js';
 
 /**
  * The port both backends implement (memory, openstack). It speaks the domain's words only: no
@@ -46,6 +48,8 @@ export interface CreateVmInput {
   securityGroups?: readonly SecurityGroupRef[];
   /** The networks to plug it into, in order (docs/contract.md section 9); absent: the backend's default. */
   networks?: readonly Network[];
+  /** New volumes made and attached as the VM is created (docs/contract.md section 10). */
+  dataDisks?: readonly DataDisk[];
 }
 
 export interface ListVmsQuery {
@@ -126,6 +130,7 @@ export interface Backend {
   /** Networks and floating IPs (docs/contract.md section 9). */
   readonly networks: NetworkRepository;
   readonly floatingIps: FloatingIpRepository;
+  readonly volumes: VolumeRepository;
   checkReady(): Promise<Readiness>;
   /** Stops timers and closes connections. */
   close(): Promise<void>;

@@ -3,13 +3,14 @@ import type { SharedState } from '../shared-state/shared-state.js';
 import { createHash } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { Backend, CatalogRepository, CommandGuard, QuotaUsage, VmPage, VmRecord, VmRepository } from '../repository/vm-repository.js';
-import { waitFor } from '../shared/wait-for.js';
+import { IDEMPOTENCY_CLAIM_TTL_MS, assertIfMatch, claimKeyOf, pageQueryOf, settled, type ListRequestOf } from './versioned.js';
 import { ApiError } from '../domain/errors.js';
 import type { Scope } from '../domain/tenancy.js';
 import type { SecurityGroupRepository } from '../repository/security-group-repository.js';
 import { resolveGroupsForBody } from './security-group-service.js';
 import type { Network } from '../domain/network.js';
 import type { NetworkRepository } from '../repository/network-repository.js';
+import type { DataDisk } from '../domain/volume.js';
 import { vmStatuses, type VmActionEntry, type Flavor, type Image, type Vm, type VmAction, type VmCommandWith, type VmStatus, type VmTask } from '../domain/vm.js';
 
 export interface CreateVmRequest {
@@ -21,6 +22,8 @@ export interface CreateVmRequest {
   security_groups?: readonly string[];
   /** Network ids or names (docs/contract.md section 9); absent: the backend's default. */
   networks?: readonly string[];
+  /** New volumes made and attached with the VM (docs/contract.md section 10). */
+  data_disks?: DataDisk[];
 }
 
 /** An action as a client asks for it: a flavor still by name or id. */
@@ -36,16 +39,7 @@ export interface ActionOptions extends CallOptions {
   ifMatch?: readonly string[];
 }
 
-export interface ListRequest {
-  /** A set, so that no status is listed twice; absent or empty lists every status but DELETED. */
-  statuses?: ReadonlySet<VmStatus>;
-  /** Exact, or a prefix when it ends with '*'. */
-  name?: string;
-  limit: number;
-  cursor?: string;
-  /** An admin's `?tenant=`. */
-  tenant?: string;
-}
+export type ListRequest = ListRequestOf<VmStatus>;
 
 const eventMessages: Record<VmTask, string> = {
   creating: 'VM created',
@@ -69,12 +63,6 @@ export type VmChange =
   | { kind: 'acting'; id: string; requestId: string }
   | { kind: 'accepted'; vm: Vm; previous: VmStatus; busyWith: VmTask | null; action: VmAction; requestId: string }
   | { kind: 'settled'; vm: Vm; previous: VmStatus; task: VmTask };
-
-/**
- * How long a claim outlives a process that died holding it. A create's claim covers the call to the
- * backend; once the VM exists, a retry finds it by its key and replays it, claim or not.
- */
-const IDEMPOTENCY_CLAIM_TTL_MS = 60_000;
 
 const listedByDefault = vmStatuses.filter((s) => s !== 'DELETED');
 
@@ -123,7 +111,7 @@ export class VmService {
     // Claimed before anything else, so that a concurrent retry (in any process sharing the claims)
     // sees it; the in-process claim is taken synchronously. Keys are per tenant. If the claim cannot
     // be decided (Redis down) this throws BACKEND_UNAVAILABLE: never a second create.
-    const claim = `idem:${scope.tenant}:${key}`;
+    const claim = claimKeyOf(scope, key);
     if (!(await this.claims.claim(claim, IDEMPOTENCY_CLAIM_TTL_MS))) {
       // Held by a request still creating the VM, or (REDIS_URL) left to expire by one that made it:
       // a VM with this key answers the retry either way.
@@ -173,18 +161,8 @@ export class VmService {
   }
 
   async list(scope: Scope, request: ListRequest): Promise<VmPage> {
-    // Only an admin chooses the tenant; anyone else naming another tenant sees nothing of it.
-    if (scope.role !== 'admin' && request.tenant !== undefined && request.tenant !== scope.tenant) return { items: [], nextCursor: null };
-    const name = request.name;
-    return this.vms.list(scope, {
-      statuses: request.statuses && request.statuses.size > 0 ? [...request.statuses] : listedByDefault,
-      ...(name !== undefined && {
-        name: name.endsWith('*') ? { value: name.slice(0, -1), prefix: true } : { value: name, prefix: false },
-      }),
-      limit: request.limit,
-      ...(request.cursor !== undefined && { cursor: request.cursor }),
-      ...(request.tenant !== undefined && { tenant: request.tenant }),
-    });
+    const query = pageQueryOf(scope, request, listedByDefault);
+    return query ? this.vms.list(scope, query) : { items: [], nextCursor: null };
   }
 
   async listActions(scope: Scope, id: string): Promise<VmActionEntry[]> {
@@ -208,11 +186,7 @@ export class VmService {
     let before: Vm | undefined;
     const guard: CommandGuard = (current) => {
       before = current.vm;
-      if (options.ifMatch && !options.ifMatch.includes('*') && !options.ifMatch.includes(current.version)) {
-        throw new ApiError('PRECONDITION_FAILED', 'The VM has changed since the ETag given in If-Match', {
-          current_status: current.vm.status,
-        });
-      }
+      assertIfMatch(options.ifMatch, current.version, 'VM', { current_status: current.vm.status });
       this.onChange({ kind: 'acting', id, requestId: scope.requestId });
     };
     const record = await this.vms.apply(scope, id, command, guard);
@@ -274,6 +248,7 @@ export class VmService {
       ...(idempotency && { idempotency }),
       ...(securityGroups && { securityGroups }),
       ...(networks && { networks }),
+      ...(request.data_disks !== undefined && request.data_disks.length > 0 && { dataDisks: request.data_disks }),
     });
     onMade();
     this.log.info(
@@ -329,12 +304,11 @@ export class VmService {
 
   /** Waits (if asked) for the task to settle, and returns the freshest record either way. */
   private async settle(scope: Scope, record: VmRecord, options: CallOptions): Promise<VmRecord> {
-    if (record.vm.task === null || options.waitMs <= 0) return record;
-    return waitFor(
-      async () => (await this.vms.get(scope, record.vm.id)) ?? record,
-      (current) => current.vm.task === null,
-      { timeoutMs: options.waitMs, intervalMs: this.vms.pollIntervalMs, signal: this.shutdown },
-    );
+    return settled(record, (r) => r.vm.task !== null, () => this.vms.get(scope, record.vm.id), {
+      waitMs: options.waitMs,
+      intervalMs: this.vms.pollIntervalMs,
+      signal: this.shutdown,
+    });
   }
 }
 
@@ -348,5 +322,6 @@ function fingerprintOf(request: CreateVmRequest, { flavor, image, networks }: Re
   const fields: unknown[] = [request.name, flavor.id, image.id, request.start];
   if (networks) fields.push(networks.map((n) => n.id));
   if (request.security_groups) fields.push(request.security_groups);
+  if (request.data_disks?.length) fields.push(request.data_disks);
   return createHash('sha256').update(JSON.stringify(fields)).digest('base64url');
 }

@@ -18,6 +18,7 @@ export interface VmBody {
   created_at: string;
   updated_at: string;
   tenant: string;
+  volumes?: { id: string; device: string | null }[];
 }
 
 export interface ProblemBody {

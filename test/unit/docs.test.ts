@@ -7,6 +7,8 @@ import { transitions } from '../../src/domain/transitions.js';
 import { vmStatuses, vmTasks } from '../../src/domain/vm.js';
 import { statusesOf } from '../../src/http/problem-catalog.js';
 import { VmSchema } from '../../src/http/schemas.js';
+import { volumeStatuses, volumeTasks, volumeTransitions } from '../../src/domain/volume.js';
+import { VolumeSchema } from '../../src/http/volume-schemas.js';
 import { DEFAULT_WAIT_S, MAX_WAIT_S } from '../../src/http/wait.js';
 import { ApiClient } from '../support/api-client.js';
 import { startApp } from '../support/memory-app.js';
@@ -144,6 +146,22 @@ describe('docs/contract.md', () => {
       .map(([, name, id, vcpus, ram, disk]) => ({ id, name, vcpus: Number(vcpus), ram_mb: Number(ram), disk_gb: Number(disk) }));
     expect(rows).toEqual(seedFlavors.map((f) => ({ ...f })));
     for (const image of seedImages) expect(section(5)).toContain(`\`${image.name}\``);
+  });
+
+  it('section 10 shows exactly the fields of the volume resource, and the volume\'s statuses and tasks', () => {
+    const example = JSON.parse(/```json\n([\s\S]*?)\n```/.exec(section(10))?.[1] ?? '{}') as Record<string, unknown>;
+    expect(Object.keys(example).sort()).toEqual(Object.keys(VolumeSchema.shape).sort());
+    expect(VolumeSchema.safeParse(example).success).toBe(true);
+    const text = section(10).replace(/\s+/g, ' ');
+    for (const word of [...volumeStatuses, ...volumeTasks]) expect(text).toContain(`\`${word}\``);
+  });
+
+  it('section 10 holds the volume transition table of the code, row for row', () => {
+    const expected = Object.entries(volumeTransitions).flatMap(([from, row]) =>
+      Object.entries(row).map(([action, t]) => `| ${from} | ${action} | ${t.next} |`),
+    );
+    const rows = section(10).split('\n').filter((line) => /^\| [A-Z_]+ \| [a-z]+ \| [A-Z_]+ \|$/.test(line));
+    expect(rows.join('\n'), `expected these rows:\n${expected.join('\n')}`).toBe(expected.join('\n'));
   });
 
   it('sections 1 to 8 and 11 name only configuration variables the API reads (or says it ignores)', () => {

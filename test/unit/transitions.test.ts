@@ -152,6 +152,7 @@ function record(status: VmStatus, task: VmTask | null, placed: boolean): VmRecor
       floating_ip: null,
       tenant: 'default',
       security_groups: [],
+      volumes: [],
     },
     version: '1',
     placed,
@@ -248,7 +249,7 @@ describe('assertAllowed', () => {
             const error = outcome(() => assertAllowed(record(status, task, placed), commandFor(action, 'soft')));
             for (const listed of error?.extras.allowed_actions ?? []) {
               const accepted = (['soft', 'hard'] as const).some(
-                (type) => outcome(() => assertAllowed(record(status, task, placed), commandFor(listed, type))) === undefined,
+                (type) => outcome(() => assertAllowed(record(status, task, placed), commandFor(listed as VmAction, type))) === undefined,
               );
               expect(accepted, `${status}/${String(task)}/placed ${placed}: ${action} refused, listing ${listed}`).toBe(true);
             }

@@ -19,6 +19,7 @@ const vm = (over: Partial<Vm>): Vm => ({
   security_groups: [],
   networks: [],
   floating_ip: null,
+  volumes: [],
   ...over,
 });
 

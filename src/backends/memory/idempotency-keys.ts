@@ -1,13 +1,13 @@
 import { Fifo } from './fifo.js';
 
 export interface IdempotencyEntry {
-  vmId: string;
+  resourceId: string;
   fingerprint: string;
   expiresAt: number;
 }
 
 /**
- * Idempotency-Keys and the VM each created, for `ttlMs` and never more than `max` at once, the
+ * Idempotency-Keys and the resource each created, for `ttlMs` and never more than `max` at once, the
  * oldest dropped first by either limit. Keys are also queued in the order they were used, which is
  * their expiry order: finding the oldest by iterating the Map instead costs O(n) once deletions
  * pile up at its front (V8 skips the holes until it rehashes), 100 us a key at 100 000 keys.
@@ -22,8 +22,8 @@ export class IdempotencyKeys {
     private readonly max: number,
   ) {}
 
-  remember(key: string, vmId: string, fingerprint: string, now: number): void {
-    const entry = { vmId, fingerprint, expiresAt: now + this.ttlMs };
+  remember(key: string, resourceId: string, fingerprint: string, now: number): void {
+    const entry = { resourceId, fingerprint, expiresAt: now + this.ttlMs };
     this.entries.set(key, entry);
     this.order.push({ key, entry });
     while (this.entries.size > this.max) this.dropOldest();

@@ -1,6 +1,7 @@
 import { ApiError } from '../../domain/errors.js';
 import { scopeSees, type Scope } from '../../domain/tenancy.js';
 import { assertAllowed } from '../../domain/transitions.js';
+import type { DataDisk } from '../../domain/volume.js';
 import type { Flavor, VmActionEntry, VmCommand, VmFault, VmStatus, VmTask } from '../../domain/vm.js';
 import type {
   CommandGuard,
@@ -16,6 +17,7 @@ import { ActionLog } from './action-log.js';
 import { Capacity, type CapacityLimits } from './capacity.js';
 import { IdempotencyKeys } from './idempotency-keys.js';
 import { MemoryNetworks, type FloatingIpTarget } from './networks.js';
+import { noDisks, type VmDisks } from './memory-volume-repository.js';
 import { Tombstones } from './tombstones.js';
 import { VmStore, type StoredVm } from './vm-store.js';
 
@@ -56,10 +58,16 @@ export class MemoryVmRepository implements VmRepository, FloatingIpTarget {
     private readonly limits: MemoryLimits,
     private readonly now: () => number = Date.now,
     groupName?: (id: string) => string,
+    /** The volumes' side: data disks, a VM's `volumes`, and what a VM's delete does to them. */
+    private readonly disks: VmDisks = noDisks,
   ) {
-    this.store = new VmStore(now, groupName);
+    this.store = new VmStore(now, groupName, (vmId) => disks.of(vmId));
     this.networking = new MemoryNetworks(limits.ipCidr, limits.floatingCidr ?? DEFAULT_FLOATING_CIDR, now);
     this.networking.connect(this);
+    disks.onChange((vmId) => {
+      const stored = this.store.get(vmId);
+      if (stored) this.store.touch(stored);
+    });
     this.capacity = new Capacity(limits);
     this.tombstones = new Tombstones<StoredVm>(limits.deletedRetentionMs, limits.maxTombstones, (vm) => {
       this.store.remove(vm);
@@ -77,11 +85,15 @@ export class MemoryVmRepository implements VmRepository, FloatingIpTarget {
     this.expire();
     this.keys.expire(this.now());
     const networks = input.networks ? input.networks.map((n) => this.networking.entryFor(scope, n.id)) : this.networking.defaultNetworks;
+    const dataDisks = input.dataDisks ?? [];
+    this.disks.check(scope.tenant, dataDisks);
     this.capacity.claim(scope.tenant, input.flavor);
     const stored = this.store.make(scope.tenant, input.name, input.flavor, input.image, networks, (input.securityGroups ?? []).map((g) => g.id));
     // Placement is decided now, so that concurrent creates cannot overbook the host; a delayed
-    // create only reveals the outcome when it settles, as Nova does.
-    const outcome = this.capacity.place(stored, input.flavor, stored.createdAt);
+    // create only reveals the outcome when it settles, as Nova does. Data disks are made only for
+    // a VM that was placed, so a failed create leaves no volume behind.
+    const outcome = this.disks.fit(dataDisks) ? this.capacity.place(stored, input.flavor, stored.createdAt) : { fault: noRoomForDisks(dataDisks, stored.createdAt) };
+    if (!outcome.fault && dataDisks.length > 0) this.disks.make(scope.tenant, stored, dataDisks);
     this.actions.begin(stored.id, 'create', scope, stored.createdAt);
     if (input.idempotency) this.keys.remember(tenantKey(scope, input.idempotency.key), stored.id, input.idempotency.fingerprint, this.now());
     const settled: VmStatus = outcome.fault ? 'ERROR' : input.start ? 'RUNNING' : 'STOPPED';
@@ -138,7 +150,7 @@ export class MemoryVmRepository implements VmRepository, FloatingIpTarget {
     this.expire();
     this.keys.expire(this.now());
     const entry = this.keys.find(tenantKey(scope, key));
-    const stored = entry && this.store.get(entry.vmId);
+    const stored = entry && this.store.get(entry.resourceId);
     return entry && stored ? { record: this.store.toRecord(stored), fingerprint: entry.fingerprint } : undefined;
   }
 
@@ -248,6 +260,7 @@ export class MemoryVmRepository implements VmRepository, FloatingIpTarget {
       this.networking.vmGone(stored.id);
       this.capacity.release(stored);
       this.tombstones.add(stored, this.now());
+      this.disks.vmDeleted(stored.id);
     }
     this.store.touch(stored);
     this.announce(stored, previous, task);
@@ -268,6 +281,11 @@ export class MemoryVmRepository implements VmRepository, FloatingIpTarget {
   private expire(): void {
     this.tombstones.expire(this.now());
   }
+}
+
+function noRoomForDisks(disks: readonly DataDisk[], at: string): VmFault {
+  const gigabytes = disks.reduce((sum, d) => sum + d.size_gb, 0);
+  return { code: 'STORAGE_FULL', message: `The storage has no room for the VM's data disks (${gigabytes} GB)`, at };
 }
 
 /** Idempotency-Keys are per tenant: two tenants may use the same key for different VMs. */

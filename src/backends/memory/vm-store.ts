@@ -1,10 +1,10 @@
 import { v4 as uuidv4 } from 'uuid';
-import { ApiError } from '../../domain/errors.js';
+import type { VmVolume } from '../../domain/volume.js';
 import { vmStatuses, type Flavor, type Image, type Vm, type VmFault, type VmStatus, type VmTask } from '../../domain/vm.js';
 import type { ListVmsQuery, VmPage, VmRecord } from '../../repository/vm-repository.js';
 import { formatIpv4 } from './ip-pool.js';
 import type { NetworkEntry } from './networks.js';
-import { SeqIndex, mergeBySeq } from './seq-index.js';
+import { StatusPages } from './status-pages.js';
 
 /** Kept compact on purpose (numbers, shared flavor/image objects): 100k of these must fit in ~100 MB. */
 export interface StoredVm {
@@ -41,11 +41,6 @@ export interface StoredVm {
   securityGroups: string[];
 }
 
-const CURSOR_PREFIX = 'm1:';
-
-type StatusIndexes = Map<VmStatus, SeqIndex<StoredVm>>;
-const statusIndexes = (): StatusIndexes => new Map(vmStatuses.map((s) => [s, new SeqIndex<StoredVm>()]));
-
 /**
  * Every VM by id, and by status in creation order for cursor paging, once for all tenants and once
  * per tenant (so one tenant's page costs the same however many other tenants' VMs there are); and
@@ -54,14 +49,15 @@ const statusIndexes = (): StatusIndexes => new Map(vmStatuses.map((s) => [s, new
  */
 export class VmStore {
   private readonly byId = new Map<string, StoredVm>();
-  private readonly byStatus = statusIndexes();
-  private readonly byTenant = new Map<string, StatusIndexes>();
+  private readonly pages = new StatusPages<VmStatus, StoredVm>(vmStatuses, 'm1:');
   private nextSeq = 1;
 
   constructor(
     private readonly now: () => number,
     /** A security group's name now (groups are renamed apart from the VMs that use them). */
     private readonly groupName: (id: string) => string = (id) => id,
+    /** The volumes attached to a VM (the volume repository keeps them). */
+    private readonly volumesOf: (vmId: string) => VmVolume[] = () => [],
   ) {}
 
   /** A new VM, STOPPED with no task, not yet stored (placement comes first). */
@@ -96,8 +92,7 @@ export class VmStore {
 
   add(stored: StoredVm): void {
     this.byId.set(stored.id, stored);
-    this.statusIndex(stored.status).insert(stored);
-    this.tenantIndex(stored.tenant, stored.status).insert(stored);
+    this.pages.insert(stored);
   }
 
   get(id: string): StoredVm | undefined {
@@ -107,15 +102,12 @@ export class VmStore {
   /** Forgets a VM altogether (an expired tombstone). */
   remove(stored: StoredVm): void {
     this.byId.delete(stored.id);
-    this.statusIndex(stored.status).remove(stored);
-    this.tenantIndex(stored.tenant, stored.status).remove(stored);
-    const indexes = this.byTenant.get(stored.tenant);
-    if (indexes && [...indexes.values()].every((index) => index.size === 0)) this.byTenant.delete(stored.tenant);
+    this.pages.remove(stored);
   }
 
   /** Whether a tenant has any VM here, tombstones included. */
   hasTenant(tenant: string): boolean {
-    return this.byTenant.has(tenant);
+    return this.pages.hasTenant(tenant);
   }
 
   values(): IterableIterator<StoredVm> {
@@ -123,12 +115,7 @@ export class VmStore {
   }
 
   setStatus(stored: StoredVm, next: VmStatus): void {
-    if (stored.status === next) return;
-    this.statusIndex(stored.status).remove(stored);
-    this.tenantIndex(stored.tenant, stored.status).remove(stored);
-    stored.status = next;
-    this.statusIndex(next).insert(stored);
-    this.tenantIndex(stored.tenant, next).insert(stored);
+    this.pages.setStatus(stored, next);
   }
 
   /** Records a change: a new version and updated_at, and the cached view dropped. */
@@ -142,26 +129,11 @@ export class VmStore {
 
   /** A page of every tenant's VMs, or of one tenant's. */
   page(query: ListVmsQuery, tenant: string | undefined): VmPage {
-    const after = decodeCursor(query.cursor);
-    if (tenant !== undefined && !this.byTenant.has(tenant)) return { items: [], nextCursor: null };
-    const streams = query.statuses.map((s) => (tenant === undefined ? this.statusIndex(s) : this.tenantIndex(tenant, s)).from(after));
-    const items: VmRecord[] = [];
-    let hasMore = false;
-    let last: StoredVm | undefined;
-    for (const stored of mergeBySeq(streams)) {
-      if (query.name && !matchesName(stored.name, query.name)) continue;
-      if (items.length === query.limit) {
-        hasMore = true;
-        break;
-      }
-      items.push(this.toRecord(stored));
-      last = stored;
-    }
-    return { items, nextCursor: hasMore && last ? encodeCursor(last.seq) : null };
+    return this.pages.page(query, tenant, (stored) => this.toRecord(stored));
   }
 
   countByStatus(): Record<VmStatus, number> {
-    return Object.fromEntries(vmStatuses.map((s) => [s, this.statusIndex(s).size])) as Record<VmStatus, number>;
+    return this.pages.countByStatus();
   }
 
   /** `remember` keeps the view for the next reader of this version (polling reads one VM often). */
@@ -190,47 +162,15 @@ export class VmStore {
         ip_address: addressOf(stored, i),
       })),
       floating_ip: stored.floatingIp,
+      volumes: this.volumesOf(stored.id),
     };
     // Shared by every reader of this version: callers only serialize it, never change it.
     if (remember) stored.view = view;
     return view;
-  }
-
-  private statusIndex(status: VmStatus): SeqIndex<StoredVm> {
-    return this.byStatus.get(status) as SeqIndex<StoredVm>;
-  }
-
-  private tenantIndex(tenant: string, status: VmStatus): SeqIndex<StoredVm> {
-    let indexes = this.byTenant.get(tenant);
-    if (!indexes) {
-      indexes = statusIndexes();
-      this.byTenant.set(tenant, indexes);
-    }
-    return indexes.get(status) as SeqIndex<StoredVm>;
   }
 }
 
 function addressOf(stored: StoredVm, index: number): string | null {
   const ip = index === 0 ? stored.ip : (stored.extraIps?.[index - 1] ?? null);
   return ip === null ? null : formatIpv4(ip);
-}
-
-function matchesName(name: string, filter: { value: string; prefix: boolean }): boolean {
-  return filter.prefix ? name.startsWith(filter.value) : name === filter.value;
-}
-
-function encodeCursor(seq: number): string {
-  return Buffer.from(`${CURSOR_PREFIX}${seq}`).toString('base64url');
-}
-
-function decodeCursor(cursor: string | undefined): number {
-  if (cursor === undefined) return 0;
-  const text = Buffer.from(cursor, 'base64url').toString();
-  const seq = Number(text.slice(CURSOR_PREFIX.length));
-  if (!text.startsWith(CURSOR_PREFIX) || !Number.isSafeInteger(seq) || seq < 1) {
-    throw new ApiError('VALIDATION_ERROR', 'The cursor is not one this API returned', {
-      errors: [{ path: 'cursor', message: 'not a cursor returned by this API' }],
-    });
-  }
-  return seq;
 }

@@ -13,6 +13,7 @@ import { OpenStackCatalog } from './catalog.js';
 import { MemoryTenantDirectory } from '../memory/tenant-directory.js';
 import { KeystoneTenantDirectory } from './keystone-tenant-directory.js';
 import { NetworkChoice } from './network.js';
+import { OpenStackVolumeRepository } from './openstack-volume-repository.js';
 import { OpenStackVmRepository } from './openstack-vm-repository.js';
 import { OpenStackSecurityGroupRepository } from './openstack-security-group-repository.js';
 import { OpenStackFloatingIpRepository, OpenStackNetworkRepository } from './openstack-network-repository.js';
@@ -69,13 +70,16 @@ export async function createOpenStackBackend(config: Config, logger: Logger, con
   try {
     const range = await cloud.compute.assertMicroversionSupported();
     log.info({ event: 'openstack.connected', microversion: cloud.compute.microversion, cloud_range: range }, 'OpenStack compute API checked');
+    await negotiateBlockStorage(cloud, log);
   } catch (err) {
     if (err instanceof OpenStackMicroversionError) throw new Error(`OS_COMPUTE_API_VERSION: ${err.message}`, { cause: err });
     log.warn({ event: 'openstack.unreachable_at_start', error: String(err) }, 'OpenStack not reachable at start-up; /readyz will say so');
   }
   const catalog = new OpenStackCatalog(cloud, config.OS_CATALOG_CACHE_S * 1000, log);
   const defaultNetwork = new NetworkChoice(cloud, config.OS_NETWORK);
-  const vms = new OpenStackVmRepository({ connection: cloud, catalog, network: defaultNetwork, log });
+  // The Keystone seam: every tenant is served by the operator's project today.
+  const volumes = new OpenStackVolumeRepository({ connectionFor: () => cloud, log });
+  const vms = new OpenStackVmRepository({ connection: cloud, catalog, network: defaultNetwork, log, dataDisks: volumes });
   return {
     name: 'openstack',
     vms,
@@ -87,11 +91,22 @@ export async function createOpenStackBackend(config: Config, logger: Logger, con
     // connectionFor(scope): one connection for every tenant until tenants are Keystone projects.
     networks: new OpenStackNetworkRepository({ connectionFor: () => cloud, defaultNetwork, log, onChange: () => catalog.forgetNetworks() }),
     floatingIps: new OpenStackFloatingIpRepository({ connectionFor: () => cloud, log }),
+    volumes,
     checkReady: () => readiness(cloud),
     async close() {
       vms.close();
     },
   };
+}
+
+/** Settles Cinder's microversion; a cloud without Cinder (or too old) still serves VMs, and volume calls then fail as the cloud answers. */
+async function negotiateBlockStorage(cloud: Connection, log: Logger): Promise<void> {
+  try {
+    const microversion = await cloud.blockStorage.negotiate();
+    log.info({ event: 'openstack.block_storage_negotiated', microversion }, 'OpenStack block-storage API checked');
+  } catch (err) {
+    log.warn({ event: 'openstack.block_storage_unavailable', error: String(err) }, 'Cinder not usable at start-up; volume calls will fail');
+  }
 }
 
 /** Keystone (a token) and Nova (its version document), each a check with a detail. */

@@ -1,3 +1,4 @@
+import type { OpenStackVolumeRepository } from './openstack-volume-repository.js';
 import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { CallOptions, Connection } from '../../openstack/index.js';
@@ -38,6 +39,8 @@ export interface OpenStackRepositoryOptions {
   log: Logger;
   tuning?: Partial<OpenStackTuning>;
   now?: () => number;
+  /** Makes a VM's data disks in Cinder (and discards them when the create fails); absent: data disks are refused. */
+  dataDisks?: Pick<OpenStackVolumeRepository, 'makeDataDisks' | 'discard'>;
 }
 
 /** Listing goes through live servers first, then (when DELETED is asked for) deleted ones. */
@@ -67,6 +70,7 @@ export class OpenStackVmRepository implements VmRepository {
   private readonly watcher: Watcher;
   /** One command at a time per VM in this process, so that racing requests meet a fresh state. */
   private readonly commands = new KeyedLock();
+  private readonly dataDisks: OpenStackRepositoryOptions['dataDisks'];
   private counts: { at: number; value: Promise<Record<VmStatus, number>> } | undefined;
 
   constructor(options: OpenStackRepositoryOptions) {
@@ -75,6 +79,7 @@ export class OpenStackVmRepository implements VmRepository {
     this.network = options.network;
     this.log = options.log;
     this.now = options.now ?? Date.now;
+    this.dataDisks = options.dataDisks;
     this.tuning = { ...defaultTuning, ...options.tuning };
     const shared = { connection: this.connection, catalog: this.catalog, log: this.log, tuning: this.tuning, now: this.now };
     this.reconciler = new Reconciler(shared);
@@ -101,6 +106,9 @@ export class OpenStackVmRepository implements VmRepository {
       tags.push(idempotencyTag(input.idempotency.key));
       metadata[marks.fingerprint] = input.idempotency.fingerprint;
     }
+    // Data disks are made first, marked with the tenant, and attached at boot; a create that
+    // fails after them deletes them, so that it leaves no volume behind.
+    const disks = input.dataDisks?.length ? await this.makeDataDisks(scope, input) : [];
     const { id } = await upstream(this.log, call, async () =>
       this.connection.compute.createServer(
         {
@@ -112,15 +120,24 @@ export class OpenStackVmRepository implements VmRepository {
           tags,
           metadata,
           ...(input.securityGroups && { securityGroups: input.securityGroups.map((g) => g.id) }),
+          ...(disks.length > 0 && { volumes: disks }),
         },
         options,
       ),
-    );
+    ).catch(async (err: unknown) => {
+      await this.dataDisks?.discard(scope, disks.map((d) => d.id));
+      throw err;
+    });
     this.log.info({ event: 'openstack.server_created', vm_id: id, start: input.start }, 'Nova accepted the server');
     const record = await this.reads.fresh(id, options);
     if (record === undefined) throw new ApiError('VM_NOT_FOUND', `The VM ${id} was deleted while it was being created`);
     this.watcher.watch(record, 'creating', 'STOPPED');
     return record;
+  }
+
+  private makeDataDisks(scope: Scope, input: CreateVmInput): Promise<{ id: string; deleteOnTermination: boolean }[]> {
+    if (!this.dataDisks) throw new ApiError('VALIDATION_ERROR', 'This backend makes no data disks', { errors: [{ path: 'body.data_disks', message: 'not offered here' }] });
+    return this.dataDisks.makeDataDisks(scope, input.name, input.dataDisks ?? []);
   }
 
   async get(scope: Scope, id: string): Promise<VmRecord | undefined> {

@@ -83,6 +83,7 @@ export function serverToRecord(server: Server, names: CatalogNames, now: number)
       ip_address: list.find((a) => a.version === 4 && (a['OS-EXT-IPS:type'] ?? 'fixed') === 'fixed')?.addr ?? null,
     })),
     floating_ip: Object.values(server.addresses).flat().find((a) => a.version === 4 && a['OS-EXT-IPS:type'] === 'floating')?.addr ?? null,
+    volumes: (server['os-extended-volumes:volumes_attached'] ?? []).map((v) => ({ id: v.id, device: null })),
   };
   return { vm, version: versionOf(server, vm), placed };
 }
@@ -123,7 +124,7 @@ function wasPlaced(server: Server): boolean {
 
 /** Changes whenever the VM as shown changes, or an action was accepted (the revision mark). */
 function versionOf(server: Server, vm: Vm): string {
-  const parts = [server.updated, server.status, server['OS-EXT-STS:task_state'], server.metadata[marks.revision] ?? '', vm.status, vm.task, vm.flavor, vm.security_groups, vm.networks, vm.floating_ip];
+  const parts = [server.updated, server.status, server['OS-EXT-STS:task_state'], server.metadata[marks.revision] ?? '', vm.status, vm.task, vm.flavor, vm.security_groups, vm.networks, vm.floating_ip, ...vm.volumes.map((v) => v.id)];
   return createHash('sha256').update(JSON.stringify(parts)).digest('base64url').slice(0, 22);
 }
 

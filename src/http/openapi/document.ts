@@ -12,6 +12,7 @@ const tags = [
   { name: 'Tenants and keys', description: 'Tenants, their API keys, and who the caller is.' },
   { name: 'Security groups', description: 'A tenant\'s security groups, their rules, and which VMs have them.' },
   { name: 'Networks', description: 'A tenant\'s networks (one IPv4 subnet each) and floating IPs from the external network.' },
+  { name: 'Volumes', description: 'Block storage volumes: create, extend, attach to and detach from VMs.' },
   { name: 'Operations', description: 'Probes, metrics and the problem types: outside /api/v1, and never behind a key.' },
 ] as const;
 

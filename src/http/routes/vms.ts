@@ -1,10 +1,10 @@
 import type { Response } from 'express';
 import type { VmRecord } from '../../repository/vm-repository.js';
-import { ApiError, type ErrorCode } from '../../domain/errors.js';
+import type { ErrorCode } from '../../domain/errors.js';
 import type { Scope } from '../../domain/tenancy.js';
 import type { ActionRequest, VmService } from '../../service/vm-service.js';
 import type { EndpointRouter, ResponseSpec } from '../endpoint.js';
-import { z } from '../openapi/zod.js';
+import { answeredNotModified, createOptionsOf, listRequestOf, markCreated, parseIfMatch, resourceHeaders, settledStatus as settledStatusOf } from '../conditional.js';
 import {
   CreateVmBody,
   EmptyBody,
@@ -21,9 +21,9 @@ import { vmView } from '../vm-view.js';
 import { waitMsOf } from '../wait.js';
 import { actionSummary } from './action-summaries.js';
 
-const etagHeader = { ETag: { description: 'The VM\'s version; send it back in If-Match.', schema: { type: 'string' as const } } };
-
-const locationHeader = { Location: { description: 'The new VM, /api/v1/vms/{id}', schema: { type: 'string' as const } } };
+const headers = resourceHeaders('VM');
+const etagHeader = headers.etag;
+const locationHeader = headers.location('/vms');
 
 /** What every action answers with, and how to wait for it (the summaries say what each one does). */
 const actionDescription =
@@ -36,25 +36,9 @@ const settledOrNot = (settled: string): Record<number, ResponseSpec> => ({
   202: { description: 'Accepted; the task is still in progress (`task` is set). Poll GET /vms/{id} or use ?wait.', schema: VmSchema, headers: etagHeader },
 });
 
-const ActionHeaders = z.object({
-  'If-Match': z.string().optional().openapi({ description: 'Act only if the VM\'s ETag is one of these.', example: '"3"' }),
-  Prefer: z.string().optional().openapi({ description: 'RFC 7240 `wait=N`: wait up to N seconds (max 120) for the task to settle.', example: 'wait=30' }),
-});
-
-const GetHeaders = z.object({
-  'If-None-Match': z
-    .string()
-    .optional()
-    .openapi({ description: 'Answer 304 without a body if the VM\'s ETag is one of these (`*` matches any).', example: '"3"' }),
-});
-
-const CreateHeaders = z.object({
-  'Idempotency-Key': z
-    .string()
-    .optional()
-    .openapi({ description: 'Replays the first result for the same key and body; kept 24 hours.', example: '3f1e2d4c-create-web-1' }),
-  Prefer: ActionHeaders.shape.Prefer,
-});
+const ActionHeaders = headers.action;
+const GetHeaders = headers.get;
+const CreateHeaders = headers.create;
 
 const actionProblems: ErrorCode[] = ['VM_NOT_FOUND', 'INVALID_STATE_TRANSITION', 'TASK_IN_PROGRESS', 'PRECONDITION_FAILED', 'FORBIDDEN', 'BACKEND_UNAVAILABLE', 'BACKEND_TIMEOUT'];
 
@@ -71,26 +55,7 @@ function sendVm(res: Response, status: number, record: VmRecord): void {
   res.status(status).json(vmView(record));
 }
 
-const settledStatus = (record: VmRecord, settled = 200) => (record.vm.task === null ? settled : 202);
-
-/** The versions an If-Match header names, quotes and weakness dropped; '*' stays '*'. */
-function parseIfMatch(header: string | undefined): string[] | undefined {
-  if (header === undefined) return undefined;
-  return header
-    .split(',')
-    .map((tag) => tag.trim().replace(/^W\//, '').replace(/^"(.*)"$/, '$1'))
-    .filter((tag) => tag.length > 0);
-}
-
-function idempotencyKeyOf(header: string | undefined): string | undefined {
-  if (header === undefined) return undefined;
-  if (!/^[\x21-\x7e]{1,255}$/.test(header)) {
-    throw new ApiError('VALIDATION_ERROR', 'Idempotency-Key must be 1 to 255 visible ASCII characters', {
-      errors: [{ path: 'header.Idempotency-Key', message: '1 to 255 visible ASCII characters' }],
-    });
-  }
-  return header;
-}
+const settledStatus = (record: VmRecord, settled = 200) => settledStatusOf(record.vm.task, settled);
 
 export function vmRoutes(api: EndpointRouter, service: VmService): void {
   api.add({
@@ -110,13 +75,8 @@ export function vmRoutes(api: EndpointRouter, service: VmService): void {
     },
     problems: ['UNKNOWN_FLAVOR', 'UNKNOWN_IMAGE', 'UNKNOWN_NETWORK', 'QUOTA_EXCEEDED', 'IDEMPOTENCY_KEY_REUSED', 'IDEMPOTENCY_KEY_IN_FLIGHT', 'FORBIDDEN', 'BACKEND_UNAVAILABLE', 'BACKEND_TIMEOUT'],
     handler: async ({ body, query, scope }, req, res) => {
-      const idempotencyKey = idempotencyKeyOf(req.header('Idempotency-Key'));
-      const { record, replayed } = await service.create(scope, body, {
-        waitMs: waitMsOf(query, req, res),
-        ...(idempotencyKey !== undefined && { idempotencyKey }),
-      });
-      res.location(`${req.path.replace(/\/$/, '')}/${record.vm.id}`);
-      if (replayed) res.setHeader('Idempotent-Replayed', 'true');
+      const { record, replayed } = await service.create(scope, body, createOptionsOf(query, req, res));
+      markCreated(req, res, record.vm.id, replayed);
       sendVm(res, settledStatus(record, 201), record);
     },
   });
@@ -132,13 +92,7 @@ export function vmRoutes(api: EndpointRouter, service: VmService): void {
     responses: { 200: { description: 'A page of VMs', schema: VmListSchema } },
     problems: ['BACKEND_UNAVAILABLE', 'BACKEND_TIMEOUT'],
     handler: async ({ query, scope }, _req, res) => {
-      const page = await service.list(scope, {
-        limit: query.limit,
-        ...(query.tenant !== undefined && { tenant: query.tenant }),
-        ...(query.status !== undefined && { statuses: query.status }),
-        ...(query.name !== undefined && { name: query.name }),
-        ...(query.cursor !== undefined && { cursor: query.cursor }),
-      });
+      const page = await service.list(scope, listRequestOf(query));
       res.json({ data: page.items.map(vmView), next_cursor: page.nextCursor });
     },
   });
@@ -159,12 +113,7 @@ export function vmRoutes(api: EndpointRouter, service: VmService): void {
     problems: ['VM_NOT_FOUND', 'BACKEND_UNAVAILABLE', 'BACKEND_TIMEOUT'],
     handler: async ({ params, scope }, req, res) => {
       const record = await service.get(scope, params.id);
-      const ifNoneMatch = parseIfMatch(req.header('If-None-Match'));
-      if (ifNoneMatch && (ifNoneMatch.includes('*') || ifNoneMatch.includes(record.version))) {
-        res.setHeader('ETag', `"${record.version}"`);
-        res.status(304).end();
-        return;
-      }
+      if (answeredNotModified(req, res, record.version)) return;
       sendVm(res, 200, record);
     },
   });

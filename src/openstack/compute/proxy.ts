@@ -103,6 +103,17 @@ export class ComputeProxy {
     return parseResource(serverTagsResponseSchema, body, 'compute server tags').tags;
   }
 
+  /** POST /servers/{id}/os-volume_attachments: Nova reserves the volume in Cinder and attaches it asynchronously. */
+  async attachVolume(serverId: string, volumeId: string, device: string | null, options?: CallOptions): Promise<void> {
+    const volumeAttachment = { volumeId, ...(device !== null && { device }) };
+    await this.call({ method: 'POST', path: serverPaths.volumeAttachments(serverId), body: { volumeAttachment } }, options);
+  }
+
+  /** DELETE /servers/{id}/os-volume_attachments/{volumeId}: detaches asynchronously (202). */
+  async detachVolume(serverId: string, volumeId: string, options?: CallOptions): Promise<void> {
+    await this.call({ method: 'DELETE', path: serverPaths.volumeAttachment(serverId, volumeId) }, options);
+  }
+
   /** GET /flavors/detail, every page. */
   listFlavors(options?: CallOptions): Promise<Flavor[]> {
     return readAllPages(undefined, async (marker) => {

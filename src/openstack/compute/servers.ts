@@ -60,6 +60,8 @@ export const serverSchema = z.looseObject({
   'OS-EXT-SRV-ATTR:host': z.string().nullable().optional(),
   /** The names of the groups of the server's ports (Neutron's names, read when the server is). */
   security_groups: z.array(z.looseObject({ name: z.string() })).optional(),
+  /** The volumes attached (2.3+: with delete_on_termination). */
+  'os-extended-volumes:volumes_attached': z.array(z.looseObject({ id: z.string(), delete_on_termination: z.boolean().optional() })).optional(),
 });
 
 export type Server = z.infer<typeof serverSchema>;
@@ -97,6 +99,8 @@ export interface CreateServerOptions {
   availabilityZone?: string;
   /** Security groups by id (Nova takes a name or an id in `name`; an id is never ambiguous). */
   securityGroups?: readonly string[];
+  /** Existing volumes to attach as data disks (block_device_mapping_v2). */
+  volumes?: readonly { id: string; deleteOnTermination: boolean }[];
 }
 
 export function createServerBody(options: CreateServerOptions): unknown {
@@ -110,6 +114,15 @@ export function createServerBody(options: CreateServerOptions): unknown {
       ...(options.metadata === undefined ? {} : { metadata: options.metadata }),
       ...(options.availabilityZone === undefined ? {} : { availability_zone: options.availabilityZone }),
       ...(options.securityGroups === undefined ? {} : { security_groups: options.securityGroups.map((id) => ({ name: id })) }),
+      ...(options.volumes === undefined || options.volumes.length === 0
+        ? {}
+        : {
+            // The image stays the root disk; each volume joins as a data disk, in order.
+            block_device_mapping_v2: [
+              { boot_index: 0, uuid: options.imageRef, source_type: 'image', destination_type: 'local', delete_on_termination: true },
+              ...options.volumes.map((v) => ({ boot_index: -1, uuid: v.id, source_type: 'volume', destination_type: 'volume', delete_on_termination: v.deleteOnTermination })),
+            ],
+          }),
     },
   };
 }
@@ -189,4 +202,6 @@ export const serverPaths = {
   tags: (id: string) => `/servers/${encodeURIComponent(id)}/tags`,
   tag: (id: string, tag: string) => `/servers/${encodeURIComponent(id)}/tags/${encodeURIComponent(tag)}`,
   metadataItem: (id: string, key: string) => `/servers/${encodeURIComponent(id)}/metadata/${encodeURIComponent(key)}`,
+  volumeAttachments: (id: string) => `/servers/${encodeURIComponent(id)}/os-volume_attachments`,
+  volumeAttachment: (id: string, volumeId: string) => `/servers/${encodeURIComponent(id)}/os-volume_attachments/${encodeURIComponent(volumeId)}`,
 };
