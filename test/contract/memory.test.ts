@@ -1,5 +1,5 @@
-import { ApiClient } from '../support/api-client.js';
 import { startApp } from '../support/memory-app.js';
+import { withTwoTenants } from '../support/two-tenants.js';
 import { describeContract, type ContractTarget } from './vm-contract.js';
 
 /**
@@ -31,13 +31,7 @@ const ADMIN = 'contract-admin-key-0123456789abcdef0123';
 /** AUTH_MODE=keys with two tenants: the suite runs as the first, the isolation probes as the second. */
 async function twoTenantTarget(env: Record<string, string>): Promise<ContractTarget> {
   const target = await memoryTarget({ AUTH_MODE: 'keys', ADMIN_API_KEY: ADMIN, ...env });
-  const admin = new ApiClient(target.baseUrl, { authorization: `Bearer ${ADMIN}` });
-  const keyOf = async (name: string) => {
-    const created = await admin.call<{ initial_key: { secret: string } }>('POST', '/api/v1/tenants', { body: { name } });
-    if (created.status !== 201) throw new Error(`tenant ${name}: ${created.status}`);
-    return { authorization: `Bearer ${created.body.initial_key.secret}` };
-  };
-  return { ...target, headers: await keyOf('tenant-a'), otherTenant: await keyOf('tenant-b') };
+  return withTwoTenants(target, ADMIN);
 }
 
 describeContract('memory backend, settling at once', () => memoryTarget({ MOCK_ACTION_DELAY_MS: '0' }));

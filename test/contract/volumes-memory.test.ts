@@ -1,5 +1,5 @@
-import { ApiClient } from '../support/api-client.js';
 import { startApp } from '../support/memory-app.js';
+import { withTwoTenants } from '../support/two-tenants.js';
 import { describeVolumeContract, type VolumeContractTarget } from './volume-contract.js';
 
 /**
@@ -24,12 +24,7 @@ const ADMIN = 'volume-contract-admin-key-0123456789abcdef';
 
 async function twoTenantTarget(env: Record<string, string>): Promise<VolumeContractTarget> {
   const target = await memoryTarget({ AUTH_MODE: 'keys', ADMIN_API_KEY: ADMIN, ...env });
-  const admin = new ApiClient(target.baseUrl, { authorization: `Bearer ${ADMIN}` });
-  const keyOf = async (name: string) => {
-    const created = await admin.call<{ initial_key: { secret: string } }>('POST', '/api/v1/tenants', { body: { name } });
-    return { authorization: `Bearer ${created.body.initial_key.secret}` };
-  };
-  return { ...target, headers: await keyOf('tenant-a'), otherTenant: await keyOf('tenant-b') };
+  return withTwoTenants(target, ADMIN);
 }
 
 const memory = { extendsInUse: true, unstorableSizeGb: 700 };

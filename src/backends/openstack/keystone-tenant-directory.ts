@@ -28,6 +28,8 @@ export interface KeystoneTenantsOptions {
   /** How long a proven key is trusted before Keystone is asked again whether it exists. Default 60 s. */
   revalidateMs?: number;
   now?: () => number;
+  /** Waits this long (tests pass a shorter one). */
+  pause?: (ms: number) => Promise<void>;
 }
 
 /** What marks a project as one of this API's tenants. */
@@ -61,6 +63,7 @@ export class KeystoneTenantDirectory implements TenantDirectory {
   private readonly log: Logger;
   private readonly revalidateMs: number;
   private readonly now: () => number;
+  private readonly pause: (ms: number) => Promise<void>;
   private readonly startedAt: string;
   private readonly proven = new Map<string, ProvenKey>();
   /** Tenant id -> its service user's id; ids never change, so this only fills. */
@@ -72,6 +75,7 @@ export class KeystoneTenantDirectory implements TenantDirectory {
     this.log = options.log;
     this.revalidateMs = options.revalidateMs ?? 60_000;
     this.now = options.now ?? Date.now;
+    this.pause = options.pause ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
     this.startedAt = new Date(this.now()).toISOString();
   }
 
@@ -127,6 +131,10 @@ export class KeystoneTenantDirectory implements TenantDirectory {
     const userId = await this.serviceUserOf(input.tenant, projectId);
     const password = newSecret();
     await this.keystone('create key', () => this.operator.identity.setUserPassword(userId, password));
+    // A password change revokes the user's tokens issued up to that second, and Keystone's token
+    // times have one-second precision: a token got in the same second is refused (401) at its
+    // first use. So the login waits until Keystone's clock, whatever it reads, is a second on.
+    await this.pause(1_000);
     const secret = newSecret();
     const createdAt = new Date(this.now()).toISOString();
     try {

@@ -8,6 +8,7 @@ import { FakeKeystone } from './fake-keystone.js';
 let keystone: FakeKeystone;
 let clock: number;
 let directory: KeystoneTenantDirectory;
+const noPause = () => Promise.resolve();
 
 const operator = () =>
   new Connection({ auth: { type: 'password', authUrl: keystone.url, username: 'admin', password: 'secret', projectName: 'operator' } });
@@ -15,7 +16,7 @@ const operator = () =>
 beforeEach(async () => {
   keystone = await new FakeKeystone().start();
   clock = Date.parse('2026-12-02T10:00:00Z');
-  directory = new KeystoneTenantDirectory({ operator: operator(), log: pino({ level: 'silent' }), revalidateMs: 60_000, now: () => clock });
+  directory = new KeystoneTenantDirectory({ operator: operator(), log: pino({ level: 'silent' }), revalidateMs: 60_000, now: () => clock, pause: noPause });
 });
 afterEach(() => keystone.close());
 
@@ -73,8 +74,12 @@ describe('KeystoneTenantDirectory', () => {
     expect(await directory.listKeys(tenant.id)).toEqual([key]);
   });
 
-  it('gives keys of the default tenant to a service user on the operator project', async () => {
+  it('gives keys of the default tenant to a service user on the operator project, logging in a second after the password change', async () => {
+    // The real pause: Keystone refuses a token got in the second its user's password changed.
+    directory = new KeystoneTenantDirectory({ operator: operator(), log: pino({ level: 'silent' }), now: () => clock });
+    const started = Date.now();
     const { key, secret } = await directory.createKey({ tenant: 'default', name: 'ops', role: 'admin' });
+    expect(Date.now() - started).toBeGreaterThanOrEqual(1_000);
     expect(key).toMatchObject({ tenant: 'default', role: 'admin' });
     expect(keystone.credentials.get(key.id)?.projectId).toBe('p-operator');
     expect(await directory.authenticate(secret)).toEqual({ id: key.id, tenant: 'default', role: 'admin' });
@@ -102,7 +107,7 @@ describe('KeystoneTenantDirectory', () => {
   it('revokes at once here, and another process sees it when it next revalidates', async () => {
     const tenant = await directory.createTenant({ name: 'team-a', description: '' });
     const { key, secret } = await directory.createKey({ tenant: tenant.id, name: 'ci', role: 'member' });
-    const elsewhere = new KeystoneTenantDirectory({ operator: operator(), log: pino({ level: 'silent' }), revalidateMs: 60_000, now: () => clock });
+    const elsewhere = new KeystoneTenantDirectory({ operator: operator(), log: pino({ level: 'silent' }), revalidateMs: 60_000, now: () => clock, pause: noPause });
     expect(await elsewhere.authenticate(secret)).toBeDefined();
     expect(await directory.authenticate(secret)).toBeDefined();
 
