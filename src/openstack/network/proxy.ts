@@ -155,16 +155,6 @@ export class NetworkProxy {
     });
   }
 
-  /**
-   * GET /v2.0/security-groups/{id}. Neutron (Zed) reads the rules in a second database session
-   * inside the first; the local cloud's SQLite setup makes that wait on itself for 30 s and fail,
-   * so the adapter lists by id instead (listSecurityGroups({ id })).
-   */
-  async getSecurityGroup(id: string, options?: CallOptions): Promise<SecurityGroup> {
-    const body = await this.call({ method: 'GET', path: securityGroupPaths.group(id) }, options);
-    return parseResource(securityGroupResponseSchema, body, 'security group').security_group;
-  }
-
   /** Neutron adds the allow-all egress pair to every new group. */
   async createSecurityGroup(input: { name: string; description: string }, options?: CallOptions): Promise<SecurityGroup> {
     const body = await this.call({ method: 'POST', path: securityGroupPaths.groups, body: { security_group: input } }, options);
