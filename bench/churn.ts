@@ -21,7 +21,7 @@
 import { parseArgs } from 'node:util';
 import { createMemoryBackend, type MemoryLimits } from '../src/backends/memory/memory-backend.js';
 import { envSchema } from '../src/config/env-schema.js';
-import type { Backend } from '../src/repository/vm-repository.js';
+import type { Backend } from '../src/repository/backend.js';
 import { DEFAULT_TENANT, type Scope } from '../src/domain/tenancy.js';
 import type { Flavor } from '../src/domain/vm.js';
 import { ISSUE_RATE, cappedGrowthRatio, describeChurn, type ChurnMessage, type ChurnRun } from './churn-report.js';

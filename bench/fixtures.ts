@@ -3,7 +3,7 @@
  * filled directly through the repository (not over HTTP), so that set-up takes seconds.
  */
 import { DAY_MS, createMemoryBackend, type MemoryLimits } from '../src/backends/memory/memory-backend.js';
-import type { Backend } from '../src/repository/vm-repository.js';
+import type { Backend } from '../src/repository/backend.js';
 import type { Flavor, Image } from '../src/domain/vm.js';
 import type { Scope } from '../src/domain/tenancy.js';
 

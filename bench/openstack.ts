@@ -28,7 +28,7 @@ import pino from 'pino';
 import { buildApp } from '../src/app.js';
 import { createBackend } from '../src/backends/create-backend.js';
 import { parseConfig } from '../src/config/config.js';
-import type { Backend } from '../src/repository/vm-repository.js';
+import type { Backend } from '../src/repository/backend.js';
 import { apiEnv, cloudIsUp, demoToken, directConnection, loadStack } from '../test/openstack/support/fault-env.js';
 import { FaultProxy, TOKEN_PATH, startProxiedCloud, type StackInfo } from '../test/openstack/support/fault-proxy.js';
 

@@ -28,7 +28,7 @@ import { NetworkService } from './service/network-service.js';
 import { volumeRoutes } from './http/routes/volumes.js';
 import { VolumeService } from './service/volume-service.js';
 import { createMetrics } from './observability/metrics.js';
-import type { Backend } from './repository/vm-repository.js';
+import type { Backend } from './repository/backend.js';
 import { TenantService } from './service/tenant-service.js';
 import { VmService } from './service/vm-service.js';
 import { InProcessState } from './shared-state/in-process-state.js';

@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import type { Config } from '../config/config.js';
-import type { Backend } from '../repository/vm-repository.js';
+import type { Backend } from '../repository/backend.js';
 import { DAY_MS, createMemoryBackend } from './memory/memory-backend.js';
 import { createOpenStackBackend } from './openstack/openstack-backend.js';
 

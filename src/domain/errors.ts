@@ -1,6 +1,3 @@
-import type { VmAction, VmStatus } from './vm.js';
-import type { VolumeAction, VolumeStatus } from './volume.js';
-
 /**
  * Every failure the API can report, by machine code. The HTTP layer owns the mapping of a code to a
  * status and a title (src/http/problem-catalog.ts); everything below it only names the code.
@@ -64,8 +61,9 @@ export interface FieldError {
 /** Extra members of the problem body; names are the wire names. */
 export interface ErrorExtras {
   errors?: FieldError[];
-  current_status?: VmStatus | VolumeStatus;
-  allowed_actions?: readonly (VmAction | VolumeAction)[];
+  /** The resource's status and the actions it allows (a VM's or a volume's words). */
+  current_status?: string;
+  allowed_actions?: readonly string[];
   task?: string;
   /** For BACKEND_UNAVAILABLE: the cloud could not be reached, or it answered with an error. */
   upstream?: 'unreachable' | 'error';

@@ -1,12 +1,8 @@
 import type { Scope } from '../domain/tenancy.js';
 import type { SecurityGroupRef } from '../domain/security-group.js';
-import type { SecurityGroupRepository } from './security-group-repository.js';
 import type { Network } from '../domain/network.js';
-import type { FloatingIpRepository, NetworkRepository } from './network-repository.js';
 import type { DataDisk } from '../domain/volume.js';
 import type { Flavor, Image, Vm, VmActionEntry, VmCommand, VmStatus, VmTask } from '../domain/vm.js';
-import type { TenantDirectory } from './tenant-directory.js';
-import type { VolumeRepository } from './volume-repository.js';
 
 /**
  * The port both backends implement (memory, openstack). It speaks the domain's words only: no
@@ -112,26 +108,4 @@ export interface CatalogRepository {
   findFlavor(nameOrId: string): Promise<Flavor | undefined>;
   listImages(): Promise<Image[]>;
   findImage(nameOrId: string): Promise<Image | undefined>;
-}
-
-export interface Readiness {
-  ready: boolean;
-  /** One entry per dependency, e.g. { name: 'nova', ok: false, detail: 'timed out after 5000 ms' }. */
-  checks: { name: string; ok: boolean; detail?: string }[];
-}
-
-/** A backend as the app factory receives it. */
-export interface Backend {
-  readonly name: string;
-  readonly vms: VmRepository;
-  readonly catalog: CatalogRepository;
-  readonly tenants: TenantDirectory;
-  readonly securityGroups: SecurityGroupRepository;
-  /** Networks and floating IPs (docs/contract.md section 9). */
-  readonly networks: NetworkRepository;
-  readonly floatingIps: FloatingIpRepository;
-  readonly volumes: VolumeRepository;
-  checkReady(): Promise<Readiness>;
-  /** Stops timers and closes connections. */
-  close(): Promise<void>;
 }

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { createMemoryBackend } from '../../src/backends/memory/memory-backend.js';
-import type { Backend } from '../../src/repository/vm-repository.js';
+import type { Backend } from '../../src/repository/backend.js';
 import { transitions } from '../../src/domain/transitions.js';
 import type { VmStatus } from '../../src/domain/vm.js';
 import { ApiClient, type ProblemBody, type VmBody } from '../support/api-client.js';

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { createMemoryBackend } from '../../src/backends/memory/memory-backend.js';
-import type { Backend } from '../../src/repository/vm-repository.js';
+import type { Backend } from '../../src/repository/backend.js';
 import { ApiError } from '../../src/domain/errors.js';
 import { ApiClient, type ProblemBody } from '../support/api-client.js';
 import { startApp, type RunningApp } from '../support/memory-app.js';

@@ -6,7 +6,7 @@ import { createClient } from 'redis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../../src/app.js';
 import { createBackend } from '../../src/backends/create-backend.js';
-import type { Backend } from '../../src/repository/vm-repository.js';
+import type { Backend } from '../../src/repository/backend.js';
 import { InProcessState } from '../../src/shared-state/in-process-state.js';
 import { RedisState } from '../../src/shared-state/redis-state.js';
 import type { SharedState } from '../../src/shared-state/shared-state.js';

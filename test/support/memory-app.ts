@@ -6,7 +6,7 @@ import pino from 'pino';
 import { buildApp } from '../../src/app.js';
 import { createBackend } from '../../src/backends/create-backend.js';
 import { parseConfig, type Config } from '../../src/config/config.js';
-import type { Backend } from '../../src/repository/vm-repository.js';
+import type { Backend } from '../../src/repository/backend.js';
 
 export interface RunningApp {
   baseUrl: string;

@@ -6,7 +6,7 @@ import pino, { type Logger } from 'pino';
 import { expect } from 'vitest';
 import { buildApp } from '../../src/app.js';
 import { createBackend } from '../../src/backends/create-backend.js';
-import type { Backend } from '../../src/repository/vm-repository.js';
+import type { Backend } from '../../src/repository/backend.js';
 import { RedisState } from '../../src/shared-state/redis-state.js';
 import { configFrom } from './memory-app.js';
 

@@ -1,4 +1,4 @@
-import type { Backend, Readiness } from '../../repository/vm-repository.js';
+import type { Backend, Readiness } from '../../repository/backend.js';
 import type { Flavor } from '../../domain/vm.js';
 import { MemoryCatalog, seedFlavors, seedImages } from './catalog.js';
 import { MemoryFloatingIpRepository, MemoryNetworkRepository } from './memory-network-repository.js';

@@ -8,7 +8,7 @@ import {
   type AuthOptions,
   type ConnectionOptions,
 } from '../../openstack/index.js';
-import type { Backend, Readiness } from '../../repository/vm-repository.js';
+import type { Backend, Readiness } from '../../repository/backend.js';
 import { OpenStackCatalog } from './catalog.js';
 import { MemoryTenantDirectory } from '../memory/tenant-directory.js';
 import { KeystoneTenantDirectory } from './keystone-tenant-directory.js';

@@ -2,7 +2,7 @@ import type { OpenAPIRegistry } from '@asteasolutions/zod-to-openapi';
 import { Router } from 'express';
 import swaggerUi from 'swagger-ui-express';
 import type { Metrics } from '../../observability/metrics.js';
-import type { Backend } from '../../repository/vm-repository.js';
+import type { Backend } from '../../repository/backend.js';
 import type { SharedState } from '../../shared-state/shared-state.js';
 import { ApiError, type ErrorCode } from '../../domain/errors.js';
 import { openApiDocument } from '../openapi/document.js';
