@@ -129,6 +129,7 @@ export class OpenStackVmRepository implements VmRepository {
       throw err;
     });
     this.log.info({ event: 'openstack.server_created', vm_id: id, start: input.start }, 'Nova accepted the server');
+    this.reads.expectLive(id);
     const record = await this.reads.fresh(id, options);
     if (record === undefined) throw new ApiError('VM_NOT_FOUND', `The VM ${id} was deleted while it was being created`);
     this.watcher.watch(record, 'creating', 'STOPPED');

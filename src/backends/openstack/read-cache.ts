@@ -1,3 +1,4 @@
+import { setTimeout as delay } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import { OpenStackHttpError, type CallOptions, type Connection, type Server } from '../../openstack/index.js';
 import type { VmRecord } from '../../repository/vm-repository.js';
@@ -11,9 +12,12 @@ export interface ReadCacheOptions {
   reconciler: Reconciler;
   deleted: DeletedServers;
   log: Logger;
-  tuning: Pick<OpenStackTuning, 'readReuseMs'>;
+  tuning: Pick<OpenStackTuning, 'readReuseMs' | 'pollIntervalMs' | 'youngServerMs'>;
   now: () => number;
 }
+
+/** How often a young server's 404 is asked again before it counts (see `expectLive`). */
+const YOUNG_RETRIES = 3;
 
 /**
  * Reads of one VM: GET of the server, reconciled, or a lookup among the deleted when Nova no
@@ -25,9 +29,11 @@ export class ReadCache {
   private readonly reconciler: Reconciler;
   private readonly deleted: DeletedServers;
   private readonly log: Logger;
-  private readonly tuning: Pick<OpenStackTuning, 'readReuseMs'>;
+  private readonly tuning: Pick<OpenStackTuning, 'readReuseMs' | 'pollIntervalMs' | 'youngServerMs'>;
   private readonly now: () => number;
   private readonly recent = new Map<string, { at: number; value: Promise<VmRecord | undefined> }>();
+  /** Servers this process made, until when a 404 for them is asked again; oldest first. */
+  private readonly young = new Map<string, number>();
 
   constructor(options: ReadCacheOptions) {
     this.connection = options.connection;
@@ -61,17 +67,42 @@ export class ReadCache {
     this.recent.delete(id);
   }
 
+  /**
+   * A server this process just made. Nova answers 404 for a moment while it moves a server no host
+   * took into cell0 (the build request is gone before the instance can be found), so for a while
+   * a 404 for it is asked again before the VM counts as gone (seen on the local cloud: a new VM
+   * in ERROR answered 404 once).
+   */
+  expectLive(id: string): void {
+    const now = this.now();
+    for (const [old, until] of this.young) {
+      if (until > now) break;
+      this.young.delete(old);
+    }
+    this.young.set(id, now + this.tuning.youngServerMs);
+  }
+
+  private isYoung(id: string): boolean {
+    return (this.young.get(id) ?? 0) > this.now();
+  }
+
   private async read(id: string, options: CallOptions): Promise<VmRecord | undefined> {
     const remembered = this.deleted.remembered(id);
     if (remembered) return remembered;
     return upstream(this.log, { operation: 'read', vmId: id }, async () => {
       let server: Server;
-      try {
-        server = await this.connection.compute.getServer(id, options);
-      } catch (err) {
-        if (!(err instanceof OpenStackHttpError && err.status === 404)) throw err;
-        this.reconciler.gone(id);
-        return this.deleted.find(id, options);
+      for (let attempt = 1; ; attempt++) {
+        try {
+          server = await this.connection.compute.getServer(id, options);
+          break;
+        } catch (err) {
+          if (!(err instanceof OpenStackHttpError && err.status === 404)) throw err;
+          if (attempt > YOUNG_RETRIES || !this.isYoung(id)) {
+            this.reconciler.gone(id);
+            return this.deleted.find(id, options);
+          }
+          await delay(this.tuning.pollIntervalMs);
+        }
       }
       const [record] = await this.reconciler.reconcileAll([server], options);
       return record;

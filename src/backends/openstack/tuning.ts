@@ -17,6 +17,8 @@ export interface OpenStackTuning {
   readReuseMs: number;
   /** How many deleted servers are remembered in-process (oldest first out). */
   maxRememberedDeleted: number;
+  /** How long after this process made a server a 404 for it is asked again (read-cache.ts). */
+  youngServerMs: number;
 }
 
 export const defaultTuning: Readonly<OpenStackTuning> = {
@@ -27,4 +29,5 @@ export const defaultTuning: Readonly<OpenStackTuning> = {
   nudgeRetryMs: 5_000,
   readReuseMs: 150,
   maxRememberedDeleted: 10_000,
+  youngServerMs: 60_000,
 };

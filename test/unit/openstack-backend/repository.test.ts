@@ -374,6 +374,20 @@ describe('OpenStack backend: reading and listing', () => {
     expect(fake.lines(/changes-since/).length).toBe(lookups);
   });
 
+  it("asks again when Nova answers 404 for a server this process just made (Nova's bury-in-cell0 moment), and not for an older one", async () => {
+    const vm = await newVm(false);
+    const serverPath = new RegExp(`^GET /compute/v2\\.1/servers/${vm.vm.id}$`);
+    const notFound = { status: 404, body: { itemNotFound: { code: 404, message: `Instance ${vm.vm.id} could not be found.` } } };
+    fake.fail(serverPath, notFound, 2);
+    expect((await vms.get(memberScope, vm.vm.id))?.vm.id).toBe(vm.vm.id);
+    expect(fake.lines(serverPath).length).toBeGreaterThanOrEqual(3);
+
+    vms.tuning.youngServerMs = 0;
+    const older = await newVm(false);
+    fake.fail(new RegExp(`^GET /compute/v2\\.1/servers/${older.vm.id}$`), notFound, 1);
+    expect(await vms.get(memberScope, older.vm.id)).toBeUndefined();
+  });
+
   it('pages oldest first with an opaque cursor, filters by name and status, and lists deleted VMs only when asked', async () => {
     const ids: string[] = [];
     for (let i = 0; i < 5; i++) ids.push((await newVm(i % 2 === 0)).vm.id);
