@@ -15,7 +15,7 @@ import type { Flavor, Image, VmCommand } from '../../../src/domain/vm.js';
 import { assertAllowed } from '../../../src/domain/transitions.js';
 import { configFrom } from '../../support/memory-app.js';
 import type { FakeCloud } from '../openstack/fake-cloud.js';
-import { FakeOpenStack } from '../openstack/fake-openstack.js';
+import { FakeOpenStack, fakeCloudEnv } from '../openstack/fake-openstack.js';
 import { marks } from '../../../src/backends/openstack/marks.js';
 
 const silent = pino({ level: 'silent' });
@@ -29,16 +29,7 @@ let small: Flavor;
 let cirros: Image;
 
 function env(extra: Record<string, string> = {}) {
-  return configFrom({
-    BACKEND: 'openstack',
-    OS_AUTH_URL: fake.authUrl,
-    OS_USERNAME: 'demo',
-    OS_PASSWORD: 'secret',
-    OS_PROJECT_NAME: 'demo',
-    OS_NETWORK: 'private',
-    OS_TIMEOUT_MS: '2000',
-    ...extra,
-  });
+  return configFrom(fakeCloudEnv(fake, { OS_TIMEOUT_MS: '2000', ...extra }));
 }
 
 /** A guard that checks the state machine as well, as a guard may (the repository applies it again either way). */

@@ -2,7 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ApiClient, type ProblemBody } from '../../support/api-client.js';
 import { startApp, type RunningApp } from '../../support/memory-app.js';
 import { FakeNeutronSecurityGroups } from '../openstack/fake-neutron-security-groups.js';
-import { FakeOpenStack } from '../openstack/fake-openstack.js';
+import { FakeOpenStack, fakeCloudEnv } from '../openstack/fake-openstack.js';
 
 let fake: FakeOpenStack;
 let neutron: FakeNeutronSecurityGroups;
@@ -13,15 +13,8 @@ beforeEach(async () => {
   fake = await FakeOpenStack.start({ cloud: true });
   neutron = new FakeNeutronSecurityGroups(fake);
   app = await startApp({
+    ...fakeCloudEnv(fake),
     LOG_LEVEL: 'warn',
-    BACKEND: 'openstack',
-    OS_AUTH_URL: fake.authUrl,
-    OS_USERNAME: 'demo',
-    OS_PASSWORD: 'secret',
-    OS_PROJECT_NAME: 'demo',
-    OS_NETWORK: 'private',
-    // The fake cloud plays no Keystone admin: tenants stay in the process.
-    OS_TENANTS: 'process',
     OS_TIMEOUT_MS: '1000',
   });
   api = new ApiClient(app.baseUrl);

@@ -182,6 +182,23 @@ export function rewriteHosts<T>(value: T, base: string): T {
   return JSON.parse(text) as T;
 }
 
+/**
+ * The API's environment for BACKEND=openstack on this fake, as the demo user. Tenants stay in the
+ * process: the fake plays no Keystone admin.
+ */
+export function fakeCloudEnv(fake: FakeOpenStack, extra: Record<string, string> = {}): Record<string, string> {
+  return {
+    BACKEND: 'openstack',
+    OS_AUTH_URL: fake.authUrl,
+    OS_USERNAME: 'demo',
+    OS_PASSWORD: 'secret',
+    OS_PROJECT_NAME: 'demo',
+    OS_NETWORK: 'private',
+    OS_TENANTS: 'process',
+    ...extra,
+  };
+}
+
 /** A debug-level pino logger whose lines the test can read. */
 export function capturingLogger(): { logger: Logger; lines: () => string[] } {
   const lines: string[] = [];
