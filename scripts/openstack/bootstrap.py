@@ -241,23 +241,33 @@ def upload_image(name, min_disk=0, min_ram=0):
 
 def cmd_network():
     """demo-owned network `private` + subnet 10.0.0.0/24 (so "networks": "auto"
-    and legacy requests without `networks` find exactly one network)."""
+    and legacy requests without `networks` find exactly one network), shared by
+    the admin so that every project's servers may join it: the API's OS_NETWORK,
+    the network a Keystone tenant's VM joins when its create names none."""
     tok, body = token(E.get("DEMO_USER", "demo"), DEMO_PW, E.get("DEMO_PROJECT", "demo"))
     h = {"X-Auth-Token": tok}
     q = "http://%s:%s/v2.0" % (HOSTIP, E.get("NEUTRON_PORT", "9696"))
     nets = requests.get(q + "/networks", params={"name": "private"}, headers=h, timeout=30).json()["networks"]
     if nets:
+        nid = nets[0]["id"]
         print("neutron: network private exists")
-        return
-    r = requests.post(q + "/networks", headers=h, timeout=30, json={"network": {"name": "private"}})
-    if r.status_code >= 400:
-        raise SystemExit("network: %s %s" % (r.status_code, r.text))
-    nid = r.json()["network"]["id"]
-    r = requests.post(q + "/subnets", headers=h, timeout=30, json={"subnet": {
-        "name": "private-subnet", "network_id": nid, "ip_version": 4, "cidr": "10.0.0.0/24"}})
-    if r.status_code >= 400:
-        raise SystemExit("subnet: %s %s" % (r.status_code, r.text))
-    print("neutron: network private %s + subnet 10.0.0.0/24" % nid)
+    else:
+        r = requests.post(q + "/networks", headers=h, timeout=30, json={"network": {"name": "private"}})
+        if r.status_code >= 400:
+            raise SystemExit("network: %s %s" % (r.status_code, r.text))
+        nid = r.json()["network"]["id"]
+        r = requests.post(q + "/subnets", headers=h, timeout=30, json={"subnet": {
+            "name": "private-subnet", "network_id": nid, "ip_version": 4, "cidr": "10.0.0.0/24"}})
+        if r.status_code >= 400:
+            raise SystemExit("subnet: %s %s" % (r.status_code, r.text))
+        print("neutron: network private %s + subnet 10.0.0.0/24" % nid)
+    if not (nets and nets[0].get("shared")):
+        admin_tok, _ = token()
+        r = requests.put(q + "/networks/" + nid, headers={"X-Auth-Token": admin_tok}, timeout=30,
+                         json={"network": {"shared": True}})
+        if r.status_code >= 400:
+            raise SystemExit("network share: %s %s" % (r.status_code, r.text))
+        print("neutron: network private shared with every project")
 
 
 FLOATING_CIDR = E.get("FLOATING_CIDR", "203.0.113.0/24")
@@ -347,10 +357,15 @@ def quota_values():
 
 
 def cmd_quotas():
-    """Per-project quota for demo (admin-only API: PUT /os-quota-sets/{id})."""
+    """Per-project quota for demo (admin-only API: PUT /os-quota-sets/{id}), and the
+    same figures as every project's default (PUT /os-quota-class-sets/default), so a
+    Keystone tenant's own project can hold what the suites make in it."""
     s, ep = nova_session()
     pid = project_id(E.get("DEMO_PROJECT", "demo"))
     want = quota_values()
+    r = s.put(ep + "/os-quota-class-sets/default", json={"quota_class_set": want}, timeout=30)
+    if r.status_code >= 400:
+        raise SystemExit("default quota class: %s %s" % (r.status_code, r.text))
     r = s.put(ep + "/os-quota-sets/" + pid, json={"quota_set": want}, timeout=30)
     if r.status_code >= 400:
         raise SystemExit("quota: %s %s" % (r.status_code, r.text))
@@ -358,7 +373,7 @@ def cmd_quotas():
     bad = {k: got.get(k) for k in want if got.get(k) != want[k]}
     if bad:
         raise SystemExit("quota not applied: %s" % bad)
-    print("nova: demo project %s quotas %s" % (pid, want))
+    print("nova: demo project %s and default quotas %s" % (pid, want))
 
 
 def cmd_warmup():

@@ -18,8 +18,9 @@
 #
 # Then bootstrap.py creates what the tests need: users admin and demo, the
 # catalog, images cirros-0.6, cirros, needs-10g-disk, needs-1g-ram, flavors m1.tiny..m1.xlarge, huge and
-# quota-buster, the demo network "private", the external network "public"
-# (203.0.113.0/24) and the demo project's quotas.
+# quota-buster, the demo network "private" (shared with every project), the
+# external network "public" (203.0.113.0/24) and the quotas (demo's, and the
+# same as every project's default).
 #
 # Everything lives in $MINI_OS_RUN (default /tmp/mini-openstack): etc/ log/ db/
 # pids/ state/ bin/, plus openrc, openrc.demo, clouds.yaml and stack.json for

@@ -106,7 +106,15 @@ export class Connection implements ServiceCaller {
       'applicationCredentialId' in credentials
         ? { type: 'applicationCredential', authUrl, applicationCredentialId: credentials.applicationCredentialId, applicationCredentialSecret: credentials.secret }
         : { type: 'password', authUrl, userId: credentials.userId, password: credentials.password, projectId: credentials.projectId };
-    return new Connection({ ...this.options, auth });
+    const other = new Connection({ ...this.options, auth });
+    // The same cloud speaks the same Cinder: no second negotiation.
+    other.blockStorage.adopt(this.blockStorage);
+    return other;
+  }
+
+  /** The project of the token held now; undefined before the first authentication (or unscoped). */
+  get projectId(): string | undefined {
+    return this.token?.projectId;
   }
 
   /** How many token requests this connection has sent to Keystone (for benchmarks and tests). */

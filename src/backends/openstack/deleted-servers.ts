@@ -1,12 +1,16 @@
-import type { CallOptions, Connection } from '../../openstack/index.js';
+import type { CallOptions, Connection, ListServersQuery } from '../../openstack/index.js';
 import type { VmRecord } from '../../repository/vm-repository.js';
 import type { OpenStackCatalog } from './catalog.js';
-import { serverToRecord } from './server-record.js';
+import { serverToRecord, type ServerTenant } from './server-record.js';
 import type { OpenStackTuning } from './tuning.js';
 
 export interface DeletedServersOptions {
   connection: Connection;
   catalog: OpenStackCatalog;
+  /** Whose server each is (tenant-placement.ts). */
+  tenantOf: ServerTenant;
+  /** Nova's filters that list every tenant's servers (tenant-placement.ts). */
+  everyTenant: Pick<ListServersQuery, 'allTenants'>;
   tuning: Pick<OpenStackTuning, 'deletedWindowMs' | 'maxRememberedDeleted'>;
   now: () => number;
 }
@@ -20,6 +24,8 @@ export interface DeletedServersOptions {
 export class DeletedServers {
   private readonly connection: Connection;
   private readonly catalog: OpenStackCatalog;
+  private readonly tenantOf: ServerTenant;
+  private readonly everyTenant: Pick<ListServersQuery, 'allTenants'>;
   private readonly tuning: Pick<OpenStackTuning, 'deletedWindowMs' | 'maxRememberedDeleted'>;
   private readonly now: () => number;
   private readonly records = new Map<string, VmRecord>();
@@ -27,6 +33,8 @@ export class DeletedServers {
   constructor(options: DeletedServersOptions) {
     this.connection = options.connection;
     this.catalog = options.catalog;
+    this.tenantOf = options.tenantOf;
+    this.everyTenant = options.everyTenant;
     this.tuning = options.tuning;
     this.now = options.now;
   }
@@ -51,12 +59,12 @@ export class DeletedServers {
 
   /** Looks `id` up among the servers deleted within the window, remembering every one it sees. */
   async find(id: string, options: CallOptions): Promise<VmRecord | undefined> {
-    const servers = await this.connection.compute.listAllServers({ changesSince: this.windowStart() }, options);
+    const servers = await this.connection.compute.listAllServers({ ...this.everyTenant, changesSince: this.windowStart() }, options);
     await this.catalog.refresh();
     let found: VmRecord | undefined;
     for (const server of servers) {
       if (server.status !== 'DELETED') continue;
-      const record = serverToRecord(server, this.catalog.names, this.now());
+      const record = serverToRecord(server, this.catalog.names, this.now(), this.tenantOf);
       this.remember(record);
       if (server.id === id) found = record;
     }

@@ -47,11 +47,13 @@ const serviceUserNameOf = (tenant: string) => `vmapi-svc-${tenant}`;
 const digest = (text: string) => createHash('sha256').update(text).digest();
 const newSecret = () => randomBytes(32).toString('base64url');
 
-/** A key proven by a Keystone token; only the hash of what was presented is kept. */
+/** A key proven by a Keystone token; only the hash of what was presented is kept, and the connection its token serves. */
 interface ProvenKey {
   identity: KeyIdentity;
   userId: string;
   hash: Buffer;
+  /** The connection that holds the token which proved the key: the tenant's own calls go out with it. */
+  connection: Connection;
   /** When the token that proved it needs renewing (Keystone caps it at the credential's expiry). */
   provenUntil: number;
   checkedAt: number;
@@ -208,8 +210,17 @@ export class KeystoneTenantDirectory implements TenantDirectory {
     // A credential some other user of the cloud made for itself is not one of this API's keys.
     if (tenant === undefined || (await this.findServiceUser(tenant)) !== token.userId) return undefined;
     const identity: KeyIdentity = { id, tenant, role: apiRoleOf(token.roles) };
-    this.proven.set(id, { identity, userId: token.userId, hash, provenUntil: token.refreshAt.getTime(), checkedAt: this.now() });
+    this.proven.set(id, { identity, userId: token.userId, hash, connection: asKey, provenUntil: token.refreshAt.getTime(), checkedAt: this.now() });
     return identity;
+  }
+
+  /**
+   * The connection of a key this process proved and still trusts: its token is scoped to the key's
+   * project and carries the key's role, so a tenant's calls meet Nova's, Neutron's and Cinder's own
+   * isolation (tenant-placement.ts). One token per key per token lifetime: the one that proved it.
+   */
+  connectionOf(keyId: string): Connection | undefined {
+    return this.proven.get(keyId)?.connection;
   }
 
   private async stillExists(known: ProvenKey): Promise<boolean> {

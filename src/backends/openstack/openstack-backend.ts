@@ -17,6 +17,8 @@ import { OpenStackVolumeRepository } from './openstack-volume-repository.js';
 import { OpenStackVmRepository } from './openstack-vm-repository.js';
 import { OpenStackSecurityGroupRepository } from './openstack-security-group-repository.js';
 import { OpenStackFloatingIpRepository, OpenStackNetworkRepository } from './openstack-network-repository.js';
+import { ownProjectPlacement, sharedProjectPlacement } from './tenant-placement.js';
+import type { Scope } from '../../domain/tenancy.js';
 
 /** Tags at create time (2.52) are the newest feature the adapter relies on; 2.47 embeds the flavor. */
 export const minimumComputeMicroversion = '2.52';
@@ -77,20 +79,23 @@ export async function createOpenStackBackend(config: Config, logger: Logger, con
   }
   const catalog = new OpenStackCatalog(cloud, config.OS_CATALOG_CACHE_S * 1000, log);
   const defaultNetwork = new NetworkChoice(cloud, config.OS_NETWORK);
-  // The Keystone seam: every tenant is served by the operator's project today.
-  const volumes = new OpenStackVolumeRepository({ connectionFor: () => cloud, log });
-  const vms = new OpenStackVmRepository({ connection: cloud, catalog, network: defaultNetwork, log, dataDisks: volumes });
+  // Keystone holds tenants (projects) and keys (application credentials), and each tenant's
+  // resources live in its own project; `process` keeps tenants in this process, as the memory
+  // backend does, and every tenant's resources in the operator's project (credentials that are no
+  // Keystone admin). tenant-placement.ts holds the difference.
+  const keystone = config.OS_TENANTS === 'keystone' ? new KeystoneTenantDirectory({ operator: cloud, log, revalidateMs: config.OS_KEY_REVALIDATE_S * 1000 }) : undefined;
+  const placement = keystone ? ownProjectPlacement(cloud, (keyId) => keystone.connectionOf(keyId)) : sharedProjectPlacement(cloud);
+  const connectionFor = (scope: Scope) => placement.connectionFor(scope);
+  const volumes = new OpenStackVolumeRepository({ connectionFor, log });
+  const vms = new OpenStackVmRepository({ connection: cloud, placement, catalog, network: defaultNetwork, log, dataDisks: volumes });
   return {
     name: 'openstack',
     vms,
     catalog,
-    // Keystone holds tenants (projects) and keys (application credentials); `process` keeps them
-    // in this process as the memory backend does, for credentials that are no Keystone admin.
-    tenants: config.OS_TENANTS === 'keystone' ? new KeystoneTenantDirectory({ operator: cloud, log, revalidateMs: config.OS_KEY_REVALIDATE_S * 1000 }) : new MemoryTenantDirectory(),
-    securityGroups: new OpenStackSecurityGroupRepository({ connectionFor: () => cloud, log }),
-    // connectionFor(scope): one connection for every tenant until tenants are Keystone projects.
-    networks: new OpenStackNetworkRepository({ connectionFor: () => cloud, defaultNetwork, log, onChange: () => catalog.forgetNetworks() }),
-    floatingIps: new OpenStackFloatingIpRepository({ connectionFor: () => cloud, log }),
+    tenants: keystone ?? new MemoryTenantDirectory(),
+    securityGroups: new OpenStackSecurityGroupRepository({ connectionFor, log }),
+    networks: new OpenStackNetworkRepository({ connectionFor, defaultNetwork, log, onChange: () => catalog.forgetNetworks() }),
+    floatingIps: new OpenStackFloatingIpRepository({ connectionFor, log }),
     volumes,
     checkReady: () => readiness(cloud),
     async close() {

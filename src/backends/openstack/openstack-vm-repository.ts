@@ -13,7 +13,7 @@ import type {
   VmRepository,
 } from '../../repository/vm-repository.js';
 import { ApiError } from '../../domain/errors.js';
-import { DEFAULT_TENANT, scopeSees, type Scope } from '../../domain/tenancy.js';
+import { scopeSees, type Scope } from '../../domain/tenancy.js';
 import { assertAllowed } from '../../domain/transitions.js';
 import { vmStatuses, type VmActionEntry, type VmCommand, type VmStatus } from '../../domain/vm.js';
 import { novaActionToVm } from './nova-actions.js';
@@ -30,10 +30,14 @@ import { serverToRecord } from './server-record.js';
 import { defaultTuning, type OpenStackTuning } from './tuning.js';
 import { upstream } from './upstream-call.js';
 import type { FailedCall } from './upstream-errors.js';
+import { sharedProjectPlacement, type TenantPlacement } from './tenant-placement.js';
 import { Watcher } from './watcher.js';
 
 export interface OpenStackRepositoryOptions {
+  /** The operator's connection: reads, and the work the API does on its own. */
   connection: Connection;
+  /** Where each tenant's servers live and whose token makes them; default: all in the operator's project. */
+  placement?: TenantPlacement;
   catalog: OpenStackCatalog;
   network: NetworkChoice;
   log: Logger;
@@ -60,6 +64,7 @@ export class OpenStackVmRepository implements VmRepository {
   /** Shared by reference with the modules below; a test may tighten it on a running backend. */
   readonly tuning: OpenStackTuning;
   private readonly connection: Connection;
+  private readonly placement: TenantPlacement;
   private readonly catalog: OpenStackCatalog;
   private readonly network: NetworkChoice;
   private readonly log: Logger;
@@ -75,15 +80,17 @@ export class OpenStackVmRepository implements VmRepository {
 
   constructor(options: OpenStackRepositoryOptions) {
     this.connection = options.connection;
+    this.placement = options.placement ?? sharedProjectPlacement(options.connection);
     this.catalog = options.catalog;
     this.network = options.network;
     this.log = options.log;
     this.now = options.now ?? Date.now;
     this.dataDisks = options.dataDisks;
     this.tuning = { ...defaultTuning, ...options.tuning };
-    const shared = { connection: this.connection, catalog: this.catalog, log: this.log, tuning: this.tuning, now: this.now };
+    const tenantOf = this.placement.tenantOfServer;
+    const shared = { connection: this.connection, catalog: this.catalog, log: this.log, tuning: this.tuning, now: this.now, tenantOf };
     this.reconciler = new Reconciler(shared);
-    this.deleted = new DeletedServers(shared);
+    this.deleted = new DeletedServers({ ...shared, everyTenant: this.placement.serverFilter(undefined) });
     this.reads = new ReadCache({ ...shared, reconciler: this.reconciler, deleted: this.deleted });
     this.watcher = new Watcher(this.tuning, (id) => this.reads.get(id));
   }
@@ -109,8 +116,9 @@ export class OpenStackVmRepository implements VmRepository {
     // Data disks are made first, marked with the tenant, and attached at boot; a create that
     // fails after them deletes them, so that it leaves no volume behind.
     const disks = input.dataDisks?.length ? await this.makeDataDisks(scope, input) : [];
+    // The tenant's own token makes the server, so it is in the tenant's project (tenant-placement.ts).
     const { id } = await upstream(this.log, call, async () =>
-      this.connection.compute.createServer(
+      this.placement.connectionFor(scope).compute.createServer(
         {
           name: input.name,
           flavorRef: input.flavor.id,
@@ -148,9 +156,10 @@ export class OpenStackVmRepository implements VmRepository {
 
   async list(scope: Scope, query: ListVmsQuery): Promise<VmPage> {
     const tenant = scope.role === 'admin' ? query.tenant : scope.tenant;
-    // Nova filters by a tenant's tag; the default tenant also owns untagged servers, so its
-    // servers are filtered here, as statuses are (a page may then hold fewer than `limit`).
-    const byTag = tenant !== undefined && tenant !== DEFAULT_TENANT ? [tenantTag(tenant)] : undefined;
+    // Nova finds a tenant's servers by its tag or its project (tenant-placement.ts); the default
+    // tenant also owns untagged servers, so every record's tenant is checked here too, as statuses
+    // are (a page may then hold fewer than `limit`).
+    const byTenant = this.placement.serverFilter(tenant);
     const wantsDeleted = query.statuses.includes('DELETED');
     const wantsLive = query.statuses.some((s) => s !== 'DELETED');
     let phase: ListPhase = wantsLive ? 'live' : 'deleted';
@@ -169,7 +178,7 @@ export class OpenStackVmRepository implements VmRepository {
         sortKey: 'created_at',
         sortDir: 'asc',
         ...(query.name && { name: novaNameFilter(query.name) }),
-        ...(byTag && { tags: byTag }),
+        ...byTenant,
         ...(phase === 'deleted' && { changesSince: this.deleted.windowStart() }),
       }, callOptions(scope.requestId)),
     );
@@ -197,12 +206,13 @@ export class OpenStackVmRepository implements VmRepository {
       guard(current);
       assertAllowed(current, command);
       const call: FailedCall = { operation: command.action, vmId: id };
-      if (command.action === 'delete') return this.delete(current, call, options);
+      const compute = this.placement.connectionFor(scope, current.vm.tenant).compute;
+      if (command.action === 'delete') return this.delete(compute, current, call, options);
       if (current.vm.status !== 'ERROR') {
         // Nova allows metadata changes only on a settled, non-ERROR server; ERROR changes state anyway.
-        await upstream(this.log, call, () => this.connection.compute.setServerMetadataItem(id, marks.revision, newRevision(), options));
+        await upstream(this.log, call, () => compute.setServerMetadataItem(id, marks.revision, newRevision(), options));
       }
-      const task = await upstream(this.log, call, () => sendCommand(this.connection.compute, current, command, options));
+      const task = await upstream(this.log, call, () => sendCommand(compute, current, command, options));
       const after = (await this.reads.fresh(id, options)) ?? current;
       this.watcher.watch(after, task, current.vm.status);
       return after;
@@ -212,7 +222,10 @@ export class OpenStackVmRepository implements VmRepository {
   async findByIdempotencyKey(scope: Scope, key: string): Promise<{ record: VmRecord; fingerprint: string } | undefined> {
     // Keys are per tenant: Nova's `tags` filter matches servers carrying all of them.
     const page = await upstream(this.log, { operation: 'find idempotency key' }, () =>
-      this.connection.compute.listServers({ tags: [idempotencyTag(key), tenantTag(scope.tenant)], limit: 1 }, callOptions(scope.requestId)),
+      this.connection.compute.listServers(
+        { ...this.placement.serverFilter(scope.tenant), tags: [idempotencyTag(key), tenantTag(scope.tenant)], limit: 1 },
+        callOptions(scope.requestId),
+      ),
     );
     const server = page.servers[0];
     if (server === undefined) return undefined;
@@ -229,7 +242,7 @@ export class OpenStackVmRepository implements VmRepository {
     const record = await this.get(scope, id);
     if (record === undefined) return undefined;
     const actions = await upstream(this.log, { operation: 'actions', vmId: id }, () =>
-      this.connection.compute.listInstanceActions(id, callOptions(scope.requestId)),
+      this.placement.connectionFor(scope, record.vm.tenant).compute.listInstanceActions(id, callOptions(scope.requestId)),
     );
     return actions.flatMap((nova, index): VmActionEntry[] => {
       const action = novaActionToVm(nova.action);
@@ -250,11 +263,11 @@ export class OpenStackVmRepository implements VmRepository {
   }
 
   /**
-   * Nova's limits of the configured project. Until tenants are Keystone projects (BACKLOG.md) every
-   * tenant shares that project, so these are the project's figures, not the tenant's.
+   * Nova's limits of the project the tenant's token is scoped to: the tenant's own with Keystone
+   * tenants, the operator's shared one otherwise (tenant-placement.ts).
    */
   async quotaUsage(scope: Scope): Promise<QuotaUsage> {
-    const limits = await upstream(this.log, { operation: 'quotas' }, () => this.connection.compute.getLimits(callOptions(scope.requestId)));
+    const limits = await upstream(this.log, { operation: 'quotas' }, () => this.placement.connectionFor(scope).compute.getLimits(callOptions(scope.requestId)));
     return {
       instances: { limit: limits.maxTotalInstances, used: limits.totalInstancesUsed },
       vcpus: { limit: limits.maxTotalCores, used: limits.totalCoresUsed },
@@ -264,7 +277,7 @@ export class OpenStackVmRepository implements VmRepository {
 
   async tenantOwnsVms(tenant: string): Promise<boolean> {
     const page = await upstream(this.log, { operation: 'tenant servers' }, () =>
-      this.connection.compute.listServers({ tags: [tenantTag(tenant)], limit: 1 }),
+      this.connection.compute.listServers({ ...this.placement.serverFilter(tenant), tags: [tenantTag(tenant)], limit: 1 }),
     );
     return page.servers.length > 0;
   }
@@ -272,10 +285,10 @@ export class OpenStackVmRepository implements VmRepository {
   countByStatus(): Promise<Record<VmStatus, number>> {
     if (this.counts !== undefined && this.now() - this.counts.at < this.tuning.countCacheMs) return this.counts.value;
     const value = upstream(this.log, { operation: 'count' }, async () => {
-      const servers = await this.connection.compute.listAllServers({});
+      const servers = await this.connection.compute.listAllServers(this.placement.serverFilter(undefined));
       await this.catalog.refresh();
       const counts = emptyCounts();
-      for (const server of servers) counts[serverToRecord(server, this.catalog.names, this.now()).vm.status] += 1;
+      for (const server of servers) counts[serverToRecord(server, this.catalog.names, this.now(), this.placement.tenantOfServer).vm.status] += 1;
       return counts;
     });
     this.counts = { at: this.now(), value };
@@ -289,10 +302,10 @@ export class OpenStackVmRepository implements VmRepository {
     this.watcher.close();
   }
 
-  private async delete(current: VmRecord, call: FailedCall, options: CallOptions): Promise<VmRecord> {
+  private async delete(compute: Connection['compute'], current: VmRecord, call: FailedCall, options: CallOptions): Promise<VmRecord> {
     const { vm } = current;
     if (vm.task === 'deleting') return current;
-    await upstream(this.log, call, () => sendCommand(this.connection.compute, current, { action: 'delete' }, options));
+    await upstream(this.log, call, () => sendCommand(compute, current, { action: 'delete' }, options));
     this.reconciler.deleteSent(vm.id, current.placed);
     this.reads.forget(vm.id);
     if (!current.placed) {

@@ -3,7 +3,7 @@ import { OpenStackHttpError, type CallOptions, type Connection, type Server, typ
 import type { VmRecord } from '../../repository/vm-repository.js';
 import type { OpenStackCatalog } from './catalog.js';
 import { pendingStopMarks } from './marks.js';
-import { serverToRecord } from './server-record.js';
+import { serverToRecord, type ServerTenant } from './server-record.js';
 import type { OpenStackTuning } from './tuning.js';
 
 /** A follow-up call that a read of the server showed to be due, and when this process sent it. */
@@ -15,6 +15,8 @@ interface Nudge {
 export interface ReconcilerOptions {
   connection: Connection;
   catalog: OpenStackCatalog;
+  /** Whose server each is (tenant-placement.ts). */
+  tenantOf: ServerTenant;
   log: Logger;
   tuning: Pick<OpenStackTuning, 'nudgeRetryMs'>;
   now: () => number;
@@ -29,6 +31,7 @@ export interface ReconcilerOptions {
 export class Reconciler {
   private readonly connection: Connection;
   private readonly catalog: OpenStackCatalog;
+  private readonly tenantOf: ServerTenant;
   private readonly log: Logger;
   private readonly tuning: Pick<OpenStackTuning, 'nudgeRetryMs'>;
   private readonly now: () => number;
@@ -43,6 +46,7 @@ export class Reconciler {
   constructor(options: ReconcilerOptions) {
     this.connection = options.connection;
     this.catalog = options.catalog;
+    this.tenantOf = options.tenantOf;
     this.log = options.log;
     this.tuning = options.tuning;
     this.now = options.now;
@@ -82,13 +86,13 @@ export class Reconciler {
       }
     }
     this.nudge(server.id, due, options);
-    return serverToRecord(shown, this.catalog.names, this.now());
+    return serverToRecord(shown, this.catalog.names, this.now(), this.tenantOf);
   }
 
   /** A server this process is deleting: no reconciling call, and the task is 'deleting' until it is gone. */
   private shownDeleting(server: Server): VmRecord {
     this.nudge(server.id, undefined, {});
-    const record = serverToRecord(server, this.catalog.names, this.now());
+    const record = serverToRecord(server, this.catalog.names, this.now(), this.tenantOf);
     if (record.vm.status === 'DELETED') {
       this.deletesSent.delete(server.id);
       return record;

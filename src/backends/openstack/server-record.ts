@@ -39,11 +39,17 @@ const knownFaults: readonly { pattern: RegExp; code: string; message: (flavor: s
  */
 export const FAULT_GRACE_MS = 10_000;
 
+/** Whose server this is. */
+export type ServerTenant = (server: Pick<Server, 'tags' | 'tenant_id'>) => string;
+
+/** The tenant its tag names; an untagged server is the default tenant's (tenant-placement.ts knows more with Keystone tenants). */
+export const tenantByTag: ServerTenant = (server) => tenantOfTags(server.tags ?? [], DEFAULT_TENANT);
+
 /**
  * The VM as the API shows it, from a server as Nova shows it, read at time `now`. Pure: no calls,
  * no side effects.
  */
-export function serverToRecord(server: Server, names: CatalogNames, now: number): VmRecord {
+export function serverToRecord(server: Server, names: CatalogNames, now: number, tenantOf: ServerTenant = tenantByTag): VmRecord {
   const taskState = server['OS-EXT-STS:task_state'];
   const reading = readNovaState({ status: server.status, taskState, powerState: server['OS-EXT-STS:power_state'] });
   let { status, task } = reading;
@@ -61,7 +67,7 @@ export function serverToRecord(server: Server, names: CatalogNames, now: number)
     if (pending === 'creating') status = 'STOPPED';
   }
   const flavor = flavorNameOf(server, names);
-  const tenant = tenantOfTags(server.tags ?? [], DEFAULT_TENANT);
+  const tenant = tenantOf(server);
   const vm: Vm = {
     id: server.id,
     name: server.name,

@@ -47,6 +47,11 @@ export class BlockStorageProxy {
     return response.body;
   }
 
+  /** Speaks the microversion another proxy negotiated with the same cloud. */
+  adopt(other: BlockStorageProxy): void {
+    this.version = other.version;
+  }
+
   /** Reads the cloud's range and settles the microversion; throws when the cloud is older than this API needs. */
   async negotiate(options?: CallOptions): Promise<string> {
     const body = await this.call({ method: 'GET', path: '/', rebase: blockStorageRoot }, options);

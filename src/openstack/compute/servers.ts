@@ -54,6 +54,8 @@ export const serverSchema = z.looseObject({
   updated: z.string(),
   /** 2.26+. */
   tags: z.array(z.string()).optional(),
+  /** The project the server belongs to (it outlives the server's tags and metadata). */
+  tenant_id: z.string().optional(),
   metadata: z.record(z.string(), z.string()),
   'OS-EXT-AZ:availability_zone': z.string().optional(),
   /** Admin view only. */
@@ -142,6 +144,10 @@ export interface ListServersQuery {
   /** e.g. created_at; Nova adds id as a tie-breaker, so markers page stably. */
   sortKey?: string;
   sortDir?: 'asc' | 'desc';
+  /** Admin only: servers of every project, not just the token's. */
+  allTenants?: boolean;
+  /** Admin only, with `allTenants`: the servers of this project. */
+  projectId?: string;
 }
 
 export function listServersQuery(query: ListServersQuery): Record<string, QueryValue> {
@@ -155,6 +161,8 @@ export function listServersQuery(query: ListServersQuery): Record<string, QueryV
     status: query.status,
     sort_key: query.sortKey,
     sort_dir: query.sortDir,
+    all_tenants: query.allTenants ? '1' : undefined,
+    project_id: query.projectId,
   };
 }
 

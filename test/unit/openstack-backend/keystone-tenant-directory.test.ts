@@ -70,6 +70,11 @@ describe('KeystoneTenantDirectory', () => {
     const tokensBefore = keystone.count(/^POST \/v3\/auth\/tokens$/);
     for (let i = 0; i < 50; i++) expect(await directory.authenticate(secret)).toEqual({ id: key.id, tenant: tenant.id, role: 'reader' });
     expect(keystone.count(/^POST \/v3\/auth\/tokens$/) - tokensBefore).toBe(1);
+    // The token that proved the key is the one the tenant's calls go out with: scoped to its project.
+    const own = directory.connectionOf(key.id);
+    expect(own?.projectId).toBe(tenant.id);
+    expect((await own?.authenticate())?.applicationCredentialId).toBe(key.id);
+    expect(keystone.count(/^POST \/v3\/auth\/tokens$/) - tokensBefore).toBe(1);
     expect(await directory.getKey(key.id)).toEqual(key);
     expect(await directory.listKeys(tenant.id)).toEqual([key]);
   });
@@ -112,6 +117,7 @@ describe('KeystoneTenantDirectory', () => {
     expect(await directory.authenticate(secret)).toBeDefined();
 
     await directory.revokeKey(key.id);
+    expect(directory.connectionOf(key.id)).toBeUndefined();
     expect(await directory.authenticate(secret)).toBeUndefined();
     expect(await directory.getKey(key.id)).toBeUndefined();
     clock += 59_000;
