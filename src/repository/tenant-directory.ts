@@ -2,7 +2,7 @@ import type { ApiKey, Role, Tenant } from '../domain/tenancy.js';
 
 /**
  * The port for tenants and API keys. Memory holds them in the process (secrets only as hashes);
- * OpenStack will map a tenant to a Keystone project and a key to an application credential, so the
+ * OpenStack maps a tenant to a Keystone project and a key to an application credential, so the
  * port never hands back a stored secret: `createKey` returns the secret once, and `authenticate`
  * turns a presented secret into its key.
  *

@@ -25,6 +25,8 @@ export interface ContractTarget {
 export interface ContractOptions {
   /** Runs the isolation probes: the target gives `headers` and `otherTenant`. */
   twoTenants?: boolean;
+  /** How long making and closing the target may take (a real cloud making tenants: minutes). */
+  setupTimeoutMs?: number;
 }
 
 /** Settled states a VM can be driven to, and how (from STOPPED). */
@@ -66,13 +68,13 @@ export function describeContract(label: string, makeTarget: () => Promise<Contra
     beforeAll(async () => {
       target = await makeTarget();
       api = new ApiClient(target.baseUrl, target.headers);
-    });
+    }, options.setupTimeoutMs);
 
     afterAll(async () => {
       if (!api) return;
       await Promise.all(created.map((id) => api.deleteVm(id)));
       await target.close();
-    });
+    }, options.setupTimeoutMs);
 
     describe('creating', () => {
       it('creates a VM that settles STOPPED, with Location, ETag and the resource shape of section 1', async () => {

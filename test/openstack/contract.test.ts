@@ -8,8 +8,9 @@ const RUN = Date.now().toString(36);
 
 /**
  * The whole contract on OpenStack as two tenants whose keys are Keystone application credentials
- * (OS_TENANTS=keystone, the operator being Keystone's admin scoped to the demo project): the suite
- * runs as the first, the isolation probes as the second. Deleting the tenants afterwards is refused
+ * (OS_TENANTS=keystone, the operator being Keystone's admin scoped to the demo project), each
+ * tenant's servers in its own project: the suite runs as the first, the isolation probes as the
+ * second. Deleting the tenants afterwards is refused
  * (409) while Nova still lists their deleted servers; the leftovers are harmless, as a later run's
  * names differ.
  */
@@ -38,5 +39,6 @@ describeContract(
       ...catalogNames,
     };
   },
-  { twoTenants: true },
+  // Each tenant is a project, a user and a credential: seconds each on a quiet machine, minutes on a loaded one.
+  { twoTenants: true, setupTimeoutMs: 600_000 },
 );

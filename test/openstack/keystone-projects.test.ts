@@ -110,3 +110,50 @@ describe("each Keystone tenant's servers are in its own project", () => {
     expect((await a.api.call<{ status: string }>('GET', `/api/v1/vms/${vmA}`)).body.status).toBe('DELETED');
   });
 });
+
+describe("a Keystone tenant's networks, groups, volumes and floating IPs are in its project too", () => {
+  const made: { vm?: string; fip?: string; volume?: string; group?: string; network?: string } = {};
+
+  afterAll(async () => {
+    // Last made, first gone; each as the tenant itself, failures left to the next run's names.
+    if (made.fip) await b.api.call('DELETE', `/api/v1/floating-ips/${made.fip}`);
+    if (made.vm) await b.api.call('DELETE', `/api/v1/vms/${made.vm}?wait=60`);
+    if (made.volume) await b.api.call('DELETE', `/api/v1/volumes/${made.volume}?wait=60`);
+    if (made.group) await b.api.call('DELETE', `/api/v1/security-groups/${made.group}`);
+    if (made.network) await b.api.call('DELETE', `/api/v1/networks/${made.network}`);
+  }, 300_000);
+
+  it('makes them with the tenant\'s token: Neutron and Cinder show them in its project, and the other tenant\'s token cannot see them', async () => {
+    const ok = <T>(answer: { status: number; body: T }, ...statuses: number[]) => {
+      expect(statuses, JSON.stringify(answer.body)).toContain(answer.status);
+      return answer.body;
+    };
+    made.network = ok(await b.api.call<{ id: string }>('POST', '/api/v1/networks', { body: { name: `net-${RUN}`, cidr: '10.77.0.0/24' } }), 201).id;
+    made.group = ok(await b.api.call<{ id: string }>('POST', '/api/v1/security-groups', { body: { name: `web-${RUN}` } }), 201).id;
+    ok(await b.api.call('POST', `/api/v1/security-groups/${made.group}/rules`, { body: { direction: 'ingress', protocol: 'tcp', port_min: 22 } }), 201);
+    made.volume = ok(await b.api.call<{ id: string }>('POST', '/api/v1/volumes?wait=60', { body: { name: `disk-${RUN}`, size_gb: 1 } }), 201).id;
+    made.vm = ok(
+      await b.api.call<{ id: string }>('POST', '/api/v1/vms?wait=60', {
+        body: { name: `on-own-${RUN}`, flavor: 'm1.tiny', image: 'cirros-0.6', networks: [made.network], security_groups: [made.group] },
+      }),
+      201,
+    ).id;
+    ok(await b.api.call('POST', `/api/v1/vms/${made.vm}/volumes?wait=60`, { body: { volume: made.volume } }), 200);
+    made.fip = ok(await b.api.call<{ id: string }>('POST', '/api/v1/floating-ips'), 201).id;
+    ok(await b.api.call('POST', `/api/v1/floating-ips/${made.fip}/associate`, { body: { vm: made.vm } }), 200);
+
+    expect((await b.nova.network.getNetwork(made.network)).project_id).toBe(b.id);
+    const [group] = await b.nova.network.listSecurityGroups({ id: made.group });
+    expect(group?.project_id).toBe(b.id);
+    const ports = await b.nova.network.listDevicePorts(made.vm);
+    expect(ports.flatMap((p) => p.security_groups)).toContain(made.group);
+    expect((await b.nova.blockStorage.getVolume(made.volume)).attachments.map((at) => at.server_id)).toEqual([made.vm]);
+    expect((await b.nova.network.getFloatingIp(made.fip)).port_id).toBe(ports[0]?.id);
+    expect((await cloudAdmin.compute.getServer(made.vm)).tenant_id).toBe(b.id);
+
+    expect(await statusOf(a.nova.network.getNetwork(made.network))).toBe(404);
+    expect(await a.nova.network.listSecurityGroups({ id: made.group })).toEqual([]);
+    expect(await statusOf(a.nova.blockStorage.getVolume(made.volume))).toBe(404);
+    expect(await statusOf(a.nova.network.getFloatingIp(made.fip))).toBe(404);
+  });
+});

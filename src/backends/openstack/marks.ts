@@ -24,7 +24,8 @@ const tenantTagPrefix = 'vmapi-tenant-';
 
 /**
  * The tag naming the tenant a server belongs to (tenant ids are UUIDs or "default": 13 + 36
- * characters fit Nova's 60). Until tenants are Keystone projects, this is what scopes servers.
+ * characters fit Nova's 60). This is what scopes servers within one project; with Keystone tenants
+ * each tenant's are in its own project as well (tenant-placement.ts).
  */
 export function tenantTag(tenant: string): string {
   return tenantTagPrefix + tenant;

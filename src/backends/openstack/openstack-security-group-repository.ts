@@ -19,7 +19,7 @@ import { apiGroupName, neutronDefaultGroupName, neutronGroupName } from './secur
 import { toApiError } from './upstream-errors.js';
 
 export interface OpenStackSecurityGroupOptions {
-  /** The cloud a scope's calls go to: one shared project today (`() => cloud`), a tenant's own once tenants are Keystone projects. */
+  /** The cloud a scope's calls go to: the tenant's own project with Keystone tenants, the shared one otherwise (tenant-placement.ts). */
   connectionFor: (scope: Scope) => Connection;
   log: Logger;
 }

@@ -21,9 +21,9 @@ import { cinderErrorFaults, readCinderStatus } from './cinder-status.js';
 import { upstream } from './upstream-call.js';
 
 /**
- * What this API keeps in a Cinder volume's metadata: its tenant (until tenants are Keystone
- * projects, this is what scopes volumes, as the tag `vmapi-tenant-<id>` scopes servers) and the
- * Idempotency-Key that created it.
+ * What this API keeps in a Cinder volume's metadata: its tenant (what scopes volumes within one
+ * project, as the tag `vmapi-tenant-<id>` scopes servers; with Keystone tenants each tenant's are in
+ * its own project as well: tenant-placement.ts) and the Idempotency-Key that created it.
  */
 export const volumeMarks = {
   tenant: 'vmapi-tenant',
