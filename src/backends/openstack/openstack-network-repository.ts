@@ -195,12 +195,25 @@ export class OpenStackNetworkRepository implements NetworkRepository {
     if (vms.length > 0) {
       throw new ApiError('RESOURCE_IN_USE', `The network is in use by VM ${vms[0]}${vms.length > 1 ? ` and ${vms.length - 1} more` : ''}; delete them first`);
     }
-    for (const port of ports.filter((p) => p.device_owner === 'network:router_interface')) {
-      for (const ip of port.fixed_ips) {
-        await neutron(this.log, 'remove router interface', () => conn.network.removeRouterInterface(port.device_id, ip.subnet_id, call));
+    const unplugged: { router: string; subnet: string }[] = [];
+    try {
+      for (const port of ports.filter((p) => p.device_owner === 'network:router_interface')) {
+        for (const ip of port.fixed_ips) {
+          await neutron(this.log, 'remove router interface', () => conn.network.removeRouterInterface(port.device_id, ip.subnet_id, call));
+          unplugged.push({ router: port.device_id, subnet: ip.subnet_id });
+        }
       }
+      await neutron(this.log, 'delete network', () => conn.network.deleteNetwork(id, call));
+    } catch (err) {
+      // Nothing half-made: a network that stays is plugged into its router again, so that a VM
+      // made on it still gets floating IPs (the next delete unplugs it once more).
+      for (const { router, subnet } of unplugged.reverse()) {
+        await conn.network.addRouterInterface(router, subnet, call).catch((e: unknown) =>
+          this.log.error({ event: 'openstack.cleanup_failed', network_id: id, router_id: router, error: String(e) }, 'Could not plug a network whose delete failed back into its router'),
+        );
+      }
+      throw err;
     }
-    await neutron(this.log, 'delete network', () => conn.network.deleteNetwork(id, call));
     this.subnets.delete(id);
     this.options.onChange?.();
     return network;

@@ -279,6 +279,22 @@ describe('the OpenStack network and floating-IP repositories (a fake Neutron)', 
     expect((await caught(networks.delete(alice, a.id))).code).toBe('NETWORK_NOT_FOUND');
   });
 
+  it('plugs a network whose delete fails back into its router, so that nothing is left half-made; the next delete finishes', async () => {
+    const a = await networks.create(alice, { name: 'web', cidr: '10.1.0.0/24' });
+    const routed = () => [...neutron.ports.values()].filter((p) => p['network_id'] === a.id && p['device_owner'] === 'network:router_interface').length;
+    expect(routed()).toBe(1);
+    neutron.failNext.set('deleteNetwork', neutronError(500, 'Request Failed: internal server error while processing your request.'));
+    expect((await caught(networks.delete(alice, a.id))).code).toBe('BACKEND_UNAVAILABLE');
+    expect(neutron.networks.has(a.id)).toBe(true);
+    expect(routed()).toBe(1);
+    neutron.failNext.set('deleteNetwork', neutronError(500, 'again'));
+    neutron.failNext.set('addRouterInterface', neutronError(500, 'and the undo too'));
+    expect((await caught(networks.delete(alice, a.id))).code).toBe('BACKEND_UNAVAILABLE');
+    expect(routed()).toBe(0);
+    expect((await networks.delete(alice, a.id)).id).toBe(a.id);
+    expect(neutron.networks.has(a.id)).toBe(false);
+  });
+
   it('allocates tagged floating IPs, associates them with the VM\'s port and shows the VM, refusing a second one per VM', async () => {
     const external = (await networks.find(alice, 'public')) as NonNullable<Awaited<ReturnType<typeof networks.find>>>;
     const a = await networks.create(alice, { name: 'web', cidr: '10.1.0.0/24' });
