@@ -33,7 +33,7 @@ import { createBackend } from '../src/backends/create-backend.js';
 import { parseConfig } from '../src/config/config.js';
 import type { Connection } from '../src/openstack/index.js';
 import type { Backend } from '../src/repository/backend.js';
-import { apiEnv, cloudIsUp, demoToken, directConnection, loadStack } from '../test/openstack/support/fault-env.js';
+import { apiEnv, demoToken, directConnection, loadStack } from '../test/openstack/support/fault-env.js';
 import { FaultProxy, TOKEN_PATH, startProxiedCloud, type StackInfo } from '../test/openstack/support/fault-proxy.js';
 
 const API = '/api/v1';
@@ -233,7 +233,9 @@ async function main(): Promise<void> {
   const loaded = loadStack();
   if (typeof loaded === 'string') throw new Error(loaded);
   const stack: StackInfo = loaded;
-  if (!(await cloudIsUp(stack))) throw new Error(`Keystone does not answer at ${stack.authUrl}; run: bash scripts/openstack/up.sh`);
+  // A loaded machine's Keystone may take longer than cloudIsUp's 2 s to answer.
+  const up = await fetch(stack.authUrl, { signal: AbortSignal.timeout(30_000) }).then((r) => r.ok, () => false);
+  if (!up) throw new Error(`Keystone does not answer at ${stack.authUrl}; run: bash scripts/openstack/up.sh`);
 
   console.log('vm-lifecycle-api OpenStack bench');
   console.log(`  cloud: ${stack.authUrl} (demo project), node ${process.version}, load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
@@ -259,7 +261,8 @@ async function main(): Promise<void> {
     // ---- set-up: VMs made through the API
     console.log(`\n[setup] creating ${settings.vms} VMs through the API (${runTag}-*)`);
     const t0 = performance.now();
-    const ids = await Promise.all(
+    // Every create settles before going on, so that the clean-up knows each VM that was made.
+    const made = await Promise.allSettled(
       Array.from({ length: settings.vms }, async (_, i) => {
         const body = await apiOk(api.baseUrl, 'POST', `${API}/vms`, { name: `${runTag}-${i}`, flavor: 'm1.tiny', image: 'cirros-0.6', start: true });
         const id = String(body['id']);
@@ -267,6 +270,9 @@ async function main(): Promise<void> {
         return id;
       }),
     );
+    const failed = made.find((m) => m.status === 'rejected');
+    if (failed) throw failed.reason;
+    const ids = created.slice();
     for (const id of ids) {
       const vm = await waitSettled(api.baseUrl, id);
       if (vm['status'] !== 'RUNNING') throw new Error(`VM ${id} settled ${String(vm['status'])}, not RUNNING`);
