@@ -47,7 +47,8 @@ env:
   BENCH_OS_CALLS=1000                API calls counted for the token figure (the GETs above included)
   BENCH_OS_PAGES=20                  list pages counted for the upstream-calls figure
   BENCH_OS_VMS=4                     VMs made for the run (the GETs rotate over them)
-  BENCH_OS_TIMEOUT_MS=10000          the API's OS_TIMEOUT_MS`;
+  BENCH_OS_TIMEOUT_MS=10000          the API's OS_TIMEOUT_MS
+  BENCH_OS_ONLY=reads                only 1b (no VMs made: a few minutes on a slow cloud)`;
 
 const { values: cli } = parseArgs({ options: { help: { type: 'boolean', short: 'h' } } });
 if (cli.help) {
@@ -70,7 +71,10 @@ const settings = {
   pages: envNumber('BENCH_OS_PAGES', 20),
   vms: envNumber('BENCH_OS_VMS', 4),
   timeoutMs: envNumber('BENCH_OS_TIMEOUT_MS', 10_000),
+  only: process.env.BENCH_OS_ONLY,
 };
+if (settings.only !== undefined && settings.only !== '' && settings.only !== 'reads') throw new Error(`BENCH_OS_ONLY must be reads, got "${settings.only}"`);
+const readsOnly = settings.only === 'reads';
 
 // ---------------------------------------------------------------- the API in this process
 
@@ -147,6 +151,12 @@ function stats(samples: readonly number[]): { median: number; p90: number; min: 
 }
 
 const ms = (value: number): string => `${value.toFixed(1)} ms`;
+
+async function timeIt(fn: () => Promise<void>): Promise<number> {
+  const started = performance.now();
+  await fn();
+  return performance.now() - started;
+}
 
 function verdict(pass: boolean, target: string, detail: string): string {
   return `  ${pass ? 'PASS' : 'FAIL'}  ${target}: ${detail}`;
@@ -227,6 +237,41 @@ async function readPairs(baseUrl: string, direct: Connection, token: string, run
   return pairs;
 }
 
+/** 1b: the pairs take turns in one loop, and which side of a pair goes first alternates. */
+async function measureReads(baseUrl: string, direct: Connection, token: string, runTag: string, cleanup: (() => Promise<unknown>)[]): Promise<{ pairs: ReadPair[]; load: string }> {
+  const pairs = await readPairs(baseUrl, direct, token, runTag, cleanup);
+  console.log(
+    `[1b] GET by id of ${pairs.map((r) => r.name).join(', ')}: ${settings.warmup} warm-up + ${settings.requests} measured each way, ` +
+      'interleaved in one loop (the pairs take turns, and which side of a pair goes first alternates)',
+  );
+  for (let i = 0; i < settings.warmup + settings.requests; i++) {
+    for (let k = 0; k < pairs.length; k++) {
+      const pair = pairs[(i + k) % pairs.length] as ReadPair;
+      const apiFirst = i % 2 === 0;
+      const first = await timeIt(apiFirst ? pair.api : pair.direct);
+      const second = await timeIt(apiFirst ? pair.direct : pair.api);
+      if (i < settings.warmup) continue;
+      pair.apiMs.push(apiFirst ? first : second);
+      pair.directMs.push(apiFirst ? second : first);
+    }
+  }
+  return { pairs, load: loadavg().map((l) => l.toFixed(2)).join(' ') };
+}
+
+function reportReads({ pairs, load }: { pairs: ReadPair[]; load: string }): void {
+  console.log(`\n1b. GET by id through the API vs the same resource straight from Neutron / Cinder (${settings.requests} each, same user's token; load ${load})`);
+  for (const pair of pairs) {
+    const a = stats(pair.apiMs);
+    const d = stats(pair.directMs);
+    const r = a.median / d.median;
+    console.log(`  ${pair.name}: ${pair.apiPath} vs ${pair.directCall}`);
+    console.log(`    API     : median ${ms(a.median)}  p90 ${ms(a.p90)}  min ${ms(a.min)}  max ${ms(a.max)}`);
+    console.log(`    ${pair.upstream.padEnd(8)}: median ${ms(d.median)}  p90 ${ms(d.p90)}  min ${ms(d.min)}  max ${ms(d.max)}`);
+    console.log(`    API overhead at the median ${ms(a.median - d.median)}`);
+    console.log(verdict(r <= 1.1, `  API median <= 1.1x ${pair.upstream} median`, `${r.toFixed(2)}x`));
+  }
+}
+
 // ---------------------------------------------------------------- run
 
 async function main(): Promise<void> {
@@ -234,7 +279,7 @@ async function main(): Promise<void> {
   if (typeof loaded === 'string') throw new Error(loaded);
   const stack: StackInfo = loaded;
   // A loaded machine's Keystone may take longer than cloudIsUp's 2 s to answer.
-  const up = await fetch(stack.authUrl, { signal: AbortSignal.timeout(30_000) }).then((r) => r.ok, () => false);
+  const up = await fetch(stack.authUrl, { signal: AbortSignal.timeout(120_000) }).then((r) => r.ok, () => false);
   if (!up) throw new Error(`Keystone does not answer at ${stack.authUrl}; run: bash scripts/openstack/up.sh`);
 
   console.log('vm-lifecycle-api OpenStack bench');
@@ -258,6 +303,14 @@ async function main(): Promise<void> {
     cleanup.push(() => api.close());
     const apiCalls = (): number => apiCallCount.get(api.baseUrl) ?? 0;
 
+    const token = await demoToken(stack);
+    if (readsOnly) {
+      const reads = await measureReads(api.baseUrl, direct, token, runTag, cleanup);
+      console.log(`\n==== results (${new Date().toISOString()}) ====`);
+      reportReads(reads);
+      return;
+    }
+
     // ---- set-up: VMs made through the API
     console.log(`\n[setup] creating ${settings.vms} VMs through the API (${runTag}-*)`);
     const t0 = performance.now();
@@ -280,7 +333,6 @@ async function main(): Promise<void> {
     console.log(`  ${ids.length} VMs RUNNING in ${Math.round(performance.now() - t0)} ms`);
 
     // ---- 1. latency: API vs Nova, alternating
-    const token = await demoToken(stack);
     const computeUrl = (await direct.endpoint('compute')).replace(/\/+$/, '');
     const microversion = direct.compute.microversion;
     const novaGet = async (id: string): Promise<void> => {
@@ -293,11 +345,6 @@ async function main(): Promise<void> {
     };
     const apiGet = async (id: string): Promise<void> => {
       await apiOk(api.baseUrl, 'GET', `${API}/vms/${id}`);
-    };
-    const timeIt = async (fn: () => Promise<void>): Promise<number> => {
-      const started = performance.now();
-      await fn();
-      return performance.now() - started;
     };
 
     console.log(`\n[1] GET by id: ${settings.warmup} warm-up + ${settings.requests} measured each way, alternating, ids rotating over ${ids.length} VMs`);
@@ -323,25 +370,8 @@ async function main(): Promise<void> {
     const apiStats = stats(apiSamples);
     const novaStats = stats(novaSamples);
 
-    // ---- 1b. GET by id of a network, a security group and a volume: API vs Neutron / Cinder with
-    // the same user's token, in one loop (docs/contract.md sections 9 and 10)
-    const reads = await readPairs(api.baseUrl, direct, token, runTag, cleanup);
-    console.log(
-      `[1b] GET by id of ${reads.map((r) => r.name).join(', ')}: ${settings.warmup} warm-up + ${settings.requests} measured each way, ` +
-        'interleaved in one loop (the pairs take turns, and which side of a pair goes first alternates)',
-    );
-    for (let i = 0; i < settings.warmup + settings.requests; i++) {
-      for (let k = 0; k < reads.length; k++) {
-        const pair = reads[(i + k) % reads.length] as ReadPair;
-        const apiFirst = i % 2 === 0;
-        const first = await timeIt(apiFirst ? pair.api : pair.direct);
-        const second = await timeIt(apiFirst ? pair.direct : pair.api);
-        if (i < settings.warmup) continue;
-        pair.apiMs.push(apiFirst ? first : second);
-        pair.directMs.push(apiFirst ? second : first);
-      }
-    }
-    const loadAfterReads = loadavg().map((l) => l.toFixed(2)).join(' ');
+    // ---- 1b. GET by id of a network, a security group and a volume (docs/contract.md sections 9 and 10)
+    const reads = await measureReads(api.baseUrl, direct, token, runTag, cleanup);
 
     // ---- 2. token requests per 1,000 API calls
     const remaining = Math.max(0, settings.calls - apiCalls());
@@ -405,17 +435,7 @@ async function main(): Promise<void> {
     console.log(`  API / Nova: median ${ratio.toFixed(2)}x, p90 ${p90Ratio.toFixed(2)}x; API overhead at the median ${ms(apiStats.median - novaStats.median)}`);
     console.log(verdict(ratio <= 1.1, 'API median <= 1.1x Nova median', `${ratio.toFixed(2)}x`));
 
-    console.log(`\n1b. GET by id through the API vs the same resource straight from Neutron / Cinder (${settings.requests} each, same user's token; load ${loadAfterReads})`);
-    for (const pair of reads) {
-      const a = stats(pair.apiMs);
-      const d = stats(pair.directMs);
-      const r = a.median / d.median;
-      console.log(`  ${pair.name}: ${pair.apiPath} vs ${pair.directCall}`);
-      console.log(`    API     : median ${ms(a.median)}  p90 ${ms(a.p90)}  min ${ms(a.min)}  max ${ms(a.max)}`);
-      console.log(`    ${pair.upstream.padEnd(8)}: median ${ms(d.median)}  p90 ${ms(d.p90)}  min ${ms(d.min)}  max ${ms(d.max)}`);
-      console.log(`    API overhead at the median ${ms(a.median - d.median)}`);
-      console.log(verdict(r <= 1.1, `  API median <= 1.1x ${pair.upstream} median`, `${r.toFixed(2)}x`));
-    }
+    reportReads(reads);
 
     console.log(`\n2. Keystone token requests (POST /v3/auth/tokens through the counting proxy) per 1,000 API calls`);
     console.log(`  ${tokenPosts} token request(s) for ${totalCalls} API calls (start-up and set-up included)`);
