@@ -8,14 +8,16 @@
  *    median <= 1.1x Nova's.
  * 2. Keystone token requests per 1,000 API calls, counted by a pass-through proxy in front of
  *    Keystone (the API's OS_AUTH_URL), start-up included; target <= 1.
- * 1b. GET /api/v1/networks/{id} vs GET /v2.0/networks/{id} straight to Neutron, the same way and
- *    target (a network made through the API for the run, deleted at the end).
+ * 1b. GET by id of a network, a security group and a volume through the API vs the same resource
+ *    straight from Neutron / Cinder (GET /v2.0/networks/{id}, GET /v2.0/security-groups/{id} and,
+ *    as the API reads a group, GET /v2.0/security-groups?id=; GET /volumes/{id} at the negotiated
+ *    microversion) with a token of the same user, in one loop: the pairs take turns and which side
+ *    of a pair goes first alternates; target API median <= 1.1x each (issues 9 and 10). Made
+ *    through the API for the run, deleted at the end; the volume line is left out without Cinder.
  * 3. Upstream calls per list page (GET /api/v1/vms?limit=50) once the catalog caches are warm,
  *    counted by proxies in front of Nova, Glance and Neutron that the Keystone proxy's catalog
  *    points at (a second API instance, so that the proxies add nothing to the latency of 1.);
  *    target 1 (the server list) plus the cached catalogs.
- * 4. GET /api/v1/security-groups/{id} through the API vs the same Neutron call straight
- *    (GET /v2.0/security-groups?id=) with the same user's token, as 1.; target API median <= 1.1x Neutron's.
  *
  * The API runs in this process on 127.0.0.1 (app + backend built as src/server.ts does); all
  * traffic stays on loopback. The VMs it creates are deleted at the end, whatever happens.
@@ -23,13 +25,15 @@
 import { once } from 'node:events';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import pino from 'pino';
 import { buildApp } from '../src/app.js';
 import { createBackend } from '../src/backends/create-backend.js';
 import { parseConfig } from '../src/config/config.js';
+import type { Connection } from '../src/openstack/index.js';
 import type { Backend } from '../src/repository/backend.js';
-import { apiEnv, cloudIsUp, demoToken, directConnection, loadStack } from '../test/openstack/support/fault-env.js';
+import { apiEnv, demoToken, directConnection, loadStack } from '../test/openstack/support/fault-env.js';
 import { FaultProxy, TOKEN_PATH, startProxiedCloud, type StackInfo } from '../test/openstack/support/fault-proxy.js';
 
 const API = '/api/v1';
@@ -38,12 +42,13 @@ const USAGE = `usage: npm run bench:openstack
 
 env:
   MINI_OS_RUN=/tmp/mini-openstack   where up.sh wrote stack.json
-  BENCH_OS_REQUESTS=200              sequential GETs each way (API and Nova), after the warm-up
+  BENCH_OS_REQUESTS=200              sequential GETs each way (API and Nova; API and Neutron/Cinder for each of 1b), after the warm-up
   BENCH_OS_WARMUP=20                 warm-up GETs each way
   BENCH_OS_CALLS=1000                API calls counted for the token figure (the GETs above included)
   BENCH_OS_PAGES=20                  list pages counted for the upstream-calls figure
   BENCH_OS_VMS=4                     VMs made for the run (the GETs rotate over them)
-  BENCH_OS_TIMEOUT_MS=10000          the API's OS_TIMEOUT_MS`;
+  BENCH_OS_TIMEOUT_MS=10000          the API's OS_TIMEOUT_MS
+  BENCH_OS_ONLY=reads                only 1b (no VMs made: a few minutes on a slow cloud)`;
 
 const { values: cli } = parseArgs({ options: { help: { type: 'boolean', short: 'h' } } });
 if (cli.help) {
@@ -66,7 +71,10 @@ const settings = {
   pages: envNumber('BENCH_OS_PAGES', 20),
   vms: envNumber('BENCH_OS_VMS', 4),
   timeoutMs: envNumber('BENCH_OS_TIMEOUT_MS', 10_000),
+  only: process.env.BENCH_OS_ONLY,
 };
+if (settings.only !== undefined && settings.only !== '' && settings.only !== 'reads') throw new Error(`BENCH_OS_ONLY must be reads, got "${settings.only}"`);
+const readsOnly = settings.only === 'reads';
 
 // ---------------------------------------------------------------- the API in this process
 
@@ -144,8 +152,124 @@ function stats(samples: readonly number[]): { median: number; p90: number; min: 
 
 const ms = (value: number): string => `${value.toFixed(1)} ms`;
 
+async function timeIt(fn: () => Promise<void>): Promise<number> {
+  const started = performance.now();
+  await fn();
+  return performance.now() - started;
+}
+
 function verdict(pass: boolean, target: string, detail: string): string {
   return `  ${pass ? 'PASS' : 'FAIL'}  ${target}: ${detail}`;
+}
+
+// ---------------------------------------------------------------- reads by id (1b)
+
+/** One resource read both ways: through the API, and straight from its OpenStack service. */
+interface ReadPair {
+  name: string;
+  upstream: string;
+  apiPath: string;
+  directCall: string;
+  api: () => Promise<void>;
+  direct: () => Promise<void>;
+  apiMs: number[];
+  directMs: number[];
+}
+
+/** A GET straight to a service with the token, read and parsed as the API's side is (fetch's keep-alive pool, as the API's client uses). */
+async function directGet(url: string, token: string, extra: Record<string, string> = {}): Promise<void> {
+  const response = await fetch(url, { headers: { 'X-Auth-Token': token, Accept: 'application/json', ...extra } });
+  const text = await response.text();
+  if (response.status !== 200) throw new Error(`GET ${url} answered ${response.status}: ${text.slice(0, 200)}`);
+  JSON.parse(text);
+}
+
+/**
+ * A network, a security group and (when the cloud has Cinder) a volume made through the API for the
+ * run, deleted at the end; each read through the API and straight from Neutron or Cinder with the
+ * call a client would make (GET /v2.0/<resource>/{id}, GET /volumes/{id} at the microversion the API
+ * negotiated). The API reads a group with GET /v2.0/security-groups?id= (one call either way; see
+ * the security group repository), so that call is measured straight too.
+ */
+async function readPairs(baseUrl: string, direct: Connection, token: string, runTag: string, cleanup: (() => Promise<unknown>)[]): Promise<ReadPair[]> {
+  /** `path` and `call` name the two sides in the report; `id` fills them in for the requests. */
+  const pair = (name: string, upstream: string, id: string, path: string, call: string, directUrl: string, extra: Record<string, string> = {}): ReadPair => ({
+    name,
+    upstream,
+    apiPath: `${API}${path}`,
+    directCall: call,
+    api: async () => {
+      await apiOk(baseUrl, 'GET', `${API}${path.replace('{id}', id)}`);
+    },
+    direct: () => directGet(directUrl.replace('{id}', id), token, extra),
+    apiMs: [],
+    directMs: [],
+  });
+  const neutronUrl = (await direct.endpoint('network')).replace(/\/+$/, '');
+  const network = await apiOk(baseUrl, 'POST', `${API}/networks`, { name: `${runTag}-net`, cidr: '10.213.0.0/24' });
+  const networkId = String(network['id']);
+  cleanup.push(() => apiCall(baseUrl, 'DELETE', `${API}/networks/${networkId}`));
+  const group = await apiOk(baseUrl, 'POST', `${API}/security-groups`, { name: `${runTag}-sg` });
+  const groupId = String(group['id']);
+  cleanup.push(() => apiCall(baseUrl, 'DELETE', `${API}/security-groups/${groupId}`));
+  const pairs = [
+    pair('network', 'Neutron', networkId, '/networks/{id}', 'GET /v2.0/networks/{id}', `${neutronUrl}/v2.0/networks/{id}`),
+    pair('security group', 'Neutron', groupId, '/security-groups/{id}', 'GET /v2.0/security-groups/{id}', `${neutronUrl}/v2.0/security-groups/{id}`),
+    pair('security group', 'Neutron', groupId, '/security-groups/{id}', 'GET /v2.0/security-groups?id= (the call the API makes)', `${neutronUrl}/v2.0/security-groups?id={id}`),
+  ];
+  let cinderUrl: string | undefined;
+  try {
+    cinderUrl = (await direct.endpoint('block-storage')).replace(/\/+$/, '');
+  } catch {
+    console.log('  (no block-storage in the catalog: the volume line is left out)');
+  }
+  if (cinderUrl !== undefined) {
+    const microversion = await direct.blockStorage.negotiate();
+    const volume = await apiOk(baseUrl, 'POST', `${API}/volumes?wait=60`, { name: `${runTag}-vol`, size_gb: 1 });
+    const volumeId = String(volume['id']);
+    cleanup.push(() => apiCall(baseUrl, 'DELETE', `${API}/volumes/${volumeId}`));
+    pairs.push(
+      pair('volume', 'Cinder', volumeId, '/volumes/{id}', `GET /volumes/{id} (volume ${microversion})`, `${cinderUrl}/volumes/{id}`, {
+        'OpenStack-API-Version': `volume ${microversion}`,
+      }),
+    );
+  }
+  return pairs;
+}
+
+/** 1b: the pairs take turns in one loop, and which side of a pair goes first alternates. */
+async function measureReads(baseUrl: string, direct: Connection, token: string, runTag: string, cleanup: (() => Promise<unknown>)[]): Promise<{ pairs: ReadPair[]; load: string }> {
+  const pairs = await readPairs(baseUrl, direct, token, runTag, cleanup);
+  console.log(
+    `[1b] GET by id of ${pairs.map((r) => r.name).join(', ')}: ${settings.warmup} warm-up + ${settings.requests} measured each way, ` +
+      'interleaved in one loop (the pairs take turns, and which side of a pair goes first alternates)',
+  );
+  for (let i = 0; i < settings.warmup + settings.requests; i++) {
+    for (let k = 0; k < pairs.length; k++) {
+      const pair = pairs[(i + k) % pairs.length] as ReadPair;
+      const apiFirst = i % 2 === 0;
+      const first = await timeIt(apiFirst ? pair.api : pair.direct);
+      const second = await timeIt(apiFirst ? pair.direct : pair.api);
+      if (i < settings.warmup) continue;
+      pair.apiMs.push(apiFirst ? first : second);
+      pair.directMs.push(apiFirst ? second : first);
+    }
+  }
+  return { pairs, load: loadavg().map((l) => l.toFixed(2)).join(' ') };
+}
+
+function reportReads({ pairs, load }: { pairs: ReadPair[]; load: string }): void {
+  console.log(`\n1b. GET by id through the API vs the same resource straight from Neutron / Cinder (${settings.requests} each, same user's token; load ${load})`);
+  for (const pair of pairs) {
+    const a = stats(pair.apiMs);
+    const d = stats(pair.directMs);
+    const r = a.median / d.median;
+    console.log(`  ${pair.name}: ${pair.apiPath} vs ${pair.directCall}`);
+    console.log(`    API     : median ${ms(a.median)}  p90 ${ms(a.p90)}  min ${ms(a.min)}  max ${ms(a.max)}`);
+    console.log(`    ${pair.upstream.padEnd(8)}: median ${ms(d.median)}  p90 ${ms(d.p90)}  min ${ms(d.min)}  max ${ms(d.max)}`);
+    console.log(`    API overhead at the median ${ms(a.median - d.median)}`);
+    console.log(verdict(r <= 1.1, `  API median <= 1.1x ${pair.upstream} median`, `${r.toFixed(2)}x`));
+  }
 }
 
 // ---------------------------------------------------------------- run
@@ -154,10 +278,12 @@ async function main(): Promise<void> {
   const loaded = loadStack();
   if (typeof loaded === 'string') throw new Error(loaded);
   const stack: StackInfo = loaded;
-  if (!(await cloudIsUp(stack))) throw new Error(`Keystone does not answer at ${stack.authUrl}; run: bash scripts/openstack/up.sh`);
+  // A loaded machine's Keystone may take longer than cloudIsUp's 2 s to answer.
+  const up = await fetch(stack.authUrl, { signal: AbortSignal.timeout(120_000) }).then((r) => r.ok, () => false);
+  if (!up) throw new Error(`Keystone does not answer at ${stack.authUrl}; run: bash scripts/openstack/up.sh`);
 
   console.log('vm-lifecycle-api OpenStack bench');
-  console.log(`  cloud: ${stack.authUrl} (demo project), node ${process.version}`);
+  console.log(`  cloud: ${stack.authUrl} (demo project), node ${process.version}, load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
   console.log(
     `  settings: ${settings.requests} GETs each way after ${settings.warmup} warm-up, ${settings.calls} API calls for tokens, ` +
       `${settings.pages} list pages, ${settings.vms} VMs, OS_TIMEOUT_MS ${settings.timeoutMs}`,
@@ -177,10 +303,19 @@ async function main(): Promise<void> {
     cleanup.push(() => api.close());
     const apiCalls = (): number => apiCallCount.get(api.baseUrl) ?? 0;
 
+    const token = await demoToken(stack);
+    if (readsOnly) {
+      const reads = await measureReads(api.baseUrl, direct, token, runTag, cleanup);
+      console.log(`\n==== results (${new Date().toISOString()}) ====`);
+      reportReads(reads);
+      return;
+    }
+
     // ---- set-up: VMs made through the API
     console.log(`\n[setup] creating ${settings.vms} VMs through the API (${runTag}-*)`);
     const t0 = performance.now();
-    const ids = await Promise.all(
+    // Every create settles before going on, so that the clean-up knows each VM that was made.
+    const made = await Promise.allSettled(
       Array.from({ length: settings.vms }, async (_, i) => {
         const body = await apiOk(api.baseUrl, 'POST', `${API}/vms`, { name: `${runTag}-${i}`, flavor: 'm1.tiny', image: 'cirros-0.6', start: true });
         const id = String(body['id']);
@@ -188,6 +323,9 @@ async function main(): Promise<void> {
         return id;
       }),
     );
+    const failed = made.find((m) => m.status === 'rejected');
+    if (failed) throw failed.reason;
+    const ids = created.slice();
     for (const id of ids) {
       const vm = await waitSettled(api.baseUrl, id);
       if (vm['status'] !== 'RUNNING') throw new Error(`VM ${id} settled ${String(vm['status'])}, not RUNNING`);
@@ -195,7 +333,6 @@ async function main(): Promise<void> {
     console.log(`  ${ids.length} VMs RUNNING in ${Math.round(performance.now() - t0)} ms`);
 
     // ---- 1. latency: API vs Nova, alternating
-    const token = await demoToken(stack);
     const computeUrl = (await direct.endpoint('compute')).replace(/\/+$/, '');
     const microversion = direct.compute.microversion;
     const novaGet = async (id: string): Promise<void> => {
@@ -208,11 +345,6 @@ async function main(): Promise<void> {
     };
     const apiGet = async (id: string): Promise<void> => {
       await apiOk(api.baseUrl, 'GET', `${API}/vms/${id}`);
-    };
-    const timeIt = async (fn: () => Promise<void>): Promise<number> => {
-      const started = performance.now();
-      await fn();
-      return performance.now() - started;
     };
 
     console.log(`\n[1] GET by id: ${settings.warmup} warm-up + ${settings.requests} measured each way, alternating, ids rotating over ${ids.length} VMs`);
@@ -238,39 +370,8 @@ async function main(): Promise<void> {
     const apiStats = stats(apiSamples);
     const novaStats = stats(novaSamples);
 
-    // ---- 1b. GET /networks/{id}: API vs Neutron, alternating, the same token (docs/contract.md section 9)
-    const network = await apiOk(api.baseUrl, 'POST', `${API}/networks`, { name: `${runTag}-net`, cidr: '10.213.0.0/24' });
-    const networkId = String(network['id']);
-    cleanup.push(() => apiCall(api.baseUrl, 'DELETE', `${API}/networks/${networkId}`));
-    const neutronUrl = (await direct.endpoint('network')).replace(/\/+$/, '');
-    const neutronGet = async (): Promise<void> => {
-      const response = await fetch(`${neutronUrl}/v2.0/networks/${networkId}`, { headers: { 'X-Auth-Token': token, Accept: 'application/json' } });
-      const text = await response.text();
-      if (response.status !== 200) throw new Error(`Neutron GET /networks/${networkId} answered ${response.status}: ${text.slice(0, 200)}`);
-      JSON.parse(text);
-    };
-    console.log(`[1b] GET /networks/{id}: ${settings.warmup} warm-up + ${settings.requests} measured each way, alternating`);
-    const apiNetSamples: number[] = [];
-    const neutronSamples: number[] = [];
-    for (let i = 0; i < settings.warmup + settings.requests; i++) {
-      const apiSide = () => timeIt(() => apiOk(api.baseUrl, 'GET', `${API}/networks/${networkId}`).then(() => undefined));
-      const neutronSide = () => timeIt(neutronGet);
-      let apiMs: number;
-      let neutronMs: number;
-      if (i % 2 === 0) {
-        apiMs = await apiSide();
-        neutronMs = await neutronSide();
-      } else {
-        neutronMs = await neutronSide();
-        apiMs = await apiSide();
-      }
-      if (i >= settings.warmup) {
-        apiNetSamples.push(apiMs);
-        neutronSamples.push(neutronMs);
-      }
-    }
-    const apiNetStats = stats(apiNetSamples);
-    const neutronStats = stats(neutronSamples);
+    // ---- 1b. GET by id of a network, a security group and a volume (docs/contract.md sections 9 and 10)
+    const reads = await measureReads(api.baseUrl, direct, token, runTag, cleanup);
 
     // ---- 2. token requests per 1,000 API calls
     const remaining = Math.max(0, settings.calls - apiCalls());
@@ -323,34 +424,6 @@ async function main(): Promise<void> {
     }
     const getCalls = upstream.reduce((sum, p) => sum + p.seen.length, 0);
 
-    // ---- 4. GET /security-groups/{id}: API vs Neutron, alternating
-    console.log(`[4] GET /security-groups/{id}: ${settings.warmup} warm-up + ${settings.requests} measured each way, alternating`);
-    const group = await apiOk(api.baseUrl, 'POST', `${API}/security-groups`, { name: `${runTag}-sg` });
-    const groupId = String(group['id']);
-    cleanup.push(() => apiCall(api.baseUrl, 'DELETE', `${API}/security-groups/${groupId}`));
-    const neutronGroupGet = async (): Promise<void> => {
-      // The call the API makes (a list by id: see NetworkProxy.getSecurityGroup), straight to Neutron.
-      const response = await fetch(`${neutronUrl}/v2.0/security-groups?id=${groupId}`, { headers: { 'X-Auth-Token': token, Accept: 'application/json' } });
-      const text = await response.text();
-      if (response.status !== 200) throw new Error(`Neutron GET /security-groups/${groupId} answered ${response.status}: ${text.slice(0, 200)}`);
-      JSON.parse(text);
-    };
-    const apiGroupGet = async (): Promise<void> => {
-      await apiOk(api.baseUrl, 'GET', `${API}/security-groups/${groupId}`);
-    };
-    const sgApiSamples: number[] = [];
-    const sgNeutronSamples: number[] = [];
-    for (let i = 0; i < settings.warmup + settings.requests; i++) {
-      const first = i % 2 === 0 ? apiGroupGet : neutronGroupGet;
-      const second = i % 2 === 0 ? neutronGroupGet : apiGroupGet;
-      const a = await timeIt(first);
-      const b = await timeIt(second);
-      if (i < settings.warmup) continue;
-      sgApiSamples.push(i % 2 === 0 ? a : b);
-      sgNeutronSamples.push(i % 2 === 0 ? b : a);
-    }
-    const sgApiStats = stats(sgApiSamples);
-    const sgNeutronStats = stats(sgNeutronSamples);
 
     // ---- report
     const ratio = apiStats.median / novaStats.median;
@@ -362,11 +435,7 @@ async function main(): Promise<void> {
     console.log(`  API / Nova: median ${ratio.toFixed(2)}x, p90 ${p90Ratio.toFixed(2)}x; API overhead at the median ${ms(apiStats.median - novaStats.median)}`);
     console.log(verdict(ratio <= 1.1, 'API median <= 1.1x Nova median', `${ratio.toFixed(2)}x`));
 
-    const netRatio = apiNetStats.median / neutronStats.median;
-    console.log(`\n1b. GET ${API}/networks/{id} through the API vs GET /v2.0/networks/{id} straight to Neutron (${settings.requests} each, same token)`);
-    console.log(`  API    : median ${ms(apiNetStats.median)}  p90 ${ms(apiNetStats.p90)}  min ${ms(apiNetStats.min)}  max ${ms(apiNetStats.max)}`);
-    console.log(`  Neutron: median ${ms(neutronStats.median)}  p90 ${ms(neutronStats.p90)}  min ${ms(neutronStats.min)}  max ${ms(neutronStats.max)}`);
-    console.log(verdict(netRatio <= 1.1, 'API median <= 1.1x Neutron median', `${netRatio.toFixed(2)}x`));
+    reportReads(reads);
 
     console.log(`\n2. Keystone token requests (POST /v3/auth/tokens through the counting proxy) per 1,000 API calls`);
     console.log(`  ${tokenPosts} token request(s) for ${totalCalls} API calls (start-up and set-up included)`);
@@ -395,11 +464,6 @@ async function main(): Promise<void> {
       ),
     );
 
-    const sgRatio = sgApiStats.median / sgNeutronStats.median;
-    console.log(`\n4. GET ${API}/security-groups/{id} through the API vs GET /v2.0/security-groups?id= straight to Neutron (${settings.requests} each, sequential, alternating)`);
-    console.log(`  API    : median ${ms(sgApiStats.median)}  p90 ${ms(sgApiStats.p90)}  min ${ms(sgApiStats.min)}  max ${ms(sgApiStats.max)}`);
-    console.log(`  Neutron: median ${ms(sgNeutronStats.median)}  p90 ${ms(sgNeutronStats.p90)}  min ${ms(sgNeutronStats.min)}  max ${ms(sgNeutronStats.max)}`);
-    console.log(verdict(sgRatio <= 1.1, 'API median <= 1.1x Neutron median', `${sgRatio.toFixed(2)}x`));
   } finally {
     console.log(`\n[cleanup] deleting ${created.length} VM(s)`);
     await Promise.all(created.map((id) => direct.compute.deleteServer(id).catch((err: unknown) => console.error(`  could not delete ${id}: ${String(err)}`))));

@@ -21,6 +21,9 @@ export interface Network {
   created_at: string;
 }
 
+/** What a VM create needs of a network named in its body: which one, and whether VMs may be plugged into it. */
+export type NetworkRef = Pick<Network, 'id' | 'name' | 'external'>;
+
 export const floatingIpStatuses = ['ACTIVE', 'DOWN', 'ERROR'] as const;
 export type FloatingIpStatus = (typeof floatingIpStatuses)[number];
 

@@ -11,7 +11,16 @@ import {
 
 export type HttpMethod = 'GET' | 'HEAD' | 'PUT' | 'DELETE' | 'POST' | 'PATCH';
 
-export type QueryValue = string | number | boolean | Date | readonly string[] | undefined;
+/**
+ * A filter sent once per value (`id=a&id=b`). Neutron reads a repeated filter as "any of" and a
+ * comma inside one value as part of the value (tags are the exception: a comma list by design, so
+ * they stay a plain array, joined). Callers send no AnyOf without values: no filter would match all.
+ */
+export class AnyOf {
+  constructor(readonly values: readonly string[]) {}
+}
+
+export type QueryValue = string | number | boolean | Date | readonly string[] | AnyOf | undefined;
 
 export interface TransportRequest {
   /** Catalog service type, for errors, logs and the microversion header. */
@@ -226,6 +235,10 @@ function buildUrl(baseUrl: string, path: string, query: Record<string, QueryValu
   const url = new URL(baseUrl.replace(/\/+$/, '') + path);
   for (const [key, value] of Object.entries(query ?? {})) {
     if (value === undefined) continue;
+    if (value instanceof AnyOf) {
+      for (const one of value.values) url.searchParams.append(key, one);
+      continue;
+    }
     const text = value instanceof Date ? value.toISOString() : Array.isArray(value) ? value.join(',') : String(value);
     url.searchParams.set(key, text);
   }

@@ -1,4 +1,4 @@
-import type { FloatingIp, Network } from '../domain/network.js';
+import type { FloatingIp, Network, NetworkRef } from '../domain/network.js';
 import type { Scope } from '../domain/tenancy.js';
 
 /**
@@ -25,6 +25,11 @@ export interface NetworkRepository {
   list(scope: Scope): Promise<Network[]>;
   /** By id, else by name, among those `list` shows. */
   find(scope: Scope, idOrName: string): Promise<Network | undefined>;
+  /**
+   * Several at once, each by id, else by name, among those `list` shows (undefined for one it does
+   * not see), in as few upstream calls as the backend can: a VM create names its networks with it.
+   */
+  resolve(scope: Scope, idsOrNames: readonly string[]): Promise<(NetworkRef | undefined)[]>;
   /** Renames a network of the scope's tenant (the service has checked it is one). */
   rename(scope: Scope, id: string, name: string): Promise<Network>;
   /** Deletes a network of the scope's tenant; RESOURCE_IN_USE naming the VM or floating IP that holds it. */

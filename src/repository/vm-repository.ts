@@ -1,6 +1,6 @@
 import type { Scope } from '../domain/tenancy.js';
 import type { SecurityGroupRef } from '../domain/security-group.js';
-import type { Network } from '../domain/network.js';
+import type { NetworkRef } from '../domain/network.js';
 import type { DataDisk } from '../domain/volume.js';
 import type { Flavor, Image, Vm, VmActionEntry, VmCommand, VmStatus, VmTask } from '../domain/vm.js';
 
@@ -43,7 +43,7 @@ export interface CreateVmInput {
   /** Its security groups, resolved in the caller's tenant; absent: none. */
   securityGroups?: readonly SecurityGroupRef[];
   /** The networks to plug it into, in order (docs/contract.md section 9); absent: the backend's default. */
-  networks?: readonly Network[];
+  networks?: readonly NetworkRef[];
   /** New volumes made and attached as the VM is created (docs/contract.md section 10). */
   dataDisks?: readonly DataDisk[];
 }

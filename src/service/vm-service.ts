@@ -9,7 +9,7 @@ import { ApiError } from '../domain/errors.js';
 import type { Scope } from '../domain/tenancy.js';
 import type { SecurityGroupRepository } from '../repository/security-group-repository.js';
 import { resolveGroupsForBody } from './security-group-service.js';
-import type { Network } from '../domain/network.js';
+import type { NetworkRef } from '../domain/network.js';
 import type { NetworkRepository } from '../repository/network-repository.js';
 import type { DataDisk } from '../domain/volume.js';
 import { vmStatuses, type VmActionEntry, type Flavor, type Image, type Vm, type VmAction, type VmCommandWith, type VmStatus, type VmTask } from '../domain/vm.js';
@@ -275,10 +275,10 @@ export class VmService {
   }
 
   /** Resolved before anything is made, so that a bad name leaves no server behind (section 9). */
-  private async networksNamedInBody(scope: Scope, refs: readonly string[] | undefined): Promise<Network[] | undefined> {
+  private async networksNamedInBody(scope: Scope, refs: readonly string[] | undefined): Promise<NetworkRef[] | undefined> {
     if (refs === undefined || !this.networks) return undefined;
-    const networks = this.networks;
-    const found = await Promise.all(refs.map((ref) => networks.find(scope, ref)));
+    // All in one go: one Neutron call for every network named by id (docs/contract.md section 9).
+    const found = await this.networks.resolve(scope, refs);
     const errors = refs.flatMap((ref, i) => {
       const network = found[i];
       if (!network) return [{ path: `networks.${i}`, message: `unknown network "${ref}"; see GET /api/v1/networks` }];
@@ -290,7 +290,7 @@ export class VmService {
     if (new Set(ids).size !== ids.length) {
       throw new ApiError('VALIDATION_ERROR', 'The same network is named twice', { errors: [{ path: 'networks', message: 'names each network once' }] });
     }
-    return found as Network[];
+    return found as NetworkRef[];
   }
 
   private async flavorNamedInBody(nameOrId: string): Promise<Flavor> {
@@ -316,7 +316,7 @@ export class VmService {
 interface ResolvedCreate {
   flavor: Flavor;
   image: Image;
-  networks?: Network[];
+  networks?: NetworkRef[];
 }
 
 function fingerprintOf(request: CreateVmRequest, { flavor, image, networks }: ResolvedCreate): string {

@@ -1,4 +1,4 @@
-import type { FloatingIp, Network } from '../../domain/network.js';
+import type { FloatingIp, Network, NetworkRef } from '../../domain/network.js';
 import type { Scope } from '../../domain/tenancy.js';
 import type { CreateNetworkInput, FloatingIpRepository, NetworkRepository } from '../../repository/network-repository.js';
 import type { MemoryNetworks } from './networks.js';
@@ -17,6 +17,10 @@ export class MemoryNetworkRepository implements NetworkRepository {
 
   async find(scope: Scope, idOrName: string): Promise<Network | undefined> {
     return this.state.find(scope, idOrName);
+  }
+
+  async resolve(scope: Scope, idsOrNames: readonly string[]): Promise<(NetworkRef | undefined)[]> {
+    return idsOrNames.map((ref) => this.state.find(scope, ref));
   }
 
   async rename(scope: Scope, id: string, name: string): Promise<Network> {

@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import { ApiError } from '../../domain/errors.js';
-import type { FloatingIp, FloatingIpStatus, Network } from '../../domain/network.js';
+import type { FloatingIp, FloatingIpStatus, Network, NetworkRef } from '../../domain/network.js';
 import { scopeSees, type Scope } from '../../domain/tenancy.js';
 import { OpenStackHttpError, type CallOptions, type Connection, type Network as NeutronNetwork, type NeutronFloatingIp, type Port } from '../../openstack/index.js';
 import type { CreateNetworkInput, FloatingIpRepository, NetworkRepository } from '../../repository/network-repository.js';
@@ -142,12 +142,33 @@ export class OpenStackNetworkRepository implements NetworkRepository {
       candidates = await neutron(this.log, 'find network', () => conn.network.listNetworks({ name: idOrName }, callOptions(scope)));
       candidates = candidates.filter((n) => n.name === idOrName);
     }
-    // A tenant's own network first, then the cloud's, should an admin see several of one name.
-    const visible = candidates.filter((n) => this.sees(scope, n, defaultId));
-    const found = visible.find((n) => tenantOfTags(n.tags ?? [], NO_TENANT) === scope.tenant) ?? visible[0];
+    const found = this.pick(scope, candidates, defaultId);
     if (!found) return undefined;
     await this.readSubnets(scope, [found]);
     return this.toNetwork(found, defaultId);
+  }
+
+  /**
+   * One `GET /v2.0/networks?id=..&id=..` for the ids and one `?name=..&name=..` for the rest (only
+   * if any): a VM create with two networks makes one Neutron call for them, not one per network,
+   * and reads no subnets (its networks' ids are all Nova needs).
+   */
+  async resolve(scope: Scope, idsOrNames: readonly string[]): Promise<(NetworkRef | undefined)[]> {
+    const conn = this.options.connectionFor(scope);
+    const call = callOptions(scope);
+    const ids = [...new Set(idsOrNames.filter((ref) => uuidPattern.test(ref)))];
+    const [defaultId, byId] = await Promise.all([
+      this.defaultId(scope),
+      ids.length > 0 ? neutron(this.log, 'find networks', () => conn.network.listNetworks({ id: ids }, call)) : [],
+    ]);
+    // As find: an id Neutron knows is never read as a name, even when the scope does not see it.
+    const names = [...new Set(idsOrNames.filter((ref) => !byId.some((n) => n.id === ref)))];
+    const byName = names.length > 0 ? await neutron(this.log, 'find networks', () => conn.network.listNetworks({ name: names }, call)) : [];
+    return idsOrNames.map((ref) => {
+      const withId = byId.filter((n) => n.id === ref);
+      const found = this.pick(scope, withId.length > 0 ? withId : byName.filter((n) => n.name === ref), defaultId);
+      return found && { id: found.id, name: found.name, external: found['router:external'] === true };
+    });
   }
 
   async rename(scope: Scope, id: string, name: string): Promise<Network> {
@@ -174,12 +195,25 @@ export class OpenStackNetworkRepository implements NetworkRepository {
     if (vms.length > 0) {
       throw new ApiError('RESOURCE_IN_USE', `The network is in use by VM ${vms[0]}${vms.length > 1 ? ` and ${vms.length - 1} more` : ''}; delete them first`);
     }
-    for (const port of ports.filter((p) => p.device_owner === 'network:router_interface')) {
-      for (const ip of port.fixed_ips) {
-        await neutron(this.log, 'remove router interface', () => conn.network.removeRouterInterface(port.device_id, ip.subnet_id, call));
+    const unplugged: { router: string; subnet: string }[] = [];
+    try {
+      for (const port of ports.filter((p) => p.device_owner === 'network:router_interface')) {
+        for (const ip of port.fixed_ips) {
+          await neutron(this.log, 'remove router interface', () => conn.network.removeRouterInterface(port.device_id, ip.subnet_id, call));
+          unplugged.push({ router: port.device_id, subnet: ip.subnet_id });
+        }
       }
+      await neutron(this.log, 'delete network', () => conn.network.deleteNetwork(id, call));
+    } catch (err) {
+      // Nothing half-made: a network that stays is plugged into its router again, so that a VM
+      // made on it still gets floating IPs (the next delete unplugs it once more).
+      for (const { router, subnet } of unplugged.reverse()) {
+        await conn.network.addRouterInterface(router, subnet, call).catch((e: unknown) =>
+          this.log.error({ event: 'openstack.cleanup_failed', network_id: id, router_id: router, error: String(e) }, 'Could not plug a network whose delete failed back into its router'),
+        );
+      }
+      throw err;
     }
-    await neutron(this.log, 'delete network', () => conn.network.deleteNetwork(id, call));
     this.subnets.delete(id);
     this.options.onChange?.();
     return network;
@@ -218,6 +252,12 @@ export class OpenStackNetworkRepository implements NetworkRepository {
   private remember(networkId: string, subnet: { cidr: string; gateway_ip?: string | null | undefined }): void {
     if (this.subnets.size >= MAX_CACHED_SUBNETS) this.subnets.delete(this.subnets.keys().next().value as string);
     this.subnets.set(networkId, { cidr: subnet.cidr, gateway_ip: subnet.gateway_ip ?? null });
+  }
+
+  /** Among networks of one id or name: a tenant's own first, then the cloud's, should an admin see several of one name. */
+  private pick(scope: Scope, candidates: readonly NeutronNetwork[], defaultId: string | undefined): NeutronNetwork | undefined {
+    const visible = candidates.filter((n) => this.sees(scope, n, defaultId));
+    return visible.find((n) => tenantOfTags(n.tags ?? [], NO_TENANT) === scope.tenant) ?? visible[0];
   }
 
   private sees(scope: Scope, network: NeutronNetwork, defaultId: string | undefined): boolean {

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { linkSchema } from '../paging.js';
-import type { QueryValue } from '../transport.js';
+import { AnyOf, type QueryValue } from '../transport.js';
 
 /**
  * A Neutron network as GET /v2.0/networks shows it. Only what callers read is required; the rest
@@ -30,8 +30,10 @@ export const networkListResponseSchema = z.object({
 export const networkResponseSchema = z.object({ network: networkSchema });
 
 export interface ListNetworksQuery {
-  /** Exact match in Neutron (not a pattern, unlike Nova's server name). */
-  name?: string;
+  /** Any of these ids (one call for several networks); never empty. */
+  id?: readonly string[];
+  /** Exact match in Neutron (not a pattern, unlike Nova's server name); several: any of them. */
+  name?: string | readonly string[];
   status?: string;
   shared?: boolean;
   /** Page size, where the cloud pages (allow_pagination); every page is read. */
@@ -42,7 +44,7 @@ export interface ListNetworksQuery {
 }
 
 export function listNetworksQuery(query: ListNetworksQuery): Record<string, QueryValue> {
-  return { name: query.name, status: query.status, shared: query.shared, limit: query.limit, tags: query.tags, 'router:external': query['router:external'] };
+  return { id: query.id && new AnyOf(query.id), name: typeof query.name === 'string' ? query.name : query.name && new AnyOf(query.name), status: query.status, shared: query.shared, limit: query.limit, tags: query.tags, 'router:external': query['router:external'] };
 }
 
 /** The catalog registers Neutron at its root; every path carries the API version. */

@@ -1,6 +1,7 @@
 import { nextMarker, readAllPages } from '../paging.js';
 import { parseResource } from '../resource.js';
 import type { CallOptions, ServiceCaller, ServiceRequest } from '../service.js';
+import { AnyOf } from '../transport.js';
 import { floatingIpListResponseSchema, floatingIpPaths, floatingIpResponseSchema, tagPaths, type FloatingIp, type ListFloatingIpsQuery } from './floating-ips.js';
 import { portListResponseSchema, portPaths, type ListPortsQuery, type Port } from './ports.js';
 import { routerListResponseSchema, routerPaths, routerResponseSchema, type CreateRouterRequest, type Router } from './routers.js';
@@ -69,7 +70,7 @@ export class NetworkProxy {
   /** GET /v2.0/subnets of these networks (one call for many), every page. */
   listSubnets(query: { network_id: readonly string[] }, options?: CallOptions): Promise<Subnet[]> {
     return readAllPages(undefined, async (marker) => {
-      const body = await this.call({ method: 'GET', path: subnetPaths.subnets, query: { network_id: query.network_id, marker } }, options);
+      const body = await this.call({ method: 'GET', path: subnetPaths.subnets, query: { network_id: new AnyOf(query.network_id), marker } }, options);
       const page = parseResource(subnetListResponseSchema, body, 'subnet list');
       return { items: page.subnets, nextMarker: nextMarker(page.subnets_links) };
     });
@@ -107,7 +108,7 @@ export class NetworkProxy {
 
   listPorts(query: ListPortsQuery, options?: CallOptions): Promise<Port[]> {
     return readAllPages(undefined, async (marker) => {
-      const body = await this.call({ method: 'GET', path: portPaths.ports, query: { device_id: query.device_id, network_id: query.network_id, id: query.id, marker } }, options);
+      const body = await this.call({ method: 'GET', path: portPaths.ports, query: { device_id: query.device_id, network_id: query.network_id, id: query.id && new AnyOf(query.id), marker } }, options);
       const page = parseResource(portListResponseSchema, body, 'port list');
       return { items: page.ports, nextMarker: nextMarker(page.ports_links) };
     });

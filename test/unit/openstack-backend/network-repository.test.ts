@@ -58,10 +58,14 @@ class FakeNeutron {
   }
 
   readonly network = {
-    listNetworks: async (query: { name?: string; tags?: string; 'router:external'?: boolean } = {}) => {
+    listNetworks: async (query: { id?: readonly string[]; name?: string | readonly string[]; tags?: string; 'router:external'?: boolean } = {}) => {
       this.step('listNetworks');
+      const names = typeof query.name === 'string' ? [query.name] : query.name;
       return [...this.networks.values()].filter(
-        (n) => (query.name === undefined || n['name'] === query.name) && (query['router:external'] === undefined || n['router:external'] === query['router:external']),
+        (n) =>
+          (query.id === undefined || query.id.includes(n.id)) &&
+          (names === undefined || names.includes(n['name'] as string)) &&
+          (query['router:external'] === undefined || n['router:external'] === query['router:external']),
       );
     },
     getNetwork: async (id: string) => {
@@ -214,6 +218,32 @@ describe('the OpenStack network and floating-IP repositories (a fake Neutron)', 
     expect((await networks.list(scopeOf('x', 'admin'))).filter((n) => n.name === 'web')).toHaveLength(2);
   });
 
+  it('resolves a VM create\'s networks in one Neutron list for the ids and one for the names, reading no subnets', async () => {
+    const web = await networks.create(alice, { name: 'web', cidr: '10.1.0.0/24' });
+    const db = await networks.create(alice, { name: 'db', cidr: '10.2.0.0/24' });
+    const theirs = await networks.create(bob, { name: 'theirs', cidr: '10.3.0.0/24' });
+    neutron.calls.length = 0;
+    expect(await networks.resolve(alice, [web.id, db.id])).toEqual([
+      { id: web.id, name: 'web', external: false },
+      { id: db.id, name: 'db', external: false },
+    ]);
+    expect(neutron.calls).toEqual(['listNetworks']);
+    neutron.calls.length = 0;
+    const unknownId = '00000000-0000-4000-8000-999999999999';
+    expect(await networks.resolve(alice, ['db', 'public', 'private', theirs.id, 'someone-elses', unknownId])).toEqual([
+      { id: db.id, name: 'db', external: false },
+      { id: 'pub', name: 'public', external: true },
+      { id: 'priv', name: 'private', external: false },
+      undefined,
+      undefined,
+      undefined,
+    ]);
+    expect(neutron.calls).toEqual(['listNetworks', 'listNetworks']);
+    neutron.calls.length = 0;
+    expect(await networks.resolve(bob, ['theirs'])).toEqual([{ id: theirs.id, name: 'theirs', external: false }]);
+    expect(neutron.calls).toEqual(['listNetworks']);
+  });
+
   it('refuses a name the tenant sees already, and renames', async () => {
     const a = await networks.create(alice, { name: 'web', cidr: '10.1.0.0/24' });
     expect((await caught(networks.create(alice, { name: 'private', cidr: '10.3.0.0/24' }))).code).toBe('NETWORK_NAME_TAKEN');
@@ -247,6 +277,22 @@ describe('the OpenStack network and floating-IP repositories (a fake Neutron)', 
     expect(neutron.networks.has(a.id)).toBe(false);
     expect(neutron.calls.indexOf('removeRouterInterface')).toBeLessThan(neutron.calls.lastIndexOf('deleteNetwork'));
     expect((await caught(networks.delete(alice, a.id))).code).toBe('NETWORK_NOT_FOUND');
+  });
+
+  it('plugs a network whose delete fails back into its router, so that nothing is left half-made; the next delete finishes', async () => {
+    const a = await networks.create(alice, { name: 'web', cidr: '10.1.0.0/24' });
+    const routed = () => [...neutron.ports.values()].filter((p) => p['network_id'] === a.id && p['device_owner'] === 'network:router_interface').length;
+    expect(routed()).toBe(1);
+    neutron.failNext.set('deleteNetwork', neutronError(500, 'Request Failed: internal server error while processing your request.'));
+    expect((await caught(networks.delete(alice, a.id))).code).toBe('BACKEND_UNAVAILABLE');
+    expect(neutron.networks.has(a.id)).toBe(true);
+    expect(routed()).toBe(1);
+    neutron.failNext.set('deleteNetwork', neutronError(500, 'again'));
+    neutron.failNext.set('addRouterInterface', neutronError(500, 'and the undo too'));
+    expect((await caught(networks.delete(alice, a.id))).code).toBe('BACKEND_UNAVAILABLE');
+    expect(routed()).toBe(0);
+    expect((await networks.delete(alice, a.id)).id).toBe(a.id);
+    expect(neutron.networks.has(a.id)).toBe(false);
   });
 
   it('allocates tagged floating IPs, associates them with the VM\'s port and shows the VM, refusing a second one per VM', async () => {

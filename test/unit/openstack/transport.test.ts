@@ -5,7 +5,7 @@ import {
   OpenStackShapeError,
   OpenStackTimeoutError,
 } from '../../../src/openstack/errors.js';
-import { Transport, toOpenStackRequestId, type TransportOptions } from '../../../src/openstack/transport.js';
+import { AnyOf, Transport, toOpenStackRequestId, type TransportOptions } from '../../../src/openstack/transport.js';
 import { FakeOpenStack, capturingLogger, closedPort, fixture } from './fake-openstack.js';
 
 let fake: FakeOpenStack;
@@ -78,6 +78,14 @@ describe('transport: headers and bodies', () => {
     expect(seen?.query.get('changes-since')).toBe('2026-11-23T17:20:00.000Z');
     expect(seen?.query.get('limit')).toBe('5');
     expect(seen?.query.has('marker')).toBe(false);
+  });
+
+  it('sends an AnyOf filter once per value, as Neutron reads "any of" (a comma would be part of one value)', async () => {
+    fake.route('GET', '/network/v2.0/networks', ok);
+    await transport().request({ service: 'network', method: 'GET', baseUrl: `${fake.url}/network`, path: '/v2.0/networks', query: { id: new AnyOf(['a', 'b']), tags: ['t1', 't2'] } });
+    const [seen] = fake.requests('GET', '/network/v2.0/networks');
+    expect(seen?.query.getAll('id')).toEqual(['a', 'b']);
+    expect(seen?.query.getAll('tags')).toEqual(['t1,t2']);
   });
 
   it('returns an undefined body for an empty answer (202 to an action)', async () => {
