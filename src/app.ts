@@ -86,7 +86,7 @@ export function buildApp({ config, backend, logger, shutdownSignal, sharedState 
   vmRoutes(api, service);
   catalogRoutes(api, service);
   tenantRoutes(api, tenants);
-  quotaRoutes(api, service);
+  quotaRoutes(api, service, volumes);
   securityGroupRoutes(api, new SecurityGroupService(backend.securityGroups, backend.vms));
   networkRoutes(api, new NetworkService(backend.networks, backend.floatingIps, backend.vms));
   volumeRoutes(api, volumes);

@@ -4,7 +4,7 @@ import { ApiError } from '../domain/errors.js';
 import type { Scope } from '../domain/tenancy.js';
 import { volumeStatuses, type VolumeStatus } from '../domain/volume.js';
 import type { VmRepository } from '../repository/vm-repository.js';
-import type { VolumeChanges, VolumeCommand, VolumePage, VolumeRecord, VolumeRepository } from '../repository/volume-repository.js';
+import type { VolumeChanges, VolumeCommand, VolumePage, VolumeQuotaUsage, VolumeRecord, VolumeRepository } from '../repository/volume-repository.js';
 import { InProcessState } from '../shared-state/in-process-state.js';
 import type { SharedState } from '../shared-state/shared-state.js';
 import { assertIfMatch, claimKeyOf, pageQueryOf, settled, underIdempotencyClaim, type ListRequestOf } from './versioned.js';
@@ -69,6 +69,11 @@ export class VolumeService {
   async list(scope: Scope, request: ListVolumesRequest): Promise<VolumePage> {
     const query = pageQueryOf(scope, request, listedByDefault);
     return query ? this.volumes.list(scope, query) : { items: [], nextCursor: null };
+  }
+
+  /** The tenant's volume quotas (docs/contract.md sections 8 and 10): `volumes` and `gigabytes`. */
+  async quotas(scope: Scope): Promise<VolumeQuotaUsage> {
+    return this.volumes.quotaUsage(scope);
   }
 
   async update(scope: Scope, id: string, changes: VolumeChanges, options: Pick<ActionOptions, 'ifMatch'>): Promise<VolumeRecord> {

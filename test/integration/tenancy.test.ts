@@ -221,6 +221,8 @@ describe('VMs per tenant', () => {
       instances: { limit: 2, used: 2 },
       vcpus: { limit: -1, used: 2 },
       ram_mb: { limit: 409600, used: 1024 },
+      volumes: { limit: 10, used: 0 },
+      gigabytes: { limit: 1000, used: 0 },
     });
     expect((await api.call('GET', '/api/v1/quotas', { headers: b })).body).toMatchObject({ instances: { limit: 2, used: 1 }, ram_mb: { used: 2048 } });
   });
