@@ -12,7 +12,7 @@ import { underPath } from './http/middleware/under-path.js';
 import { apiSecurity } from './http/openapi/security.js';
 import { problemResponder, routeNotFound } from './http/problem.js';
 import { EventHub } from './events/event-hub.js';
-import { vmEventFeed } from './events/vm-events.js';
+import { vmEventFeed, volumeEventFeed } from './events/resource-events.js';
 import { sharedEventPublisher } from './events/shared-events.js';
 import { eventRoutes } from './http/routes/events.js';
 import { consoleRoutes } from './http/routes/console.js';
@@ -70,7 +70,7 @@ export function buildApp({ config, backend, logger, shutdownSignal, sharedState 
   const publisher = sharedState.events ? sharedEventPublisher(sharedState.events, events, { maxLen: config.EVENTS_REPLAY_COUNT, logger }) : events;
   const service = new VmService(backend, logger, stopping, vmEventFeed(publisher), sharedState);
   const metrics = createMetrics(() => backend.vms.countByStatus());
-  const volumes = new VolumeService(backend.volumes, backend.vms, logger, stopping, sharedState);
+  const volumes = new VolumeService(backend.volumes, backend.vms, logger, stopping, sharedState, volumeEventFeed(publisher));
   // With REDIS_URL, keys made on one process are known to all, and a revocation reaches all; a
   // directory every process sees already (Keystone) needs no copy of its keys on Redis.
   const directory = sharedState.keys && !backend.tenants.sharedByProcesses ? new SharedKeyDirectory(backend.tenants, sharedState.keys) : backend.tenants;
