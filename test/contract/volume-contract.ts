@@ -292,7 +292,9 @@ export function describeVolumeContract(label: string, makeTarget: () => Promise<
         expect(attached).toMatchObject({ status: 'IN_USE', task: null, attached_to: { vm_id: vm.id } });
         const shown = (await api.getVm(vm.id)).body as VmWithVolumes;
         expect(VmSchema.safeParse(shown).success).toBe(true);
-        expect(shown.volumes.map((v) => v.id)).toEqual([volume.id]);
+        // The VM's own read names the device the volume has (section 10), as the volume does.
+        expect(attached.attached_to?.device).toMatch(/^\/dev\/\w+$/);
+        expect(shown.volumes).toEqual([{ id: volume.id, device: attached.attached_to?.device }]);
 
         const elsewhere = await attach(other.id, volume.id);
         expect(elsewhere.status).toBe(409);
