@@ -74,12 +74,7 @@ export function buildApp({ config, backend, logger, shutdownSignal, sharedState 
   // With REDIS_URL, keys made on one process are known to all, and a revocation reaches all; a
   // directory every process sees already (Keystone) needs no copy of its keys on Redis.
   const directory = sharedState.keys && !backend.tenants.sharedByProcesses ? new SharedKeyDirectory(backend.tenants, sharedState.keys) : backend.tenants;
-  const tenants = new TenantService(
-    directory,
-    async (tenant) => (await service.tenantOwnsResources(tenant)) || (await backend.volumes.tenantOwnsVolumes(tenant)),
-    Date.now,
-    sharedState.revocations,
-  );
+  const tenants = new TenantService(directory, backend, Date.now, sharedState.revocations);
   const keysRequired = config.AUTH_MODE === 'keys' || config.API_KEYS.length + config.API_READONLY_KEYS.length > 0;
   const registry = new OpenAPIRegistry();
   const api = new EndpointRouter(registry, API_BASE, apiSecurity(registry, keysRequired));
