@@ -3,6 +3,7 @@
  * filled directly through the repository (not over HTTP), so that set-up takes seconds.
  */
 import { DAY_MS, createMemoryBackend, type MemoryLimits } from '../src/backends/memory/memory-backend.js';
+import type { StorageLimits } from '../src/backends/memory/storage.js';
 import type { Backend } from '../src/repository/backend.js';
 import type { Flavor, Image } from '../src/domain/vm.js';
 import type { Scope } from '../src/domain/tenancy.js';
@@ -14,7 +15,7 @@ export const FLAVOR_NAMES = ['m1.tiny', 'm1.small', 'm1.medium', 'm1.large', 'm1
 export const IMAGE_NAME = 'ubuntu-22.04';
 
 /** No quota, room for millions of vCPUs, a /8 address pool: every created VM settles RUNNING or STOPPED. */
-export const benchLimits: MemoryLimits = {
+export const benchLimits: MemoryLimits & StorageLimits = {
   actionDelayMs: 0,
   capacityVcpus: 10_000_000,
   capacityRamMb: 1_000_000_000,
@@ -26,6 +27,10 @@ export const benchLimits: MemoryLimits = {
   maxTombstones: 10_000,
   idempotencyTtlMs: DAY_MS,
   maxIdempotencyKeys: 100_000,
+  // Volumes: no quota, a pool no bench fills.
+  storageGb: 1_000_000_000,
+  quotaVolumes: -1,
+  quotaGigabytes: -1,
 };
 
 export function createBenchBackend(): Backend {
@@ -65,6 +70,11 @@ export async function populate(backend: Backend, count: number, prefix: string, 
     });
     if (scope.tenant === 'default') keep?.(record.vm.id, Math.floor(i / tenants));
   }
+}
+
+/** Creates `count` volumes named `<prefix>-<i>` (1 to 100 GB) in the default tenant, through the repository. */
+export async function populateVolumes(backend: Backend, count: number, prefix: string): Promise<void> {
+  for (let i = 0; i < count; i++) await backend.volumes.create(benchScope, { name: `${prefix}-${i}`, description: '', sizeGb: 1 + (i % 100) });
 }
 
 /** Up to `max` ids spread evenly over a population of `count`, for the GET-by-id scenario. */

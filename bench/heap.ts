@@ -1,22 +1,25 @@
 /**
- * Heap growth per stored VM, in a fresh process started by bench/run.ts:
+ * Heap growth per stored VM (or volume), in a fresh process started by bench/run.ts:
  *
  *   node --expose-gc --import tsx bench/heap.ts --vms 100000
+ *   node --expose-gc --import tsx bench/heap.ts --volumes 100000
  *
  * Builds the backend, warms the create path on a throwaway backend (so JIT code and one-time
- * allocations are not counted), forces GC, reads heapUsed, creates the VMs through the repository,
- * forces GC again and reads heapUsed. Sends { type: 'heap', ... } to the parent over IPC.
+ * allocations are not counted), forces GC, reads heapUsed, creates the VMs (volumes) through the
+ * repository, forces GC again and reads heapUsed. Sends { type: 'heap', ... } to the parent over IPC.
  */
 import { parseArgs } from 'node:util';
-import { createBenchBackend, populate } from './fixtures.js';
+import type { Backend } from '../src/repository/backend.js';
+import { createBenchBackend, populate, populateVolumes } from './fixtures.js';
 
 export interface HeapMessage {
   type: 'heap';
   node: string;
-  vms: number;
+  resource: 'vm' | 'volume';
+  count: number;
   beforeBytes: number;
   afterBytes: number;
-  bytesPerVm: number;
+  bytesPerItem: number;
 }
 
 function fullGc(): void {
@@ -28,18 +31,21 @@ function fullGc(): void {
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { vms: { type: 'string', default: '100000' } } });
-  const count = Number(values.vms);
-  if (!Number.isSafeInteger(count) || count < 1) throw new Error(`--vms must be a positive whole number, got ${values.vms}`);
+  const { values } = parseArgs({ options: { vms: { type: 'string' }, volumes: { type: 'string' } } });
+  const resource = values.volumes === undefined ? 'vm' : 'volume';
+  const given = values.volumes ?? values.vms ?? '100000';
+  const count = Number(given);
+  if (!Number.isSafeInteger(count) || count < 1) throw new Error(`--${resource === 'vm' ? 'vms' : 'volumes'} must be a positive whole number, got ${given}`);
+  const fill = (backend: Backend, n: number, prefix: string) => (resource === 'vm' ? populate(backend, n, prefix) : populateVolumes(backend, n, prefix));
 
   const warm = createBenchBackend();
-  await populate(warm, 5_000, 'warm');
+  await fill(warm, 5_000, 'warm');
   await warm.close();
 
   const backend = createBenchBackend();
   fullGc();
   const beforeBytes = process.memoryUsage().heapUsed;
-  await populate(backend, count, 'vm');
+  await fill(backend, count, resource);
   fullGc();
   const afterBytes = process.memoryUsage().heapUsed;
   // Keep the store reachable until after the second measure.
@@ -48,10 +54,11 @@ async function main(): Promise<void> {
   const message: HeapMessage = {
     type: 'heap',
     node: process.version,
-    vms: count,
+    resource,
+    count,
     beforeBytes,
     afterBytes,
-    bytesPerVm: (afterBytes - beforeBytes) / count,
+    bytesPerItem: (afterBytes - beforeBytes) / count,
   };
   if (!process.send) throw new Error('bench/heap.ts must be started by bench/run.ts (it needs the IPC channel)');
   process.send(message, () => process.exit(0));

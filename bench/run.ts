@@ -31,7 +31,7 @@ env:
                              scenarios of its group (A B B A ...), so that background noise hits all alike
   BENCH_WARMUP_S=2           warm-up per scenario before its group is measured
   BENCH_CONNECTIONS=10       autocannon connections
-  BENCH_BIG_VMS=100000       VMs in the big store (list scenario and heap measure)
+  BENCH_BIG_VMS=100000       VMs (and volumes) in the big store (list scenarios and heap measures)
   BENCH_CHURN_PAIRS=240000   create+delete pairs in the churn measure (one simulated hour, with and without caps)
   BENCH_CHURN_RATE=8125      pairs per simulated second while churning (issue 7's measurement)
   BENCH_NODE_FLAGS="..."     extra node flags for the server processes, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof"
@@ -291,27 +291,27 @@ interface ListPage {
   next_cursor: string | null;
 }
 
-async function getPage(server: Server, limit: number, cursor: string | null): Promise<ListPage> {
+async function getPage(server: Server, limit: number, cursor: string | null, collection: string): Promise<ListPage> {
   const query = `limit=${limit}${cursor === null ? '' : `&cursor=${encodeURIComponent(cursor)}`}`;
-  const response = await fetch(`http://127.0.0.1:${server.port}${API}/vms?${query}`, { headers: server.headers });
-  if (response.status !== 200) throw new Error(`GET ${API}/vms?${query} on "${server.label}": ${response.status} ${await response.text()}`);
+  const response = await fetch(`http://127.0.0.1:${server.port}${API}/${collection}?${query}`, { headers: server.headers });
+  if (response.status !== 200) throw new Error(`GET ${API}/${collection}?${query} on "${server.label}": ${response.status} ${await response.text()}`);
   return (await response.json()) as ListPage;
 }
 
-/** Follows next_cursor through the API until `skip` VMs are behind it: a real cursor, deep in the list. */
-async function cursorAfter(server: Server, skip: number): Promise<{ cursor: string; pages: number; firstName: string }> {
+/** Follows next_cursor through the API until `skip` items (VMs, or volumes) are behind it: a real cursor, deep in the list. */
+async function cursorAfter(server: Server, skip: number, collection = 'vms'): Promise<{ cursor: string; pages: number; firstName: string }> {
   const pageSize = Math.min(1000, skip);
   let cursor: string | null = null;
   let seen = 0;
   let pages = 0;
   while (seen < skip) {
-    const page: ListPage = await getPage(server, Math.min(pageSize, skip - seen), cursor);
+    const page: ListPage = await getPage(server, Math.min(pageSize, skip - seen), cursor, collection);
     seen += page.data.length;
     pages += 1;
     cursor = page.next_cursor;
     if (cursor === null) throw new Error(`"${server.label}" ran out of pages after ${seen} VMs`);
   }
-  const deep = await getPage(server, 50, cursor);
+  const deep = await getPage(server, 50, cursor, collection);
   if (deep.data.length !== 50) throw new Error(`the deep page on "${server.label}" has ${deep.data.length} VMs, not 50`);
   return { cursor: cursor as string, pages, firstName: (deep.data[0] as { name: string }).name };
 }
@@ -432,6 +432,7 @@ async function main(): Promise<void> {
   );
 
   let heap: HeapMessage | undefined;
+  let volumeHeap: HeapMessage | undefined;
   let churn: ChurnMessage | undefined;
   if (!settings.getOnly) {
     // 1. Heap per VM, first, in a fresh process of its own.
@@ -439,6 +440,10 @@ async function main(): Promise<void> {
     const heapChild = startChild('bench/heap.ts', ['--vms', String(settings.bigVms)], ['--expose-gc']);
     heap = await awaitMessage<HeapMessage>(heapChild, 'heap', 'heap measure', 300_000);
     await stopChild(heapChild);
+    console.log(`[setup] heap measure: ${settings.bigVms.toLocaleString('en-US')} volumes in a fresh process (--expose-gc)`);
+    const volumeHeapChild = startChild('bench/heap.ts', ['--volumes', String(settings.bigVms)], ['--expose-gc']);
+    volumeHeap = await awaitMessage<HeapMessage>(volumeHeapChild, 'heap', 'volume heap measure', 300_000);
+    await stopChild(volumeHeapChild);
 
     // 1b. Churn: an hour of create+delete with and without the memory caps, in a fresh process too.
     console.log(`[setup] churn measure: ${settings.churnPairs.toLocaleString('en-US')} create+delete pairs over a simulated hour, twice (fresh process, --expose-gc)`);
@@ -454,14 +459,14 @@ async function main(): Promise<void> {
   const pairOn = async (node: NodeBinary) => {
     const [baseline, real] = await Promise.all([
       startServer('baseline', settings.smallVms, `baseline ${node.version}`, node.path),
-      startServer('real', settings.smallVms, `real 1k ${node.version}`, node.path),
+      startServer('real', settings.smallVms, `real 1k ${node.version}`, node.path, ['--volumes', String(settings.smallVms)]),
     ]);
     return { node, baseline, real };
   };
   const tenantCount = 100;
   const [pairs, big, keyed, tenanted] = await Promise.all([
     Promise.all(nodes.map(pairOn)),
-    settings.getOnly ? undefined : startServer('real', settings.bigVms, 'real big'),
+    settings.getOnly ? undefined : startServer('real', settings.bigVms, 'real big', settings.node, ['--volumes', String(settings.bigVms)]),
     settings.getOnly ? undefined : startServer('real', settings.smallVms, 'keys 1k', settings.node, ['--auth', 'keys']),
     settings.getOnly ? undefined : startServer('real', settings.smallVms * tenantCount, 'keys 100t', settings.node, ['--auth', 'keys', '--tenants', String(tenantCount)]),
   ]);
@@ -522,7 +527,7 @@ async function main(): Promise<void> {
     console.log(verdict(`GET /vms/{id} real >= 0.8x bare req/s on ${g.node}`, g.ok && g.ratio.rps >= 0.8, `${fmtX(g.ratio.rps)} of bare`));
   }
 
-  if (others && heap && churn) others.report(heap, churn);
+  if (others && heap && volumeHeap && churn) others.report(heap, volumeHeap, churn);
 
   console.log(`\n==== summary (server node ${serverNode}; GET on ${nodes.map((n) => n.version).join(', ')}; ${loadText()}) ====`);
   for (const v of verdicts) console.log(`  ${v.pass ? 'PASS' : 'FAIL'}  ${v.target}: ${v.detail}`);
@@ -538,6 +543,7 @@ async function main(): Promise<void> {
       scenarios: [...groups.flat()].map((sc) => ({ key: sc.key, label: sc.label, node: sc.server.node, ...summary(sc) })),
       getRatios: getRatios.map((g) => ({ node: g.node, rps: g.ratio.rps, rpsPooled: g.ratio.rpsPooled, p50: g.ratio.p50, p99: g.ratio.p99 })),
       heap,
+      volumeHeap,
       churn,
       verdicts,
     };
@@ -552,7 +558,7 @@ async function main(): Promise<void> {
 function otherScenarios(baseline: Server, small: Server, big: Server, keyed: Server, tenanted: Server, tenantCount: number) {
   const serverNode = small.node;
   const bigLabel = `${Math.round(settings.bigVms / 1000)}k`;
-  const list = (cursor?: string) => [`${API}/vms?limit=50${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`];
+  const list = (cursor?: string, collection = 'vms') => [`${API}/${collection}?limit=50${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`];
   const s = {
     listSmall: scenario('list.1k.first', 'real app, 1k stored, first page', small, { method: 'GET', paths: list() }),
     listBig: scenario('list.big.first', `real app, ${bigLabel} stored, first page`, big, { method: 'GET', paths: list() }),
@@ -568,12 +574,17 @@ function otherScenarios(baseline: Server, small: Server, big: Server, keyed: Ser
     listMany: scenario('list.100t.first', `keys, one tenant of ${tenantCount} x 1k, first page`, tenanted, { method: 'GET', paths: list() }),
     deepOne: scenario('list.1t.deep', 'keys, one tenant of 1k, deep page (after 500)', keyed, { method: 'GET', paths: [] }),
     deepMany: scenario('list.100t.deep', `keys, one tenant of ${tenantCount} x 1k, deep page (after 500)`, tenanted, { method: 'GET', paths: [] }),
+    volumesSmall: scenario('volumes.1k.first', 'real app, 1k volumes stored, first page', small, { method: 'GET', paths: list(undefined, 'volumes') }),
+    volumesBig: scenario('volumes.big.first', `real app, ${bigLabel} volumes stored, first page`, big, { method: 'GET', paths: list(undefined, 'volumes') }),
+    volumesDeepSmall: scenario('volumes.1k.deep', 'real app, 1k volumes stored, deep page (after 500)', small, { method: 'GET', paths: [] }),
+    volumesDeepBig: scenario('volumes.big.deep', `real app, ${bigLabel} volumes stored, deep page (after ${Math.floor(settings.bigVms / 2000)}k)`, big, { method: 'GET', paths: [] }),
   };
   const groups: Scenario[][] = [
     [s.listSmall, s.listBig, s.deepSmall, s.deepBig, s.listBase],
     [s.postBase, s.postReal],
     [s.getNone, s.getKeyed],
     [s.listOne, s.listMany, s.deepOne, s.deepMany],
+    [s.volumesSmall, s.volumesBig, s.volumesDeepSmall, s.volumesDeepBig],
   ];
 
   /** The deep pages' cursors, got by following the pages through the API; before the groups run. */
@@ -584,11 +595,13 @@ function otherScenarios(baseline: Server, small: Server, big: Server, keyed: Ser
     s.deepBig.spec.paths.push(...list(bigDeep.cursor));
     s.deepOne.spec.paths.push(...list((await cursorAfter(keyed, settings.smallVms / 2)).cursor));
     s.deepMany.spec.paths.push(...list((await cursorAfter(tenanted, settings.smallVms / 2)).cursor));
+    s.volumesDeepSmall.spec.paths.push(...list((await cursorAfter(small, settings.smallVms / 2, 'volumes')).cursor, 'volumes'));
+    s.volumesDeepBig.spec.paths.push(...list((await cursorAfter(big, Math.floor(settings.bigVms / 2), 'volumes')).cursor, 'volumes'));
     console.log(`  deep cursors: 1k store after ${settings.smallVms / 2} VMs (${smallDeep.pages} page(s) followed, page starts at ${smallDeep.firstName}); ` +
       `big store after ${Math.floor(settings.bigVms / 2).toLocaleString('en-US')} VMs (${bigDeep.pages} pages followed, page starts at ${bigDeep.firstName})`);
   };
 
-  const report = (heap: HeapMessage, churn: ChurnMessage) => {
+  const report = (heap: HeapMessage, volumeHeap: HeapMessage, churn: ChurnMessage) => {
     console.log(`\n2. GET ${API}/vms?limit=50  (node ${serverNode})`);
     for (const sc of [s.listSmall, s.listBig, s.deepSmall, s.deepBig, s.listBase]) console.log(row(sc));
     const first = ratio(s.listSmall, s.listBig);
@@ -629,10 +642,21 @@ function otherScenarios(baseline: Server, small: Server, big: Server, keyed: Ser
     console.log(verdict(`one tenant's first page with ${tenantCount} x 1k stored within 1.2x of one tenant`, valid(s.listOne, s.listMany) && within(tenantFirst), tenantText(tenantFirst)));
     console.log(verdict(`one tenant's deep page with ${tenantCount} x 1k stored within 1.2x of one tenant`, valid(s.deepOne, s.deepMany) && within(tenantDeepRatio), tenantText(tenantDeepRatio)));
 
-    console.log(`\n4. Heap per VM  (${heap.vms.toLocaleString('en-US')} VMs created through the repository, fresh process, node ${heap.node})`);
+    console.log(`\n4. Heap per VM  (${heap.count.toLocaleString('en-US')} VMs created through the repository, fresh process, node ${heap.node})`);
     const mb = (n: number) => `${(n / 1_048_576).toFixed(1)} MB`;
-    console.log(`  heapUsed ${mb(heap.beforeBytes)} -> ${mb(heap.afterBytes)}: ${Math.round(heap.bytesPerVm)} bytes per VM`);
-    console.log(verdict('heap <= 1024 bytes per VM', heap.bytesPerVm <= 1024, `${Math.round(heap.bytesPerVm)} bytes per VM`));
+    console.log(`  heapUsed ${mb(heap.beforeBytes)} -> ${mb(heap.afterBytes)}: ${Math.round(heap.bytesPerItem)} bytes per VM`);
+    console.log(verdict('heap <= 1024 bytes per VM', heap.bytesPerItem <= 1024, `${Math.round(heap.bytesPerItem)} bytes per VM`));
+
+    console.log(`\n7. Volumes  (GET ${API}/volumes?limit=50, node ${serverNode}; heap: ${volumeHeap.count.toLocaleString('en-US')} volumes through the repository, fresh process, node ${volumeHeap.node})`);
+    for (const sc of [s.volumesSmall, s.volumesBig, s.volumesDeepSmall, s.volumesDeepBig]) console.log(row(sc));
+    const volumesFirst = ratio(s.volumesSmall, s.volumesBig);
+    const volumesDeep = ratio(s.volumesDeepSmall, s.volumesDeepBig);
+    console.log(`  ${bigLabel} / 1k, first page: ${volumesFirst.text}`);
+    console.log(`  ${bigLabel} / 1k, deep page : ${volumesDeep.text}`);
+    console.log(verdict(`volume list first page at ${bigLabel} within 1.2x of 1k`, valid(s.volumesSmall, s.volumesBig) && within(volumesFirst), withinText(volumesFirst)));
+    console.log(verdict(`volume list deep page at ${bigLabel} within 1.2x of 1k`, valid(s.volumesDeepSmall, s.volumesDeepBig) && within(volumesDeep), withinText(volumesDeep)));
+    console.log(`  heapUsed ${mb(volumeHeap.beforeBytes)} -> ${mb(volumeHeap.afterBytes)}: ${Math.round(volumeHeap.bytesPerItem)} bytes per volume`);
+    console.log(verdict('heap <= 1024 bytes per volume', volumeHeap.bytesPerItem <= 1024, `${Math.round(volumeHeap.bytesPerItem)} bytes per volume`));
 
     console.log(`\n5. Memory under create+delete churn  (memory repository, fresh process, node ${churn.node})`);
     for (const line of describeChurn(churn)) console.log(line);

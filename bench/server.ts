@@ -2,11 +2,11 @@
  * A server under test, run by bench/run.ts in a child process of its own so that it never shares an
  * event loop with autocannon:
  *
- *   node --import tsx bench/server.ts --app real|baseline --vms <count> [--auth keys] [--tenants <n>] [--redis <url>]
+ *   node --import tsx bench/server.ts --app real|baseline --vms <count> [--volumes <count>] [--auth keys] [--tenants <n>] [--redis <url>]
  *
  * `--auth keys` runs the real app with AUTH_MODE=keys and hands back a member key of the default
  * tenant (`authorization`); `--tenants n` spreads the VMs over n tenants, and `ids` are the default
- * tenant's. `--redis <url>` gives the real app a RedisState on that URL (as REDIS_URL does), ready before it listens.
+ * tenant's; `--volumes n` also stores n volumes in the default tenant. `--redis <url>` gives the real app a RedisState on that URL (as REDIS_URL does), ready before it listens.
  *
  * It fills its store, listens on 127.0.0.1 (a free port), and tells the parent over the IPC channel
  * { type: 'ready', port, ids, node }. It exits when the parent disconnects (or dies).
@@ -20,7 +20,7 @@ import { pino } from 'pino';
 import { buildApp } from '../src/app.js';
 import { RedisState } from '../src/shared-state/redis-state.js';
 import { addVm, buildBaselineApp, createBaselineStore, makeVm } from './baseline-app.js';
-import { FLAVOR_NAMES, IMAGE_NAME, createBenchBackend, populate, sampleEvery } from './fixtures.js';
+import { FLAVOR_NAMES, IMAGE_NAME, createBenchBackend, populate, populateVolumes, sampleEvery } from './fixtures.js';
 
 export interface ReadyMessage {
   type: 'ready';
@@ -42,11 +42,14 @@ async function main(): Promise<void> {
       vms: { type: 'string', default: '1000' },
       auth: { type: 'string', default: 'none' },
       tenants: { type: 'string', default: '1' },
+      volumes: { type: 'string', default: '0' },
       redis: { type: 'string' },
     },
   });
   const count = Number(values.vms);
   const tenants = Number(values.tenants);
+  const volumes = Number(values.volumes);
+  if (!Number.isSafeInteger(volumes) || volumes < 0) throw new Error(`--volumes must be a whole number, got ${values.volumes}`);
   if (values.auth !== 'none' && values.auth !== 'keys') throw new Error(`--auth must be none or keys, got ${values.auth}`);
   if (!Number.isSafeInteger(tenants) || tenants < 1) throw new Error(`--tenants must be a positive whole number, got ${values.tenants}`);
   let authorization: string | undefined;
@@ -62,6 +65,7 @@ async function main(): Promise<void> {
   if (values.app === 'real') {
     const backend = createBenchBackend();
     await populate(backend, count, 'seed', keep, tenants);
+    await populateVolumes(backend, volumes, 'seed');
     if (values.auth === 'keys') {
       const { secret } = await backend.tenants.createKey({ tenant: 'default', name: 'bench', role: 'member' });
       authorization = `Bearer ${secret}`;

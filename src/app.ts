@@ -12,7 +12,7 @@ import { underPath } from './http/middleware/under-path.js';
 import { apiSecurity } from './http/openapi/security.js';
 import { problemResponder, routeNotFound } from './http/problem.js';
 import { EventHub } from './events/event-hub.js';
-import { vmEventFeed } from './events/vm-events.js';
+import { vmEventFeed, volumeEventFeed } from './events/resource-events.js';
 import { sharedEventPublisher } from './events/shared-events.js';
 import { eventRoutes } from './http/routes/events.js';
 import { consoleRoutes } from './http/routes/console.js';
@@ -70,23 +70,18 @@ export function buildApp({ config, backend, logger, shutdownSignal, sharedState 
   const publisher = sharedState.events ? sharedEventPublisher(sharedState.events, events, { maxLen: config.EVENTS_REPLAY_COUNT, logger }) : events;
   const service = new VmService(backend, logger, stopping, vmEventFeed(publisher), sharedState);
   const metrics = createMetrics(() => backend.vms.countByStatus());
-  const volumes = new VolumeService(backend.volumes, backend.vms, logger, stopping, sharedState);
+  const volumes = new VolumeService(backend.volumes, backend.vms, logger, stopping, sharedState, volumeEventFeed(publisher));
   // With REDIS_URL, keys made on one process are known to all, and a revocation reaches all; a
   // directory every process sees already (Keystone) needs no copy of its keys on Redis.
   const directory = sharedState.keys && !backend.tenants.sharedByProcesses ? new SharedKeyDirectory(backend.tenants, sharedState.keys) : backend.tenants;
-  const tenants = new TenantService(
-    directory,
-    async (tenant) => (await service.tenantOwnsResources(tenant)) || (await backend.volumes.tenantOwnsVolumes(tenant)),
-    Date.now,
-    sharedState.revocations,
-  );
+  const tenants = new TenantService(directory, backend, Date.now, sharedState.revocations);
   const keysRequired = config.AUTH_MODE === 'keys' || config.API_KEYS.length + config.API_READONLY_KEYS.length > 0;
   const registry = new OpenAPIRegistry();
   const api = new EndpointRouter(registry, API_BASE, apiSecurity(registry, keysRequired));
   vmRoutes(api, service);
   catalogRoutes(api, service);
   tenantRoutes(api, tenants);
-  quotaRoutes(api, service);
+  quotaRoutes(api, service, volumes);
   securityGroupRoutes(api, new SecurityGroupService(backend.securityGroups, backend.vms));
   networkRoutes(api, new NetworkService(backend.networks, backend.floatingIps, backend.vms));
   volumeRoutes(api, volumes);

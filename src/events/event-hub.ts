@@ -9,7 +9,7 @@
 
 /** docs/contract.md section 11: what every event's `data` holds. */
 export interface EventData {
-  resource: 'vm';
+  resource: 'vm' | 'volume';
   id: string;
   status: string;
   previous_status: string | null;

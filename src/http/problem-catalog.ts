@@ -49,7 +49,7 @@ export const problemCatalog: Record<ErrorCode, ProblemType> = {
   IDEMPOTENCY_KEY_REUSED: { status: 422, title: 'Idempotency key reused', description: 'The Idempotency-Key was used before with a different request body.' },
   IDEMPOTENCY_KEY_IN_FLIGHT: { status: 409, title: 'Idempotency key in flight', description: 'The first request with this Idempotency-Key is still being processed; retry later.' },
   TENANT_NAME_TAKEN: { status: 409, title: 'Tenant name taken', description: 'Another tenant has this name already; names are unique.' },
-  TENANT_NOT_EMPTY: { status: 409, title: 'Tenant not empty', description: 'The tenant still owns resources (VMs, deleted ones included until forgotten); delete them first.' },
+  TENANT_NOT_EMPTY: { status: 409, title: 'Tenant not empty', description: 'The tenant still holds resources (VMs, deleted ones included until forgotten; volumes, networks, floating IPs, security groups other than its default); delete them first.' },
   QUOTA_EXCEEDED: { status: 403, title: 'Quota exceeded', description: 'The project\'s quota (instances, vCPUs or RAM; networks or floating IPs; volumes or gigabytes) would be exceeded; nothing was created or changed.' },
   UNAUTHENTICATED: { status: 401, title: 'Unauthenticated', description: 'Missing, unknown, expired or revoked API key (Authorization: Bearer <key> or X-API-Key); the answer carries WWW-Authenticate.' },
   FORBIDDEN: { status: 403, title: 'Forbidden', description: 'The key\'s role may not do this: a reader only reads, a member works in its own tenant and gives keys up to its own role, an admin manages tenants.' },

@@ -71,5 +71,5 @@ export const WhoAmISchema = z
 const quota = z.object({ limit: z.number().int().openapi({ description: '-1 is unlimited', example: 100 }), used: z.number().int().openapi({ example: 3 }) });
 
 export const QuotasSchema = z
-  .object({ instances: quota, vcpus: quota, ram_mb: quota })
+  .object({ instances: quota, vcpus: quota, ram_mb: quota, volumes: quota, gigabytes: quota })
   .openapi('Quotas', { description: 'The caller\'s tenant: per resource, its limit and what it uses now.' });

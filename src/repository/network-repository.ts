@@ -34,6 +34,8 @@ export interface NetworkRepository {
   rename(scope: Scope, id: string, name: string): Promise<Network>;
   /** Deletes a network of the scope's tenant; RESOURCE_IN_USE naming the VM or floating IP that holds it. */
   delete(scope: Scope, id: string): Promise<Network>;
+  /** Whether the tenant owns any network of its own (not the cloud's shared or external ones). */
+  tenantOwnsNetworks(tenant: string): Promise<boolean>;
 }
 
 export interface FloatingIpRepository {
@@ -50,4 +52,6 @@ export interface FloatingIpRepository {
   disassociate(scope: Scope, id: string): Promise<FloatingIp>;
   /** Disassociates (if need be) and gives the address back to the pool. */
   release(scope: Scope, id: string): Promise<FloatingIp>;
+  /** Whether the tenant holds any floating IP. */
+  tenantOwnsFloatingIps(tenant: string): Promise<boolean>;
 }

@@ -29,4 +29,6 @@ export interface SecurityGroupRepository {
   attach(scope: Scope, vm: VmRecord, group: SecurityGroupRef): Promise<string[]>;
   /** Detaches `group` from the VM; answers the names of the VM's groups after. */
   detach(scope: Scope, vm: VmRecord, group: SecurityGroupRef): Promise<string[]>;
+  /** The names of the tenant's groups, as they exist (asking makes no `default`). */
+  tenantGroupNames(tenant: string): Promise<string[]>;
 }

@@ -1,7 +1,25 @@
 import { ApiError } from '../domain/errors.js';
 import { roleAllows, scopeSees, DEFAULT_TENANT, type ApiKey, type Role, type Scope, type Tenant } from '../domain/tenancy.js';
+import { DEFAULT_SECURITY_GROUP } from '../domain/security-group.js';
+import type { Backend } from '../repository/backend.js';
 import type { TenantDirectory } from '../repository/tenant-directory.js';
 import type { Revocations } from '../shared-state/shared-state.js';
+
+/** The ports a tenant's delete asks whether it still holds anything. */
+export type TenantHoldings = Pick<Backend, 'vms' | 'volumes' | 'networks' | 'floatingIps' | 'securityGroups'>;
+
+/**
+ * What a tenant must not hold to be deleted (docs/contract.md section 8), each asked of its port:
+ * VMs (deleted ones too, until forgotten), volumes, networks, floating IPs, and security groups
+ * other than its `default` (made for it on first need, and deleted with it, never by a user).
+ */
+const holdings: readonly { what: string; holds: (ports: TenantHoldings, tenant: string) => Promise<boolean> }[] = [
+  { what: 'VMs', holds: (p, t) => p.vms.tenantOwnsVms(t) },
+  { what: 'volumes', holds: (p, t) => p.volumes.tenantOwnsVolumes(t) },
+  { what: 'networks', holds: (p, t) => p.networks.tenantOwnsNetworks(t) },
+  { what: 'floating IPs', holds: (p, t) => p.floatingIps.tenantOwnsFloatingIps(t) },
+  { what: 'security groups', holds: async (p, t) => (await p.securityGroups.tenantGroupNames(t)).some((name) => name !== DEFAULT_SECURITY_GROUP) },
+];
 
 export interface CreateKeyRequest {
   name: string;
@@ -19,8 +37,8 @@ export interface CreateKeyRequest {
 export class TenantService {
   constructor(
     private readonly directory: TenantDirectory,
-    /** Whether a tenant still owns any resource (a tenant is deleted only when it owns none). */
-    private readonly ownsResources: (tenant: string) => Promise<boolean>,
+    /** The ports asked whether a tenant still holds anything (a tenant is deleted only when it holds nothing). */
+    private readonly ports: TenantHoldings,
     private readonly now: () => number = Date.now,
     /** Where a revocation is recorded for every process (REDIS_URL) before the directory forgets the key. */
     private readonly revocations?: Pick<Revocations, 'revoke'>,
@@ -46,7 +64,9 @@ export class TenantService {
   async deleteTenant(scope: Scope, id: string): Promise<Tenant> {
     const tenant = await this.getTenant(scope, id);
     if (id === DEFAULT_TENANT) throw new ApiError('FORBIDDEN', 'The default tenant cannot be deleted');
-    if (await this.ownsResources(id)) throw new ApiError('TENANT_NOT_EMPTY', `Tenant ${tenant.name} still owns resources; delete them first`);
+    const held = await Promise.all(holdings.map(async (h) => ((await h.holds(this.ports, id)) ? [h.what] : [])));
+    const still = held.flat();
+    if (still.length > 0) throw new ApiError('TENANT_NOT_EMPTY', `Tenant ${tenant.name} still holds ${still.join(', ')}; delete them first`);
     for (const key of await this.directory.listKeys(id)) await this.revocations?.revoke(key.id);
     await this.directory.deleteTenant(id);
     return tenant;

@@ -176,10 +176,6 @@ export class VmService {
     return this.vms.quotaUsage(scope);
   }
 
-  async tenantOwnsResources(tenant: string): Promise<boolean> {
-    return this.vms.tenantOwnsVms(tenant);
-  }
-
   async act(scope: Scope, id: string, request: ActionRequest, options: ActionOptions): Promise<VmRecord> {
     const command =
       request.action === 'resize' ? { action: 'resize' as const, flavor: await this.flavorNamedInBody(request.flavor) } : request;

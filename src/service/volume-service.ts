@@ -2,9 +2,9 @@ import { createHash } from 'node:crypto';
 import type { Logger } from 'pino';
 import { ApiError } from '../domain/errors.js';
 import type { Scope } from '../domain/tenancy.js';
-import { volumeStatuses, type VolumeStatus } from '../domain/volume.js';
+import { volumeStatuses, type Volume, type VolumeStatus, type VolumeTask } from '../domain/volume.js';
 import type { VmRepository } from '../repository/vm-repository.js';
-import type { VolumeChanges, VolumeCommand, VolumePage, VolumeRecord, VolumeRepository } from '../repository/volume-repository.js';
+import type { VolumeChanges, VolumeCommand, VolumePage, VolumeQuotaUsage, VolumeRecord, VolumeRepository } from '../repository/volume-repository.js';
 import { InProcessState } from '../shared-state/in-process-state.js';
 import type { SharedState } from '../shared-state/shared-state.js';
 import { assertIfMatch, claimKeyOf, pageQueryOf, settled, underIdempotencyClaim, type ListRequestOf } from './versioned.js';
@@ -17,6 +17,16 @@ export interface CreateVolumeRequest {
 }
 
 export type ListVolumesRequest = ListRequestOf<VolumeStatus>;
+
+/**
+ * What the service reports to the event stream (docs/contract.md section 11), as VmChange does for
+ * VMs: a create it accepted, an action about to be applied, an action it accepted, a settle.
+ */
+export type VolumeChange =
+  | { kind: 'created'; volume: Volume; requestId: string }
+  | { kind: 'acting'; id: string; requestId: string }
+  | { kind: 'accepted'; volume: Volume; previous: VolumeStatus; busyWith: VolumeTask | null; action: VolumeCommand['action']; requestId: string }
+  | { kind: 'settled'; volume: Volume; previous: VolumeStatus; task: VolumeTask };
 
 const listedByDefault = volumeStatuses.filter((s) => s !== 'DELETED');
 
@@ -35,12 +45,14 @@ export class VolumeService {
     private readonly log: Logger,
     private readonly shutdown: AbortSignal,
     private readonly claims: Pick<SharedState, 'claim' | 'release'> = new InProcessState(),
+    private readonly onChange: (change: VolumeChange) => void = () => undefined,
   ) {
     volumes.onSettled(({ volume, previous, task }) => {
       this.log.info(
         { event: 'volume.settled', volume_id: volume.id, previous_status: previous, status: volume.status, task, fault: volume.fault ?? undefined },
         volume.status === 'ERROR' ? 'Volume failed' : `Volume ${task} done`,
       );
+      this.onChange({ kind: 'settled', volume, previous, task });
     });
   }
 
@@ -71,6 +83,11 @@ export class VolumeService {
     return query ? this.volumes.list(scope, query) : { items: [], nextCursor: null };
   }
 
+  /** The tenant's volume quotas (docs/contract.md sections 8 and 10): `volumes` and `gigabytes`. */
+  async quotas(scope: Scope): Promise<VolumeQuotaUsage> {
+    return this.volumes.quotaUsage(scope);
+  }
+
   async update(scope: Scope, id: string, changes: VolumeChanges, options: Pick<ActionOptions, 'ifMatch'>): Promise<VolumeRecord> {
     const record = await this.volumes.update(scope, id, changes, (current) =>
       assertIfMatch(options.ifMatch, current.version, 'volume', { current_status: current.volume.status }),
@@ -80,13 +97,20 @@ export class VolumeService {
   }
 
   async act(scope: Scope, id: string, command: VolumeCommand, options: ActionOptions): Promise<VolumeRecord> {
-    const record = await this.volumes.apply(scope, id, command, (current) =>
-      assertIfMatch(options.ifMatch, current.version, 'volume', { current_status: current.volume.status }),
-    );
+    let before: Volume | undefined;
+    const record = await this.volumes.apply(scope, id, command, (current) => {
+      before = current.volume;
+      assertIfMatch(options.ifMatch, current.version, 'volume', { current_status: current.volume.status });
+      this.onChange({ kind: 'acting', id, requestId: scope.requestId });
+    });
     this.log.info(
       { event: 'volume.action_accepted', volume_id: id, tenant: record.volume.tenant, action: command.action, status: record.volume.status, task: record.volume.task },
       `Volume ${command.action} accepted`,
     );
+    if (before) {
+      const { status: previous, task: busyWith } = before;
+      this.onChange({ kind: 'accepted', volume: record.volume, previous, busyWith, action: command.action, requestId: scope.requestId });
+    }
     return this.settle(scope, record, options);
   }
 
@@ -118,6 +142,7 @@ export class VolumeService {
       { event: 'volume.create_accepted', volume_id: record.volume.id, tenant: record.volume.tenant, size_gb: request.size_gb },
       'Volume create accepted',
     );
+    this.onChange({ kind: 'created', volume: record.volume, requestId: scope.requestId });
     return this.settle(scope, record, options);
   }
 

@@ -26,6 +26,8 @@ export interface VolumeContractOptions {
   extendsInUse?: boolean;
   /** A volume of this size does not fit the storage and settles ERROR (memory's pool); absent where none can be provoked. */
   unstorableSizeGb?: number;
+  /** Others use the same quota meanwhile (a shared cloud project): usage is checked as a lower bound. */
+  sharedQuota?: boolean;
 }
 
 interface VolumeBody {
@@ -159,6 +161,28 @@ export function describeVolumeContract(label: string, makeTarget: () => Promise<
         expect((await allMine()).length).toBe(before);
       });
 
+      it('shows the tenant\'s volumes and gigabytes in GET /quotas, limit and use, next to the VM quotas', async () => {
+        type Quotas = Record<'instances' | 'volumes' | 'gigabytes', { limit: number; used: number }>;
+        const quotas = async () => {
+          const response = await api.call<Quotas>('GET', '/api/v1/quotas');
+          expect(response.status).toBe(200);
+          return response.body;
+        };
+        const before = await quotas();
+        await newVolume(3);
+        const after = await quotas();
+        expect(after.instances.limit).not.toBe(0);
+        expect(after.gigabytes.limit).toBe(target.quotaGigabytes);
+        expect(after.volumes.limit).toBeGreaterThan(0);
+        if (options.sharedQuota) {
+          expect(after.volumes.used).toBeGreaterThanOrEqual(1);
+          expect(after.gigabytes.used).toBeGreaterThanOrEqual(3);
+        } else {
+          expect(after.volumes.used).toBe(before.volumes.used + 1);
+          expect(after.gigabytes.used).toBe(before.gigabytes.used + 3);
+        }
+      });
+
       it('answers an unknown volume with 404 VOLUME_NOT_FOUND and a malformed id with 400', async () => {
         const unknown = await getVolume('00000000-0000-4000-8000-000000000000');
         expect(unknown.status).toBe(404);
@@ -268,7 +292,9 @@ export function describeVolumeContract(label: string, makeTarget: () => Promise<
         expect(attached).toMatchObject({ status: 'IN_USE', task: null, attached_to: { vm_id: vm.id } });
         const shown = (await api.getVm(vm.id)).body as VmWithVolumes;
         expect(VmSchema.safeParse(shown).success).toBe(true);
-        expect(shown.volumes.map((v) => v.id)).toEqual([volume.id]);
+        // The VM's own read names the device the volume has (section 10), as the volume does.
+        expect(attached.attached_to?.device).toMatch(/^\/dev\/\w+$/);
+        expect(shown.volumes).toEqual([{ id: volume.id, device: attached.attached_to?.device }]);
 
         const elsewhere = await attach(other.id, volume.id);
         expect(elsewhere.status).toBe(409);

@@ -7,6 +7,7 @@ import { startServer } from '../../src/server.js';
 import { ApiClient, type ProblemBody } from '../support/api-client.js';
 import { configFrom, startApp, type RunningApp } from '../support/memory-app.js';
 import { SseClient } from '../support/sse-client.js';
+import { expectVolumeLifeOnStream } from '../support/volume-life.js';
 
 const vm = (name: string, start = true) => ({ name, flavor: 'm1.tiny', image: 'cirros-0.6', start });
 
@@ -119,6 +120,14 @@ describe('GET /api/v1/events', () => {
     // After a reset, the stream follows live events.
     await api.createVm(vm('r4'));
     expect((await fromAnotherLife.untilEvents(3)).map((f) => f.event)).toEqual(['reset', 'vm.created', 'vm.settled']);
+  });
+
+  it.each(['0', '30'])('streams a volume life as volume.created, volume.settled per task and volume.deleted (MOCK_ACTION_DELAY_MS=%s)', async (delay) => {
+    const { api, stream } = await app({ MOCK_ACTION_DELAY_MS: delay });
+    const host = await api.createSettled(vm('host'));
+    const events = await stream('?resource=volume');
+    await expectVolumeLifeOnStream(api, events, host.id, 'life', 3000);
+    expect(events.events.every((f) => f.event.startsWith('volume.'))).toBe(true);
   });
 
   it('filters by ?type=, ?id= and ?resource=, in replay and live alike', async () => {

@@ -221,6 +221,8 @@ describe('VMs per tenant', () => {
       instances: { limit: 2, used: 2 },
       vcpus: { limit: -1, used: 2 },
       ram_mb: { limit: 409600, used: 1024 },
+      volumes: { limit: 10, used: 0 },
+      gigabytes: { limit: 1000, used: 0 },
     });
     expect((await api.call('GET', '/api/v1/quotas', { headers: b })).body).toMatchObject({ instances: { limit: 2, used: 1 }, ram_mb: { used: 2048 } });
   });
@@ -246,6 +248,39 @@ describe('VMs per tenant', () => {
     const refused = await api.call<ProblemBody>('DELETE', `/api/v1/tenants/${t.id}`, { headers: as(ADMIN) });
     expect([refused.status, refused.body.code]).toEqual([409, 'TENANT_NOT_EMPTY']);
     expect((await api.call('DELETE', `/api/v1/vms/${created.body.id}`, { headers: as(t.initial_key.secret) })).status).toBe(200);
+    expect((await api.call('DELETE', `/api/v1/tenants/${t.id}`, { headers: as(ADMIN) })).status).toBe(200);
+  });
+});
+
+describe('deleting a tenant that holds networking or volumes', () => {
+  it('refuses with 409 TENANT_NOT_EMPTY naming what it holds (a network, a floating IP, a volume, a group but its default) until each is gone', async () => {
+    // A deleted volume counts until forgotten, as a deleted VM does: forgotten at once here.
+    const { api } = await keysApp({ MOCK_DELETED_RETENTION_S: '0' });
+    const t = await newTenant(api, 'team-a');
+    const member = as(t.initial_key.secret);
+    const make = async (path: string, body: unknown) => {
+      const made = await api.call<{ id: string }>('POST', `/api/v1/${path}`, { body, headers: member });
+      expect(made.status, JSON.stringify(made.body)).toBeLessThan(300);
+      return `/api/v1/${path}/${made.body.id}`;
+    };
+    const refusal = async () => {
+      const refused = await api.call<ProblemBody>('DELETE', `/api/v1/tenants/${t.id}`, { headers: as(ADMIN) });
+      expect([refused.status, refused.body.code]).toEqual([409, 'TENANT_NOT_EMPTY']);
+      return refused.body.detail;
+    };
+    // Its default group alone never holds a tenant back: listing the groups makes it.
+    expect((await api.call<{ data: { name: string }[] }>('GET', '/api/v1/security-groups', { headers: member })).body.data.map((g) => g.name)).toEqual(['default']);
+    const held = [
+      await make('networks', { name: 'net-a', cidr: '10.20.0.0/24' }),
+      await make('floating-ips', {}),
+      await make('volumes', { name: 'vol-a', size_gb: 1 }),
+      await make('security-groups', { name: 'web' }),
+    ];
+    expect(await refusal()).toBe('Tenant team-a still holds volumes, networks, floating IPs, security groups; delete them first');
+    for (const [i, path] of held.entries()) {
+      expect((await api.call('DELETE', path, { headers: member })).status).toBeLessThan(300);
+      if (i < held.length - 1) expect(await refusal()).not.toContain(['networks', 'floating IPs', 'volumes', 'security groups'][i]);
+    }
     expect((await api.call('DELETE', `/api/v1/tenants/${t.id}`, { headers: as(ADMIN) })).status).toBe(200);
   });
 });

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApiClient } from '../support/api-client.js';
 import { startApp, type RunningApp } from '../support/memory-app.js';
 import { SseClient } from '../support/sse-client.js';
+import { expectVolumeLifeOnStream } from '../support/volume-life.js';
 import { catalogNames, demoEnv } from './mini-openstack.js';
 
 // docs/contract.md section 11: both backends emit the same events for the same calls. This is the
@@ -48,4 +49,13 @@ describe('GET /api/v1/events on the OpenStack backend', () => {
     expect(s2).toMatchObject({ id, status: 'STOPPED', previous_status: 'RUNNING', task: 'stopping', request_id: stopped.headers.get('x-request-id') });
     expect(d).toMatchObject({ id, status: 'DELETED', previous_status: 'STOPPED', task: 'deleting', request_id: deleted.headers.get('x-request-id') });
   }, 120_000);
+
+  it('streams a volume life as volume.created, volume.settled per task and volume.deleted, as the memory backend does', async () => {
+    const host = await api.createSettled({ name: 'events-volume-host', flavor: catalogNames.flavors.small, image: catalogNames.image, start: true });
+    try {
+      await expectVolumeLifeOnStream(api, events, host.id, `events-volume-${Date.now()}`, 90_000);
+    } finally {
+      await api.deleteVm(host.id);
+    }
+  }, 240_000);
 });

@@ -30,6 +30,10 @@ export class MemoryNetworkRepository implements NetworkRepository {
   async delete(scope: Scope, id: string): Promise<Network> {
     return this.state.delete(scope, id);
   }
+
+  async tenantOwnsNetworks(tenant: string): Promise<boolean> {
+    return this.state.tenantOwnsNetworks(tenant);
+  }
 }
 
 /** The floating-IP port over the same state. */
@@ -58,5 +62,9 @@ export class MemoryFloatingIpRepository implements FloatingIpRepository {
 
   async release(scope: Scope, id: string): Promise<FloatingIp> {
     return this.state.release(scope, id);
+  }
+
+  async tenantOwnsFloatingIps(tenant: string): Promise<boolean> {
+    return this.state.tenantOwnsFloatingIps(tenant);
   }
 }

@@ -51,6 +51,10 @@ export class MemorySecurityGroupRepository implements SecurityGroupRepository {
     return [...this.groups.values()].filter((g) => scopeSees(scope, g.tenant)).map(copy);
   }
 
+  async tenantGroupNames(tenant: string): Promise<string[]> {
+    return [...this.groups.values()].filter((g) => g.tenant === tenant).map((g) => g.name);
+  }
+
   async find(scope: Scope, idOrName: string): Promise<SecurityGroup | undefined> {
     const found = this.lookUp(scope, idOrName);
     return found && copy(found);

@@ -94,6 +94,16 @@ export class MemoryNetworks {
     return this.visible(scope).map((e) => ({ ...e.network }));
   }
 
+  tenantOwnsNetworks(tenant: string): boolean {
+    for (const entry of this.byId.values()) if (entry.network.tenant === tenant) return true;
+    return false;
+  }
+
+  tenantOwnsFloatingIps(tenant: string): boolean {
+    for (const stored of this.fips.values()) if (stored.fip.tenant === tenant) return true;
+    return false;
+  }
+
   find(scope: Scope, idOrName: string): Network | undefined {
     const visible = this.visible(scope);
     const found = visible.find((e) => e.network.id === idOrName) ?? visible.find((e) => e.network.name === idOrName);

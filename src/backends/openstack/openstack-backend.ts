@@ -100,6 +100,7 @@ export async function createOpenStackBackend(config: Config, logger: Logger, con
     checkReady: () => readiness(cloud),
     async close() {
       vms.close();
+      volumes.close();
     },
   };
 }

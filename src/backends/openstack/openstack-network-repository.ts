@@ -260,6 +260,12 @@ export class OpenStackNetworkRepository implements NetworkRepository {
     return visible.find((n) => tenantOfTags(n.tags ?? [], NO_TENANT) === scope.tenant) ?? visible[0];
   }
 
+  async tenantOwnsNetworks(tenant: string): Promise<boolean> {
+    const scope = tenantCheckScope(tenant);
+    const tagged = await neutron(this.log, 'list networks', () => this.options.connectionFor(scope).network.listNetworks({ tags: tenantTag(tenant) }, callOptions(scope)));
+    return tagged.some((n) => tenantOfTags(n.tags ?? [], NO_TENANT) === tenant);
+  }
+
   private sees(scope: Scope, network: NeutronNetwork, defaultId: string | undefined): boolean {
     if (network['router:external'] === true || network.id === defaultId) return true;
     const tenant = tenantOfTags(network.tags ?? [], NO_TENANT);
@@ -405,6 +411,12 @@ export class OpenStackFloatingIpRepository implements FloatingIpRepository {
     return new Map(ports.map((p) => [p.id, p.device_id]));
   }
 
+  async tenantOwnsFloatingIps(tenant: string): Promise<boolean> {
+    const scope = tenantCheckScope(tenant);
+    const tagged = await neutron(this.log, 'list floating IPs', () => this.options.connectionFor(scope).network.listFloatingIps({ tags: tenantTag(tenant) }, callOptions(scope)));
+    return tagged.some((f) => tenantOfTags(f.tags ?? [], NO_TENANT) === tenant);
+  }
+
   private sees(scope: Scope, fip: NeutronFloatingIp): boolean {
     const tenant = tenantOfTags(fip.tags ?? [], NO_TENANT);
     return tenant !== NO_TENANT && scopeSees(scope, tenant);
@@ -429,4 +441,9 @@ export class OpenStackFloatingIpRepository implements FloatingIpRepository {
 
 function callOptions(scope: Scope): CallOptions {
   return { requestId: scope.requestId };
+}
+
+/** The scope of a check made for the tenant service (a tenant's delete), not for a caller. */
+function tenantCheckScope(tenant: string): Scope {
+  return { tenant, keyId: null, role: 'member', requestId: 'tenant-check' };
 }

@@ -53,6 +53,12 @@ export class OpenStackSecurityGroupRepository implements SecurityGroupRepository
     return groups.filter((g) => isTenantGroup(g) && scopeSees(scope, tenantOfGroup(g))).map(toGroup);
   }
 
+  async tenantGroupNames(tenant: string): Promise<string[]> {
+    const scope: Scope = { tenant, keyId: null, role: 'member', requestId: 'tenant-check' };
+    const groups = await this.call('list security groups', () => this.neutron(scope).listSecurityGroups({ tags: [tenantTag(tenant)] }, options(scope)));
+    return groups.filter((g) => tenantOfGroup(g) === tenant).map((g) => apiGroupName(g.name));
+  }
+
   async find(scope: Scope, idOrName: string): Promise<SecurityGroup | undefined> {
     const byId = await this.byId(scope, idOrName);
     if (byId) return toGroup(byId);

@@ -31,6 +31,7 @@ import { defaultTuning, type OpenStackTuning } from './tuning.js';
 import { upstream } from './upstream-call.js';
 import type { FailedCall } from './upstream-errors.js';
 import { sharedProjectPlacement, type TenantPlacement } from './tenant-placement.js';
+import { withVolumeDevices } from './volume-devices.js';
 import { Watcher } from './watcher.js';
 
 export interface OpenStackRepositoryOptions {
@@ -151,7 +152,8 @@ export class OpenStackVmRepository implements VmRepository {
 
   async get(scope: Scope, id: string): Promise<VmRecord | undefined> {
     const record = await this.reads.get(id);
-    return record && scopeSees(scope, record.vm.tenant) ? record : undefined;
+    // One VM read: the devices of its volumes too (one more Nova call, only for a VM with volumes).
+    return record && scopeSees(scope, record.vm.tenant) ? withVolumeDevices(this.connection, this.log, record, scope.requestId) : undefined;
   }
 
   async list(scope: Scope, query: ListVmsQuery): Promise<VmPage> {

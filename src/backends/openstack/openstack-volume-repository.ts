@@ -4,6 +4,7 @@ import { ApiError } from '../../domain/errors.js';
 import { DEFAULT_TENANT, scopeSees, type Scope } from '../../domain/tenancy.js';
 import { assertVolumeAllowed, type DataDisk, type Volume } from '../../domain/volume.js';
 import { OpenStackHttpError, type CinderVolume, type Connection } from '../../openstack/index.js';
+import type { VolumeStatus, VolumeTask } from '../../domain/volume.js';
 import type {
   CreateVolumeInput,
   ListVolumesQuery,
@@ -19,6 +20,7 @@ import type {
 import { waitFor } from '../../shared/wait-for.js';
 import { cinderErrorFaults, readCinderStatus } from './cinder-status.js';
 import { upstream } from './upstream-call.js';
+import { volumeWatcher } from './watcher.js';
 
 /**
  * What this API keeps in a Cinder volume's metadata: its tenant (what scopes volumes within one
@@ -39,6 +41,8 @@ export interface OpenStackVolumeOptions {
   connectionFor: (scope: Scope) => Connection;
   log: Logger;
   pollIntervalMs?: number;
+  /** The watcher gives up on a task that has not settled after this long (10 minutes). */
+  settleTimeoutMs?: number;
 }
 
 /**
@@ -50,19 +54,33 @@ export class OpenStackVolumeRepository implements VolumeRepository {
   readonly pollIntervalMs: number;
   private readonly connectionFor: (scope: Scope) => Connection;
   private readonly log: Logger;
+  /** Cinder tells nobody when a task ends: the tasks this process started are polled to their settle. */
+  private readonly watcher: ReturnType<typeof volumeWatcher>;
 
   constructor(options: OpenStackVolumeOptions) {
     this.connectionFor = options.connectionFor;
     this.log = options.log;
     this.pollIntervalMs = options.pollIntervalMs ?? 500;
+    this.watcher = volumeWatcher({ pollIntervalMs: this.pollIntervalMs, settleTimeoutMs: options.settleTimeoutMs ?? 600_000 });
   }
 
   onSettled(listener: VolumeSettledListener): void {
-    // Settles are seen only by polling readers today (BACKLOG.md): nothing to tell.
-    void listener;
+    this.watcher.onSettled(listener);
+  }
+
+  /** Stops following tasks. */
+  close(): void {
+    this.watcher.close();
   }
 
   async create(scope: Scope, input: CreateVolumeInput): Promise<VolumeRecord> {
+    const record = await this.make(scope, input);
+    this.watch(scope, record, 'creating', 'AVAILABLE');
+    return record;
+  }
+
+  /** Makes a volume in Cinder, marked with its tenant (and key); not watched (data disks are waited for). */
+  private async make(scope: Scope, input: CreateVolumeInput): Promise<VolumeRecord> {
     const metadata: Record<string, string> = { [volumeMarks.tenant]: scope.tenant };
     if (input.idempotency) {
       metadata[volumeMarks.idempotency] = keyHash(input.idempotency.key);
@@ -148,12 +166,25 @@ export class OpenStackVolumeRepository implements VolumeRepository {
     const after = await this.read(scope, id);
     if (!after) return { volume: { ...volume, status: 'DELETED', task: null, attached_to: null }, version: `${current.version}-x` };
     const record = toRecord(after);
+    const task = ({ extend: 'extending', attach: 'attaching', detach: 'detaching', delete: 'deleting' } as const)[command.action];
     // Cinder may not show the task yet when the call returns; the request was accepted all the same.
-    if (record.version === current.version && record.volume.task === null) {
-      const task = ({ extend: 'extending', attach: 'attaching', detach: 'detaching', delete: 'deleting' } as const)[command.action];
-      return { volume: { ...record.volume, task }, version: `${record.version}-${task}` };
-    }
-    return record;
+    const shown = record.version === current.version && record.volume.task === null ? { volume: { ...record.volume, task }, version: `${record.version}-${task}` } : record;
+    // A delete's settle is Cinder forgetting the volume: the stream announced it when accepted.
+    if (command.action !== 'delete') this.watch(scope, shown, task, volume.status, current.version);
+    return shown;
+  }
+
+  /**
+   * Follows a task to its settle, which the listeners hear of (the event stream). `unchanged`: the
+   * version before the call, while Cinder still shows which the task has not begun.
+   */
+  private watch(scope: Scope, record: VolumeRecord, task: VolumeTask, previous: VolumeStatus, unchanged?: string): void {
+    const reread = async () => {
+      const found = await this.read(scope, record.volume.id);
+      const now = found && toRecord(found);
+      return unchanged !== undefined && now?.version === unchanged ? record : now;
+    };
+    this.watcher.watchWith(reread, record, task, previous);
   }
 
   async findByIdempotencyKey(scope: Scope, key: string): Promise<{ record: VolumeRecord; fingerprint: string } | undefined> {
@@ -187,7 +218,7 @@ export class OpenStackVolumeRepository implements VolumeRepository {
     const made: { id: string; deleteOnTermination: boolean }[] = [];
     try {
       for (const [i, disk] of disks.entries()) {
-        const record = await this.create(scope, { name: `${vmName}-disk-${i + 1}`, description: `Data disk ${i + 1} of VM ${vmName}`, sizeGb: disk.size_gb });
+        const record = await this.make(scope, { name: `${vmName}-disk-${i + 1}`, description: `Data disk ${i + 1} of VM ${vmName}`, sizeGb: disk.size_gb });
         made.push({ id: record.volume.id, deleteOnTermination: disk.delete_on_termination });
         const ready = await waitFor(() => this.read(scope, record.volume.id), (v) => v === undefined || v.status !== 'creating', {
           timeoutMs: 60_000,

@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import { ApiError } from '../../domain/errors.js';
 import { scopeSees } from '../../domain/tenancy.js';
 import type { EventHub, HubEvent } from '../../events/event-hub.js';
-import { vmEventTypes } from '../../events/vm-events.js';
+import { eventResources, eventTypes } from '../../events/resource-events.js';
 import type { EndpointRouter } from '../endpoint.js';
 import { z } from '../openapi/zod.js';
 import { requestContext } from '../request-context.js';
@@ -31,8 +31,8 @@ const listOf = <T extends string>(allowed: readonly [T, ...T[]], example: string
     .openapi({ description: `Comma-separated; absent: all. One or more of ${allowed.join(', ')}.`, example });
 
 const EventsQuery = z.strictObject({
-  resource: listOf(['vm'], 'vm'),
-  type: listOf(vmEventTypes as unknown as [string, ...string[]], 'vm.settled,vm.deleted'),
+  resource: listOf([...eventResources], 'vm'),
+  type: listOf([...eventTypes], 'vm.settled,vm.deleted'),
   id: z.string().min(1).max(255).optional().openapi({ description: 'Only the events of this resource.', example: '2f1c7d2e-8a43-4d0f-9a5e-6f1b0c9d7e21' }),
 });
 
@@ -45,7 +45,7 @@ const EventsHeaders = z.object({
 
 const EventDataSchema = z
   .object({
-    resource: z.literal('vm'),
+    resource: z.enum(eventResources),
     id: z.string(),
     status: z.string(),
     previous_status: z.string().nullable(),
@@ -56,7 +56,7 @@ const EventDataSchema = z
   })
   .openapi('EventData', {
     description:
-      'The `data:` line of each event (JSON). The stream is text/event-stream: `id:` (monotonic), `event:` (vm.created, vm.settled, vm.deleted, or reset), `data:`.',
+      'The `data:` line of each event (JSON). The stream is text/event-stream: `id:` (monotonic), `event:` (vm.created, vm.settled, vm.deleted, volume.created, volume.settled, volume.deleted, or reset), `data:`.',
   });
 
 const RETRY_MS = 2000;
@@ -73,11 +73,11 @@ export function eventRoutes(api: EndpointRouter, hub: EventHub, options: EventSt
     method: 'get',
     path: '/events',
     operationId: 'streamEvents',
-    summary: 'Follow VM creates, settles and deletes (Server-Sent Events)',
+    summary: 'Follow VM and volume creates, settles and deletes (Server-Sent Events)',
     description: [
-      'A text/event-stream of `vm.created`, `vm.settled` and `vm.deleted`, each with a monotonic `id`.',
+      'A text/event-stream of `vm.created`, `vm.settled` and `vm.deleted` (and the same three of `volume`), each with a monotonic `id`.',
       'Reconnect with `Last-Event-ID` to get what was missed from a bounded buffer; when the gap is older than the buffer (or the server restarted),',
-      'the stream starts with `event: reset`: list the VMs again, then follow. A comment line comes at least every heartbeat.',
+      'the stream starts with `event: reset`: list the VMs (and volumes) again, then follow. A comment line comes at least every heartbeat.',
       'A client that stops reading is disconnected once the server holds too much unsent data for it.',
     ].join(' '),
     tag: 'Events',
@@ -87,7 +87,7 @@ export function eventRoutes(api: EndpointRouter, hub: EventHub, options: EventSt
     problems: [],
     handler: async ({ query, scope }, req, res) => {
       const lastEventId = lastEventIdOf(req.get('last-event-id'));
-      const types = query.type && new Set(query.type);
+      const types = query.type && new Set<string>(query.type);
       const wanted = (event: HubEvent) =>
         // The caller's tenant (an admin: all). Resources have no owner yet (tenant null): everyone sees them.
         (event.data.tenant === null || scopeSees(scope, event.data.tenant)) &&

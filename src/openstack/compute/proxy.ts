@@ -13,10 +13,12 @@ import {
   serverPaths,
   serverResponseSchema,
   serverTagsResponseSchema,
+  volumeAttachmentListResponseSchema,
   type CreateServerOptions,
   type ListServersQuery,
   type Server,
   type ServerAction,
+  type VolumeAttachment,
 } from './servers.js';
 import {
   assertMicroversionInRange,
@@ -107,6 +109,12 @@ export class ComputeProxy {
   async attachVolume(serverId: string, volumeId: string, device: string | null, options?: CallOptions): Promise<void> {
     const volumeAttachment = { volumeId, ...(device !== null && { device }) };
     await this.call({ method: 'POST', path: serverPaths.volumeAttachments(serverId), body: { volumeAttachment } }, options);
+  }
+
+  /** GET /servers/{id}/os-volume_attachments: the volumes attached, with their devices. */
+  async listVolumeAttachments(serverId: string, options?: CallOptions): Promise<VolumeAttachment[]> {
+    const body = await this.call({ method: 'GET', path: serverPaths.volumeAttachments(serverId) }, options);
+    return parseResource(volumeAttachmentListResponseSchema, body, 'compute volume attachments').volumeAttachments;
   }
 
   /** DELETE /servers/{id}/os-volume_attachments/{volumeId}: detaches asynchronously (202). */

@@ -87,6 +87,11 @@ export const createdServerResponseSchema = z.object({ server: z.object({ id: z.s
 
 export const serverTagsResponseSchema = z.object({ tags: z.array(z.string()) });
 
+/** GET /servers/{id}/os-volume_attachments: each attached volume and the device the server sees. */
+export const volumeAttachmentSchema = z.looseObject({ volumeId: z.string(), device: z.string().nullable().optional() });
+export type VolumeAttachment = z.infer<typeof volumeAttachmentSchema>;
+export const volumeAttachmentListResponseSchema = z.object({ volumeAttachments: z.array(volumeAttachmentSchema) });
+
 /** `networks` is required from 2.37: "auto" (a network the project may use), "none", or explicit ones. */
 export type ServerNetworks = 'auto' | 'none' | readonly { uuid: string }[];
 

@@ -295,6 +295,14 @@ describe('the OpenStack network and floating-IP repositories (a fake Neutron)', 
     expect(neutron.networks.has(a.id)).toBe(false);
   });
 
+  it('tells a tenant\'s delete whether the tenant still owns a network or a floating IP of its own', async () => {
+    expect([await networks.tenantOwnsNetworks('alice'), await fips.tenantOwnsFloatingIps('alice')]).toEqual([false, false]);
+    await networks.create(alice, { name: 'web', cidr: '10.1.0.0/24' });
+    await fips.allocate(bob, (await networks.find(bob, 'public')) as NonNullable<Awaited<ReturnType<typeof networks.find>>>);
+    expect([await networks.tenantOwnsNetworks('alice'), await fips.tenantOwnsFloatingIps('alice')]).toEqual([true, false]);
+    expect([await networks.tenantOwnsNetworks('bob'), await fips.tenantOwnsFloatingIps('bob')]).toEqual([false, true]);
+  });
+
   it('allocates tagged floating IPs, associates them with the VM\'s port and shows the VM, refusing a second one per VM', async () => {
     const external = (await networks.find(alice, 'public')) as NonNullable<Awaited<ReturnType<typeof networks.find>>>;
     const a = await networks.create(alice, { name: 'web', cidr: '10.1.0.0/24' });

@@ -354,6 +354,27 @@ describe('OpenStack backend: actions', () => {
 const fixture409 = { conflictingRequest: { code: 409, message: "Cannot 'stop' instance x while it is in task_state powering-off" } };
 
 describe('OpenStack backend: reading and listing', () => {
+  it("shows the device of each attached volume on a VM's read (one Nova call, only with volumes), not in lists", async () => {
+    const bare = await newVm(false);
+    const vm = await newVm(false);
+    const attachmentsPath = `/compute/v2.1/servers/${vm.vm.id}/os-volume_attachments`;
+    (novaServers().get(vm.vm.id) as Record<string, unknown>)['os-extended-volumes:volumes_attached'] = [{ id: 'vol-1' }, { id: 'vol-2' }];
+    fake.route('GET', attachmentsPath, {
+      status: 200,
+      body: { volumeAttachments: [{ id: 'vol-1', volumeId: 'vol-1', serverId: vm.vm.id, device: '/dev/vdb' }, { id: 'vol-2', volumeId: 'vol-2', serverId: vm.vm.id, device: null }] },
+    });
+    expect((await vms.get(memberScope, vm.vm.id))?.vm.volumes).toEqual([{ id: 'vol-1', device: '/dev/vdb' }, { id: 'vol-2', device: null }]);
+    expect(fake.requests('GET', attachmentsPath)).toHaveLength(1);
+    const listed = await vms.list(memberScope, { statuses: ['STOPPED'], limit: 10 });
+    expect(listed.items.find((r) => r.vm.id === vm.vm.id)?.vm.volumes).toEqual([{ id: 'vol-1', device: null }, { id: 'vol-2', device: null }]);
+    expect(fake.requests('GET', attachmentsPath)).toHaveLength(1);
+    await vms.get(memberScope, bare.vm.id);
+    expect(fake.lines(/os-volume_attachments/)).toHaveLength(1);
+    // Nova failing that call still answers the VM, without devices.
+    fake.fail(new RegExp(`^GET ${attachmentsPath}$`), { status: 500, body: { computeFault: { code: 500, message: 'boom' } } }, 1);
+    expect((await vms.get(memberScope, vm.vm.id))?.vm.volumes).toEqual([{ id: 'vol-1', device: null }, { id: 'vol-2', device: null }]);
+  });
+
   it('answers a server Nova never had with undefined, and a deleted one as DELETED (remembered)', async () => {
     expect(await vms.get(memberScope, '00000000-0000-4000-8000-00000000ffff')).toBeUndefined();
     const vm = await newVm(true);

@@ -95,6 +95,7 @@ beforeEach(async () => {
 });
 
 afterEach(async () => {
+  repo.close();
   await fake.close();
 });
 
@@ -162,6 +163,40 @@ describe('OpenStack volumes through Cinder', () => {
     await expect(repo.apply(scopeA, volume.id, { action: 'delete' }, none)).rejects.toMatchObject({ code: 'RESOURCE_IN_USE' });
     const detaching = await repo.apply(scopeA, volume.id, { action: 'detach', vmId: 's1' }, none);
     expect(detaching.volume).toMatchObject({ status: 'IN_USE', task: 'detaching' });
+  });
+
+  it('tells its listeners when a task it started settles, polling Cinder until it does; a delete is not followed', async () => {
+    const settles: string[] = [];
+    repo.onSettled(({ volume, previous, task }) => settles.push(`${task}: ${previous} -> ${volume.status} ${volume.size_gb} GB`));
+    const { volume } = await repo.create(scopeA, { name: 'd1', description: '', sizeGb: 1 });
+    await repo.apply(scopeA, volume.id, { action: 'extend', sizeGb: 2 }, none);
+    expect(settles).toEqual(['creating: AVAILABLE -> AVAILABLE 1 GB', 'extending: AVAILABLE -> AVAILABLE 2 GB']);
+    await repo.apply(scopeA, volume.id, { action: 'attach', vmId: 's1', device: null }, none);
+    await new Promise((resolve) => setTimeout(resolve, 30));
+    expect(settles).toHaveLength(2);
+    (volumes.get(volume.id) as FakeVolume).status = 'in-use';
+    await expect.poll(() => settles.length).toBe(3);
+    expect(settles[2]).toBe('attaching: AVAILABLE -> IN_USE 2 GB');
+    (volumes.get(volume.id) as FakeVolume).status = 'available';
+    (volumes.get(volume.id) as FakeVolume).attachments = [];
+    await repo.apply(scopeA, volume.id, { action: 'delete' }, none);
+    await new Promise((resolve) => setTimeout(resolve, 30));
+    expect(settles).toHaveLength(3);
+  });
+
+  it('keeps following a task Cinder has not begun when the call returns, until the volume changes', async () => {
+    const settles: string[] = [];
+    repo.onSettled(({ volume, task }) => settles.push(`${task}: ${volume.status}`));
+    const { volume } = await repo.create(scopeA, { name: 'd1', description: '', sizeGb: 1 });
+    // This Cinder answers the detach and changes the volume only later.
+    Object.assign(volumes.get(volume.id) as FakeVolume, { status: 'in-use', attachments: [{ server_id: 's1', device: '/dev/vdb' }] });
+    fake.route('DELETE', `/compute/v2.1/servers/s1/os-volume_attachments/${volume.id}`, { status: 202 });
+    const detaching = await repo.apply(scopeA, volume.id, { action: 'detach', vmId: 's1' }, none);
+    expect(detaching.volume).toMatchObject({ status: 'IN_USE', task: 'detaching' });
+    await new Promise((resolve) => setTimeout(resolve, 30));
+    expect(settles).toEqual(['creating: AVAILABLE']);
+    Object.assign(volumes.get(volume.id) as FakeVolume, { status: 'available', attachments: [], updated_at: '2026-11-23T21:00:00.000000' });
+    await expect.poll(() => settles).toEqual(['creating: AVAILABLE', 'detaching: AVAILABLE']);
   });
 
   it('deletes: a volume Cinder has forgotten reads DELETED once, then as unknown', async () => {

@@ -2,7 +2,8 @@ import { setImmediate as nextTurn } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
 import type { Vm } from '../../src/domain/vm.js';
 import { EventHub, type HubEvent } from '../../src/events/event-hub.js';
-import { vmEventFeed } from '../../src/events/vm-events.js';
+import type { Volume } from '../../src/domain/volume.js';
+import { vmEventFeed, volumeEventFeed } from '../../src/events/resource-events.js';
 
 const vm = (over: Partial<Vm>): Vm => ({
   id: 'v1',
@@ -103,6 +104,43 @@ describe('vmEventFeed: the same events whether a backend settles at once or late
       ['vm.settled', 'RUNNING', 'STOPPED', 'creating', 'r1'],
       ['vm.deleted', 'DELETED', 'STOPPED', 'deleting', 'r3'],
       ['vm.settled', 'STOPPED', 'RUNNING', 'stopping', 'r2'],
+    ]);
+  });
+});
+
+describe('volumeEventFeed: the VM\'s rules for volumes', () => {
+  const volume = (over: Partial<Volume>): Volume => ({
+    id: 'd1',
+    name: 'data',
+    description: '',
+    size_gb: 1,
+    status: 'AVAILABLE',
+    task: null,
+    attached_to: null,
+    fault: null,
+    tenant: 't1',
+    created_at: '2026-01-01T00:00:00.000Z',
+    updated_at: '2026-01-01T00:00:00.000Z',
+    ...over,
+  });
+
+  it('announces a create settled inside create() after volume.created, then an attach and a delete, as resource "volume"', async () => {
+    const hub = new EventHub({ replayCount: 100, replayAgeMs: 60_000 });
+    const seen: HubEvent[] = [];
+    hub.subscribe((e) => seen.push(e));
+    const report = volumeEventFeed(hub, () => 0);
+    report({ kind: 'settled', volume: volume({}), previous: 'AVAILABLE', task: 'creating' });
+    report({ kind: 'created', volume: volume({}), requestId: 'r1' });
+    report({ kind: 'acting', id: 'd1', requestId: 'r2' });
+    report({ kind: 'accepted', volume: volume({ task: 'attaching' }), previous: 'AVAILABLE', busyWith: null, action: 'attach', requestId: 'r2' });
+    report({ kind: 'settled', volume: volume({ status: 'IN_USE' }), previous: 'AVAILABLE', task: 'attaching' });
+    report({ kind: 'accepted', volume: volume({ task: 'deleting' }), previous: 'AVAILABLE', busyWith: null, action: 'delete', requestId: 'r3' });
+    await nextTurn();
+    expect(seen.map((e) => [e.type, e.data.resource, e.data.status, e.data.previous_status, e.data.task, e.data.request_id, e.data.tenant])).toEqual([
+      ['volume.created', 'volume', 'AVAILABLE', null, 'creating', 'r1', 't1'],
+      ['volume.settled', 'volume', 'AVAILABLE', 'AVAILABLE', 'creating', 'r1', 't1'],
+      ['volume.settled', 'volume', 'IN_USE', 'AVAILABLE', 'attaching', 'r2', 't1'],
+      ['volume.deleted', 'volume', 'DELETED', 'AVAILABLE', 'deleting', 'r3', 't1'],
     ]);
   });
 });
