@@ -12,7 +12,7 @@ import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
 import { cappedGrowthRatio, describeChurn, fullFromBlock, type ChurnMessage } from './churn-report.js';
 import type { HeapMessage } from './heap.js';
-import type { ReadyMessage } from './server.js';
+import type { CpuMessage, ReadyMessage } from './server.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const API = '/api/v1';
@@ -164,6 +164,16 @@ interface Slice {
   seconds: number;
   /** Of the 2xx answers, in ms. */
   latencies: Float64Array;
+  /** CPU the server used during the slice (user + system, µs), from its process.cpuUsage(). */
+  cpuUs: number;
+}
+
+/** The server's CPU time so far (user + system, µs), asked over the IPC channel. */
+async function cpuOf(server: Server): Promise<number> {
+  const reply = awaitMessage<CpuMessage>(server.child, 'cpu', `server "${server.label}" (cpu)`, 30_000);
+  server.child.send({ type: 'cpu' });
+  const { user, system } = await reply;
+  return user + system;
 }
 
 function percentile(sorted: Float64Array, p: number): number {
@@ -181,7 +191,13 @@ function median(values: number[]): number {
  * One autocannon run. Latencies are collected from the 'response' events (sub-millisecond, where
  * autocannon's own histogram rounds to whole milliseconds); only 2xx answers count.
  */
-function load(server: Server, spec: RequestSpec, seconds: number): Promise<Slice> {
+async function load(server: Server, spec: RequestSpec, seconds: number): Promise<Slice> {
+  const cpuBefore = await cpuOf(server);
+  const slice = await loadOnly(server, spec, seconds);
+  return { ...slice, cpuUs: (await cpuOf(server)) - cpuBefore };
+}
+
+function loadOnly(server: Server, spec: RequestSpec, seconds: number): Promise<Omit<Slice, 'cpuUs'>> {
   let turn = 0;
   const paths = spec.paths;
   const request: autocannon.Request = { method: spec.method, path: paths[0] as string };
@@ -197,7 +213,7 @@ function load(server: Server, spec: RequestSpec, seconds: number): Promise<Slice
   let latencies = new Float64Array(1 << 15);
   let count = 0;
   const started = performance.now();
-  return new Promise<Slice>((resolve, reject) => {
+  return new Promise((resolve, reject) => {
     const instance = autocannon(
       {
         url: `http://127.0.0.1:${server.port}`,
@@ -254,6 +270,8 @@ interface Summary {
   p99: number;
   sliceRps: number[];
   bad: number;
+  /** The server's CPU time per answered request (µs), over all slices. */
+  cpuUsPerRequest: number;
 }
 
 function summary(s: Scenario): Summary {
@@ -272,6 +290,7 @@ function summary(s: Scenario): Summary {
     p99: percentile(all, 0.99),
     sliceRps: s.slices.map((x) => x.ok / x.seconds),
     bad: s.slices.reduce((n, x) => n + x.non2xx + x.errors, 0),
+    cpuUsPerRequest: s.slices.reduce((n, x) => n + x.cpuUs, 0) / s.slices.reduce((n, x) => n + x.ok + x.non2xx, 0),
   };
 }
 
@@ -326,7 +345,7 @@ function row(s: Scenario): string {
   const m = summary(s);
   const spread = `slices ${Math.round(Math.min(...m.sliceRps)).toLocaleString('en-US')}..${Math.round(Math.max(...m.sliceRps)).toLocaleString('en-US')}`;
   const warn = m.bad > 0 ? `  !! ${m.bad} non-2xx/errors` : '';
-  return `  ${s.label.padEnd(46)} ${fmtRps(m.rps)} req/s   p50 ${fmtMs(m.p50)}   p99 ${fmtMs(m.p99)}   (${spread})${warn}`;
+  return `  ${s.label.padEnd(46)} ${fmtRps(m.rps)} req/s   p50 ${fmtMs(m.p50)}   p99 ${fmtMs(m.p99)}   cpu ${m.cpuUsPerRequest.toFixed(1)} µs/req   (${spread})${warn}`;
 }
 
 interface Verdict {
@@ -519,9 +538,14 @@ async function main(): Promise<void> {
     console.log(`  ${row(g.real)}`);
     console.log(`    real / baseline: ${g.ratio.text}`);
   }
-  console.log(`\n  side by side          bare Express      real app   real/bare (target 0.8x)`);
+  // CPU per request is the steadier figure on a shared machine: req/s moves with whatever else
+  // runs, the server's own CPU time per answer hardly does. bare/real CPU is the req/s ratio the
+  // two would reach if each had a core to itself.
+  console.log(`\n  side by side          bare Express      real app   real/bare (target 0.8x)   CPU per request: bare / real = ratio`);
   for (const g of getRatios) {
-    console.log(`  ${g.node.padEnd(14)} ${fmtRps(summary(g.base).rps)} req/s ${fmtRps(summary(g.real).rps)} req/s   ${fmtX(g.ratio.rps)}`);
+    const [base, real] = [summary(g.base), summary(g.real)];
+    const cpu = `${base.cpuUsPerRequest.toFixed(1)} / ${real.cpuUsPerRequest.toFixed(1)} µs = ${fmtX(base.cpuUsPerRequest / real.cpuUsPerRequest)}`;
+    console.log(`  ${g.node.padEnd(14)} ${fmtRps(base.rps)} req/s ${fmtRps(real.rps)} req/s   ${fmtX(g.ratio.rps).padEnd(26)}${cpu}`);
   }
   for (const g of getRatios) {
     console.log(verdict(`GET /vms/{id} real >= 0.8x bare req/s on ${g.node}`, g.ok && g.ratio.rps >= 0.8, `${fmtX(g.ratio.rps)} of bare`));
@@ -541,7 +565,14 @@ async function main(): Promise<void> {
       loadAverage: loadavg(),
       settings,
       scenarios: [...groups.flat()].map((sc) => ({ key: sc.key, label: sc.label, node: sc.server.node, ...summary(sc) })),
-      getRatios: getRatios.map((g) => ({ node: g.node, rps: g.ratio.rps, rpsPooled: g.ratio.rpsPooled, p50: g.ratio.p50, p99: g.ratio.p99 })),
+      getRatios: getRatios.map((g) => ({
+        node: g.node,
+        rps: g.ratio.rps,
+        rpsPooled: g.ratio.rpsPooled,
+        p50: g.ratio.p50,
+        p99: g.ratio.p99,
+        cpu: summary(g.base).cpuUsPerRequest / summary(g.real).cpuUsPerRequest,
+      })),
       heap,
       volumeHeap,
       churn,

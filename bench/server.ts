@@ -9,7 +9,8 @@
  * tenant's; `--volumes n` also stores n volumes in the default tenant. `--redis <url>` gives the real app a RedisState on that URL (as REDIS_URL does), ready before it listens.
  *
  * It fills its store, listens on 127.0.0.1 (a free port), and tells the parent over the IPC channel
- * { type: 'ready', port, ids, node }. It exits when the parent disconnects (or dies).
+ * { type: 'ready', port, ids, node }, and answers { type: 'cpu' } with its process.cpuUsage(). It
+ * exits when the parent disconnects (or dies).
  */
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
@@ -31,6 +32,13 @@ export interface ReadyMessage {
   populateMs: number;
   /** With --auth keys: the Authorization header of a member key of the default tenant. */
   authorization?: string;
+}
+
+/** process.cpuUsage() of the server, in µs, on request ({ type: 'cpu' }). */
+export interface CpuMessage {
+  type: 'cpu';
+  user: number;
+  system: number;
 }
 
 const MAX_IDS = 1000;
@@ -95,6 +103,11 @@ async function main(): Promise<void> {
   const ready: ReadyMessage = { type: 'ready', port, ids, node: process.version, populateMs, ...(authorization !== undefined && { authorization }) };
   if (!process.send) throw new Error('bench/server.ts must be started by bench/run.ts (it needs the IPC channel)');
   process.send(ready);
+  // The CPU this process has used so far, asked around each measured slice (bench/run.ts): CPU
+  // time per request, unlike req/s, does not move with what else the machine runs.
+  process.on('message', (message: { type?: unknown }) => {
+    if (message.type === 'cpu') process.send?.({ type: 'cpu', ...process.cpuUsage() } satisfies CpuMessage);
+  });
 }
 
 async function readyRedis(url: string): Promise<RedisState> {

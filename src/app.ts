@@ -8,6 +8,7 @@ import { authenticate } from './http/middleware/authenticate.js';
 import { rateLimiter } from './http/middleware/rate-limit.js';
 import { requestLog } from './http/middleware/request-log.js';
 import { securityHeaders } from './http/middleware/security-headers.js';
+import { sequence } from './http/middleware/sequence.js';
 import { underPath } from './http/middleware/under-path.js';
 import { apiSecurity } from './http/openapi/security.js';
 import { problemResponder, routeNotFound } from './http/problem.js';
@@ -99,12 +100,8 @@ export function buildApp({ config, backend, logger, shutdownSignal, sharedState 
   // Who req.ip is behind a reverse proxy (the rate limit's key): off unless TRUST_PROXY names the proxies.
   app.set('trust proxy', config.TRUST_PROXY ?? false);
 
-  app.use(requestLog(logger, metrics));
-  app.use(securityHeaders());
-
   // Audit first, so that refused calls (401, 403, 429) are audited too; then the key becomes the
   // request's scope, which the rate limit counts by. The limit is mounted only when configured.
-  app.use(underPath(API_BASE, audit(logger)));
   const authenticated = authenticate({
     mode: config.AUTH_MODE,
     adminKey: config.ADMIN_API_KEY,
@@ -113,9 +110,10 @@ export function buildApp({ config, backend, logger, shutdownSignal, sharedState 
     directory,
     revoked: (keyId) => sharedState.revocations.has(keyId),
   });
-  app.use(underPath(API_BASE, authenticated));
   const sharedHits = sharedState.hits && { hits: sharedState.hits, logger };
-  if (config.RATE_LIMIT_PER_MINUTE > 0) app.use(underPath(API_BASE, rateLimiter(config.RATE_LIMIT_PER_MINUTE, sharedHits)));
+  const limited = config.RATE_LIMIT_PER_MINUTE > 0 ? [rateLimiter(config.RATE_LIMIT_PER_MINUTE, sharedHits)] : [];
+  // What every request passes through, as one Express layer (sequence.ts says why).
+  app.use(sequence(requestLog(logger, metrics), securityHeaders(), underPath(API_BASE, sequence(audit(logger), authenticated, ...limited))));
   // The API first: it takes nearly all the traffic, and need not walk the operations' routes.
   app.use(api.router);
   app.use(consoleRoutes());

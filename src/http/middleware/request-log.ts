@@ -13,39 +13,49 @@ export function answeredOutsideExpress(res: ServerResponse, status: number): voi
   cutOff.set(res, status);
 }
 
+/** When the request came in (performance.now()), kept on the response for its 'close' listener. */
+const startedAt = Symbol('startedAt');
+type Timed = Response & { [startedAt]: number };
+
 /**
  * One JSON line per request (method, url with secrets redacted, route template, status, duration,
  * request id) and its duration in the metrics, both from one 'close' listener. Written here rather than with
  * pino-http: that one builds two child loggers per request, which cost 27-29% of the throughput of
- * GET /vms/{id} in `npm run bench` (see ARCHITECTURE.md), for features this API does not use.
+ * GET /vms/{id} in `npm run bench` (see ARCHITECTURE.md), for features this API does not use. The
+ * listener is one function for all requests (`this` is the response), not a closure per request.
  */
 export function requestLog(logger: Logger, metrics: Metrics): RequestHandler {
+  const onClose = (res: Timed): void => {
+    const req = res.req;
+    const durationMs = performance.now() - res[startedAt];
+    const route = routeOf(req, res);
+    // A client that hung up before its request was fully received (mid-body) gets no answer,
+    // whatever the body parser then made of the stump: 499, as for one that left while waiting.
+    const finished = res.writableFinished && !(req.destroyed && !req.complete);
+    const byServer = cutOff.get(res);
+    const status = byServer ?? (finished ? res.statusCode : 499);
+    metrics.observeRequest(req.method, route, status, durationMs / 1000);
+    const level = status >= 400 ? (status >= 500 ? 'error' : 'warn') : 'info';
+    if (!logger.isLevelEnabled(level)) return;
+    logger[level](
+      {
+        request_id: (res.locals as { requestId: string }).requestId,
+        req: { method: req.method, url: loggedUrl(req.originalUrl) },
+        res: { status },
+        route,
+        duration_ms: Math.round(durationMs * 1000) / 1000,
+      },
+      byServer ? 'request cut off by the server' : finished ? 'request completed' : 'request aborted by the client',
+    );
+  };
+  function onCloseOf(this: Timed): void {
+    onClose(this);
+  }
   return (req, res, next) => {
-    const started = performance.now();
-    const requestId = requestIdFor(req, res);
-    res.locals.requestId = requestId;
-    res.once('close', () => {
-      const durationMs = performance.now() - started;
-      const route = routeOf(req, res);
-      // A client that hung up before its request was fully received (mid-body) gets no answer,
-      // whatever the body parser then made of the stump: 499, as for one that left while waiting.
-      const finished = res.writableFinished && !(req.destroyed && !req.complete);
-      const byServer = cutOff.get(res);
-      const status = byServer ?? (finished ? res.statusCode : 499);
-      metrics.observeRequest(req.method, route, status, durationMs / 1000);
-      const level = status >= 400 ? (status >= 500 ? 'error' : 'warn') : 'info';
-      if (!logger.isLevelEnabled(level)) return;
-      logger[level](
-        {
-          request_id: requestId,
-          req: { method: req.method, url: loggedUrl(req.originalUrl) },
-          res: { status },
-          route,
-          duration_ms: Math.round(durationMs * 1000) / 1000,
-        },
-        byServer ? 'request cut off by the server' : finished ? 'request completed' : 'request aborted by the client',
-      );
-    });
+    (res as Timed)[startedAt] = performance.now();
+    res.locals.requestId = requestIdFor(req, res);
+    // 'close' comes once per response, so `on` (once's wrapper would be one more object a request).
+    res.on('close', onCloseOf);
     next();
   };
 }

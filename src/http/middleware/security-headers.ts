@@ -16,11 +16,16 @@ import { Socket } from 'node:net';
  * terminator's decision to make, not this process's.
  */
 export function securityHeaders(): RequestHandler {
-  const headers = staticHeadersOf(helmetWithOurPolicy());
+  const headers = securityHeaderList();
   return (_req, res, next) => {
     for (const [name, value] of headers) res.setHeader(name, value);
     next();
   };
+}
+
+/** The headers `securityHeaders` sets, as [name, value] pairs (bench/baseline-app.ts sends the same). */
+export function securityHeaderList(): [string, string][] {
+  return staticHeadersOf(helmetWithOurPolicy());
 }
 
 /**
