@@ -1,10 +1,12 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
-import type { NextFunction, RequestHandler, Response } from 'express';
+import type { NextFunction, Request, RequestHandler, Response } from 'express';
+import { ipKeyGenerator } from 'express-rate-limit';
 import { ApiError } from '../../domain/errors.js';
 import { DEFAULT_TENANT, type Role, type Scope } from '../../domain/tenancy.js';
 import type { TenantDirectory } from '../../repository/tenant-directory.js';
 import { sendProblem } from '../problem.js';
 import { requestContext, type RequestContext } from '../request-context.js';
+import type { AuthFailureBudget } from './auth-failures.js';
 
 export interface AuthOptions {
   mode: 'none' | 'keys';
@@ -16,6 +18,8 @@ export interface AuthOptions {
   directory: TenantDirectory;
   /** Revoked key ids (shared by every process with REDIS_URL); asked locally, never waited on. */
   revoked?: (keyId: string) => boolean;
+  /** Failed authentications per client address (AUTH_FAILURES_PER_MINUTE); absent: not counted. */
+  failures?: AuthFailureBudget;
 }
 
 interface ConfiguredKey {
@@ -39,6 +43,9 @@ function presentedKey(headers: { authorization?: string | undefined; 'x-api-key'
   const key = bearer ?? headers['x-api-key'];
   return typeof key === 'string' && key.length > 0 ? key : undefined;
 }
+
+/** The rate limit's grouping: an IPv6 client by its /56, as it could use any address in it. */
+const addressOf = (req: Request) => ipKeyGenerator(req.ip ?? 'unknown');
 
 function refuse(res: Response, challenge: string, detail: string): void {
   res.setHeader('WWW-Authenticate', challenge);
@@ -71,7 +78,7 @@ export function authenticate(options: AuthOptions): RequestHandler {
       if (anonymousAllowed) return anonymous(context, next);
       return refuse(res, 'Bearer', 'This API needs a key: Authorization: Bearer <key> or X-API-Key');
     }
-    return withKey(presented, context, res, next);
+    return withKey(presented, req, context, res, next);
   };
 
   function anonymous(context: RequestContext, next: NextFunction): void {
@@ -79,8 +86,16 @@ export function authenticate(options: AuthOptions): RequestHandler {
     next();
   }
 
-  async function withKey(presented: string, context: RequestContext, res: Response, next: NextFunction): Promise<void> {
+  async function withKey(presented: string, req: Request, context: RequestContext, res: Response, next: NextFunction): Promise<void> {
     const fromEnv = configuredMatch(configured, presented);
+    const failures = fromEnv ? undefined : options.failures;
+    // An address over its budget of failures is refused before the directory is asked (Keystone,
+    // Redis). Its address is read only while some address is refused: req.ip is not free.
+    const waitS = failures?.refusing ? failures.retryAfterS(addressOf(req)) : 0;
+    if (waitS > 0) {
+      res.setHeader('Retry-After', String(waitS));
+      return sendProblem(req, res, new ApiError('RATE_LIMITED', `Too many failed authentications from this address; retry in ${waitS} s`));
+    }
     const fromDirectory = fromEnv ? undefined : await options.directory.authenticate(presented);
     const scope: Scope | undefined = fromEnv
       ? { tenant: DEFAULT_TENANT, keyId: fromEnv.id, role: fromEnv.role, requestId: context.requestId }
@@ -89,6 +104,7 @@ export function authenticate(options: AuthOptions): RequestHandler {
       context.scope = scope;
       return next();
     }
+    await failures?.fail(addressOf(req));
     if (anonymousAllowed) return anonymous(context, next);
     refuse(res, 'Bearer error="invalid_token"', 'Unknown, expired or revoked API key');
   }
