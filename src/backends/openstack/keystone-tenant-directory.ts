@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import { ApiError } from '../../domain/errors.js';
 import { DEFAULT_TENANT, roles, type ApiKey, type Role, type Tenant } from '../../domain/tenancy.js';
 import type { KeyIdentity, NewKey, TenantDirectory } from '../../repository/tenant-directory.js';
-import { OpenStackHttpError, type ApplicationCredential, type Connection, type Project } from '../../openstack/index.js';
+import { OpenStackHttpError, type ApplicationCredential, type Connection, type Project, type TokenInfo } from '../../openstack/index.js';
 import { upstream } from './upstream-call.js';
 
 /**
@@ -204,9 +204,8 @@ export class KeystoneTenantDirectory implements TenantDirectory {
       }
       throw err;
     }
-    const tenant = await this.tenantOfProject(token.projectId);
-    // A credential some other user of the cloud made for itself is not one of this API's keys.
-    if (tenant === undefined || (await this.findServiceUser(tenant)) !== token.userId) return undefined;
+    const tenant = await this.tenantOfKey(token);
+    if (tenant === undefined) return undefined;
     const identity: KeyIdentity = { id, tenant, role: apiRoleOf(token.roles) };
     this.proven.set(id, { identity, userId: token.userId, hash, provenUntil: token.refreshAt.getTime(), checkedAt: this.now() });
     return identity;
@@ -274,10 +273,23 @@ export class KeystoneTenantDirectory implements TenantDirectory {
     return project.id;
   }
 
-  private async tenantOfProject(projectId: string | undefined): Promise<string | undefined> {
-    if (projectId === undefined) return undefined;
-    if (projectId === (await this.operatorProjectId())) return DEFAULT_TENANT;
-    return (await this.findProject(projectId)) ? projectId : undefined;
+  /**
+   * The tenant of the key a token was made from; undefined for a credential some other user of the
+   * cloud made for itself, which is not one of this API's keys. The token names its user: a user
+   * named `vmapi-svc-<tenant>` in the tenants' domain is the tenant's service user (only the operator
+   * makes users there, one per tenant, deleted with it), so proving a key costs its one token
+   * request and nothing more (docs/contract.md section 8: at most one Keystone request per key
+   * per token lifetime). A token without the name is checked by asking for the project and user.
+   */
+  private async tenantOfKey(token: TokenInfo): Promise<string | undefined> {
+    if (token.projectId === undefined) return undefined;
+    const tenant = token.projectId === (await this.operatorProjectId()) ? DEFAULT_TENANT : token.projectId;
+    if (token.userName === serviceUserNameOf(tenant) && token.userDomainId === DOMAIN_ID) {
+      this.serviceUsers.set(tenant, token.userId);
+      return tenant;
+    }
+    if (tenant !== DEFAULT_TENANT && !(await this.findProject(tenant))) return undefined;
+    return (await this.findServiceUser(tenant)) === token.userId ? tenant : undefined;
   }
 
   private async operatorProjectId(): Promise<string> {
