@@ -1,6 +1,6 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { ApiError } from '../../domain/errors.js';
-import { DEFAULT_TENANT, type ApiKey, type Tenant } from '../../domain/tenancy.js';
+import { DEFAULT_TENANT, KEY_SECRET_PREFIX, type ApiKey, type Tenant } from '../../domain/tenancy.js';
 import type { NewKey, TenantDirectory } from '../../repository/tenant-directory.js';
 
 /**
@@ -10,8 +10,6 @@ import type { NewKey, TenantDirectory } from '../../repository/tenant-directory.
  */
 export const hashSecret = (secret: string): string => createHash('sha256').update(secret).digest('base64url');
 
-/** The prefix makes a leaked key easy to recognise (secret scanners) and to tell from other tokens. */
-const SECRET_PREFIX = 'vmk_';
 
 interface StoredKey {
   key: ApiKey;
@@ -54,7 +52,7 @@ export class MemoryTenantDirectory implements TenantDirectory {
   }
 
   async createKey(input: NewKey): Promise<{ key: ApiKey; secret: string }> {
-    const secret = SECRET_PREFIX + randomBytes(32).toString('base64url');
+    const secret = KEY_SECRET_PREFIX + randomBytes(32).toString('base64url');
     const key: ApiKey = {
       id: randomUUID(),
       name: input.name,

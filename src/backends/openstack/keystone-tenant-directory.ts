@@ -1,7 +1,7 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Logger } from 'pino';
 import { ApiError } from '../../domain/errors.js';
-import { DEFAULT_TENANT, roles, type ApiKey, type Role, type Tenant } from '../../domain/tenancy.js';
+import { DEFAULT_TENANT, KEY_SECRET_PREFIX, roles, type ApiKey, type Role, type Tenant } from '../../domain/tenancy.js';
 import type { KeyIdentity, NewKey, TenantDirectory } from '../../repository/tenant-directory.js';
 import { OpenStackHttpError, type ApplicationCredential, type Connection, type Project, type TokenInfo } from '../../openstack/index.js';
 import { upstream } from './upstream-call.js';
@@ -38,8 +38,6 @@ const TENANT_TAG = 'vmapi-tenant';
 const DOMAIN_ID = 'default';
 /** API role -> the Keystone role an application credential carries for it. */
 const keystoneRoleOf: Record<Role, string> = { reader: 'reader', member: 'member', admin: 'vmapi-admin' };
-/** The prefix makes a leaked key easy to recognise (secret scanners), as for the memory backend's. */
-const SECRET_PREFIX = 'vmk_';
 
 /** Project names are unique in a domain: a hash of the tenant's name makes Keystone refuse a second tenant of that name, atomically, whatever its length. */
 const projectNameOf = (tenantName: string) => `vmapi-${createHash('sha256').update(tenantName).digest('base64url').slice(0, 32)}`;
@@ -148,7 +146,7 @@ export class KeystoneTenantDirectory implements TenantDirectory {
           expiresAt: input.expiresAt ?? null,
         }),
       );
-      return { key: keyOf(credential, input.tenant), secret: `${SECRET_PREFIX}${credential.id}.${secret}` };
+      return { key: keyOf(credential, input.tenant), secret: `${KEY_SECRET_PREFIX}${credential.id}.${secret}` };
     } finally {
       // The password served once; no one keeps the next one.
       await this.keystone('create key', () => this.operator.identity.setUserPassword(userId, newSecret())).catch((err: unknown) =>
@@ -358,10 +356,10 @@ export class KeystoneTenantDirectory implements TenantDirectory {
 }
 
 function parseSecret(secret: string): { id: string; secret: string } | undefined {
-  if (!secret.startsWith(SECRET_PREFIX)) return undefined;
-  const dot = secret.indexOf('.', SECRET_PREFIX.length);
+  if (!secret.startsWith(KEY_SECRET_PREFIX)) return undefined;
+  const dot = secret.indexOf('.', KEY_SECRET_PREFIX.length);
   if (dot < 0) return undefined;
-  const id = secret.slice(SECRET_PREFIX.length, dot);
+  const id = secret.slice(KEY_SECRET_PREFIX.length, dot);
   const rest = secret.slice(dot + 1);
   // Keystone's ids are 32 hex digits; anything else cannot be one of its credentials.
   return /^[0-9a-f]{32}$/.test(id) && rest.length > 0 ? { id, secret: rest } : undefined;

@@ -2,7 +2,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { ipKeyGenerator } from 'express-rate-limit';
 import { ApiError } from '../../domain/errors.js';
-import { DEFAULT_TENANT, type Role, type Scope } from '../../domain/tenancy.js';
+import { DEFAULT_TENANT, KEY_SECRET_PREFIX, type Role, type Scope } from '../../domain/tenancy.js';
 import type { TenantDirectory } from '../../repository/tenant-directory.js';
 import { sendProblem } from '../problem.js';
 import { requestContext, type RequestContext } from '../request-context.js';
@@ -24,14 +24,17 @@ export interface AuthOptions {
 
 interface ConfiguredKey {
   digest: Buffer;
+  prefixed: boolean;
   id: string;
   role: Role;
 }
 
 const digest = (key: string) => createHash('sha256').update(key).digest();
+const configuredKey = (key: string, id: string, role: Role): ConfiguredKey => ({ digest: digest(key), prefixed: key.startsWith(KEY_SECRET_PREFIX), id, role });
 
 /** Compares against every configured key, always, so the time taken says nothing about which one matched. */
 function configuredMatch(keys: readonly ConfiguredKey[], presented: string): ConfiguredKey | undefined {
+  if (keys.length === 0) return undefined;
   const candidate = digest(presented);
   let found: ConfiguredKey | undefined;
   for (const key of keys) if (timingSafeEqual(key.digest, candidate) && !found) found = key;
@@ -63,11 +66,15 @@ function refuse(res: Response, challenge: string, detail: string): void {
  */
 export function authenticate(options: AuthOptions): RequestHandler {
   const configured: ConfiguredKey[] = [
-    ...(options.adminKey ? [{ digest: digest(options.adminKey), id: 'admin', role: 'admin' as const }] : []),
-    ...options.memberKeys.map((k, i) => ({ digest: digest(k), id: `api-keys-${i + 1}`, role: 'member' as const })),
-    ...options.readerKeys.map((k, i) => ({ digest: digest(k), id: `api-readonly-keys-${i + 1}`, role: 'reader' as const })),
+    ...(options.adminKey ? [configuredKey(options.adminKey, 'admin', 'admin')] : []),
+    ...options.memberKeys.map((k, i) => configuredKey(k, `api-keys-${i + 1}`, 'member')),
+    ...options.readerKeys.map((k, i) => configuredKey(k, `api-readonly-keys-${i + 1}`, 'reader')),
   ];
   const anonymousAllowed = options.mode === 'none' && options.memberKeys.length + options.readerKeys.length === 0;
+  // A directory's key (prefixed) is not compared with the configured keys when none of them has
+  // the prefix: one SHA-256 less on nearly every keyed call (~2 us, a few % of GET /vms/{id} in
+  // `npm run bench`), and the shortcut depends on no configured key's value, only on that fact.
+  const directoryKeysSkipConfigured = !configured.some((k) => k.prefixed);
 
   // Synchronous when no key is sent (the AUTH_MODE=none path of nearly every call): an async
   // handler costs a promise and a microtask per request, which GET /vms/{id} in `npm run bench` feels.
@@ -87,7 +94,7 @@ export function authenticate(options: AuthOptions): RequestHandler {
   }
 
   async function withKey(presented: string, req: Request, context: RequestContext, res: Response, next: NextFunction): Promise<void> {
-    const fromEnv = configuredMatch(configured, presented);
+    const fromEnv = directoryKeysSkipConfigured && presented.startsWith(KEY_SECRET_PREFIX) ? undefined : configuredMatch(configured, presented);
     const failures = fromEnv ? undefined : options.failures;
     // An address over its budget of failures is refused before the directory is asked (Keystone,
     // Redis). Its address is read only while some address is refused: req.ip is not free.
