@@ -1,4 +1,4 @@
-import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { hash, randomBytes, randomUUID } from 'node:crypto';
 import { ApiError } from '../../domain/errors.js';
 import { DEFAULT_TENANT, KEY_SECRET_PREFIX, type ApiKey, type Tenant } from '../../domain/tenancy.js';
 import type { NewKey, TenantDirectory } from '../../repository/tenant-directory.js';
@@ -6,9 +6,11 @@ import type { NewKey, TenantDirectory } from '../../repository/tenant-directory.
 /**
  * A key's secret is 256 random bits; only its SHA-256 is kept. A fast hash is enough for a secret
  * with that much entropy (nothing to brute-force), and it lets a lookup be one Map get: the map is
- * keyed by the hash, so the time a lookup takes says nothing about any stored secret.
+ * keyed by the hash, so the time a lookup takes says nothing about any stored secret. The one-shot
+ * `crypto.hash` costs about a quarter of `createHash().update().digest()` (~0.4 vs ~1.6 us), which
+ * the keyed GET /vms/{id} of `npm run bench` feels: it runs once per keyed call.
  */
-export const hashSecret = (secret: string): string => createHash('sha256').update(secret).digest('base64url');
+export const hashSecret = (secret: string): string => hash('sha256', secret, 'base64url');
 
 
 interface StoredKey {

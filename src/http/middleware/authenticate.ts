@@ -1,4 +1,4 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { hash, timingSafeEqual } from 'node:crypto';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { ipKeyGenerator } from 'express-rate-limit';
 import { ApiError } from '../../domain/errors.js';
@@ -29,7 +29,7 @@ interface ConfiguredKey {
   role: Role;
 }
 
-const digest = (key: string) => createHash('sha256').update(key).digest();
+const digest = (key: string) => hash('sha256', key, 'buffer');
 const configuredKey = (key: string, id: string, role: Role): ConfiguredKey => ({ digest: digest(key), prefixed: key.startsWith(KEY_SECRET_PREFIX), id, role });
 
 /** Compares against every configured key, always, so the time taken says nothing about which one matched. */
