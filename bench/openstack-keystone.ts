@@ -6,7 +6,8 @@
  * alone: `npx tsx bench/openstack-keystone.ts`. A report, not a test: it exits 0 whatever the
  * figure (non-zero only if something broke).
  *
- * A pass-through proxy in front of Keystone (the API's OS_AUTH_URL) counts every request to it.
+ * A pass-through proxy in front of Keystone (the API's OS_AUTH_URL, and the identity endpoint of
+ * the catalog its tokens carry) counts every request to it.
  * One API process makes the tenants and keys; a second one, started after the count is reset,
  * makes the calls, so the figure is a process that has never seen the keys, start-up included.
  * The calls go round the keys in turn, several at a time, over GET /whoami, /vms, /flavors and
@@ -111,7 +112,9 @@ async function main(): Promise<void> {
   console.log('vm-lifecycle-api Keystone bench (OS_TENANTS=keystone)');
   console.log(`  cloud: ${stack.authUrl}, node ${process.version}; ${settings.calls} calls over ${settings.keys} keys of ${settings.tenants} tenants, ${settings.concurrency} at a time; load average ${load()}`);
 
-  const keystone = await FaultProxy.start({ name: 'keystone', upstream: new URL(stack.authUrl).origin });
+  // The catalog's identity endpoint is re-pointed at the proxy too: the directory's project, user and
+  // credential calls go there, not to OS_AUTH_URL.
+  const keystone: FaultProxy = await FaultProxy.start({ name: 'keystone', upstream: new URL(stack.authUrl).origin, catalogRewrite: () => ({ identity: keystone.origin }) });
   const admin = randomBytes(32).toString('base64url');
   const env = await operatorEnv({ OS_AUTH_URL: `${keystone.origin}${new URL(stack.authUrl).pathname.replace(/\/+$/, '')}`, AUTH_MODE: 'keys', ADMIN_API_KEY: admin, OS_TIMEOUT_MS: '60000' });
   let maker: RunningApi | undefined = await startApi(env);
