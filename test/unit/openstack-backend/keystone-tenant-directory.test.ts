@@ -117,6 +117,21 @@ describe('KeystoneTenantDirectory', () => {
     expect(keystone.seen.length).toBe(afterFirst);
   });
 
+  it('asks Keystone once per key for 1,000 authentications spread over 20 keys of 4 tenants (issue 8: <= 20)', async () => {
+    const secrets: string[] = [];
+    for (let t = 0; t < 4; t++) {
+      const tenant = await directory.createTenant({ name: `team-${t}`, description: '' });
+      for (let k = 0; k < 5; k++) secrets.push((await directory.createKey({ tenant: tenant.id, name: `k${k}`, role: 'member' })).secret);
+    }
+    const fresh = new KeystoneTenantDirectory({ operator: operator(), log: pino({ level: 'silent' }), now: () => clock, pause: noPause });
+    const before = keystone.seen.length;
+    for (let i = 0; i < 1_000; i++) expect(await fresh.authenticate(secrets[i % secrets.length] as string)).toBeDefined();
+    const requests = keystone.seen.slice(before);
+    // One token per key, and the operator's own once.
+    expect(requests).toHaveLength(21);
+    expect(new Set(requests)).toEqual(new Set(['POST /v3/auth/tokens']));
+  });
+
   it('asks for the project and the user when the token does not name its user', async () => {
     const tenant = await directory.createTenant({ name: 'team-a', description: '' });
     const { secret } = await directory.createKey({ tenant: tenant.id, name: 'ci', role: 'member' });
