@@ -26,7 +26,7 @@ describe('AuthFailureBudget', () => {
   });
 
   it('counts on the shared counter with REDIS_URL and refuses until the window the counter names ends', async () => {
-    const clock = 5_000_000;
+    let clock = 5_000_000;
     const counted: string[] = [];
     const hits: HitCounter = {
       hit: async (key) => {
@@ -42,6 +42,9 @@ describe('AuthFailureBudget', () => {
     // Another process's failures brought the count over the budget.
     await budget.fail('198.51.100.1');
     expect(budget.retryAfterS('198.51.100.1')).toBe(20);
+    clock += 20_000;
+    expect(budget.retryAfterS('198.51.100.1')).toBe(0);
+    expect(budget.refusing).toBe(false);
     expect(counted).toEqual(['auth-failures:198.51.100.1', 'auth-failures:198.51.100.1']);
   });
 
