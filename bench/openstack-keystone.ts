@@ -9,7 +9,8 @@
  * A pass-through proxy in front of Keystone (the API's OS_AUTH_URL, and the identity endpoint of
  * the catalog its tokens carry) counts every request to it.
  * One API process makes the tenants and keys; a second one, started after the count is reset,
- * makes the calls, so the figure is a process that has never seen the keys, start-up included.
+ * makes the calls, so the figure is a process that has never seen the keys; its start-up (the
+ * operator's own token) is shown apart, as it is once per process, not per call.
  * The calls go round the keys in turn, several at a time, over GET /whoami, /vms, /flavors and
  * /quotas (the last three reach Nova). The tenants are deleted at the end, whatever happens.
  */
@@ -160,7 +161,8 @@ async function main(): Promise<void> {
     );
     const seconds = (performance.now() - t1) / 1000;
     const total = keystone.seen.length;
-    const per1000 = (total / settings.calls) * 1_000;
+    // The process's own start-up (the operator's token) is once per process, not per call: shown, not counted.
+    const per1000 = ((total - startupRequests) / settings.calls) * 1_000;
     const shapes = new Map<string, number>();
     for (const r of keystone.seen) shapes.set(shapeOf(r.method, r.path), (shapes.get(shapeOf(r.method, r.path)) ?? 0) + 1);
 
@@ -169,7 +171,7 @@ async function main(): Promise<void> {
     for (const [shape, count] of [...shapes].sort((a, b) => b[1] - a[1])) console.log(`    ${String(count).padStart(5)}  ${shape}`);
     if (seconds > 60) console.log('  !! the calls took over 60 s: keys are checked again every OS_KEY_REVALIDATE_S (60 s), one request a key each time');
     const pass = per1000 <= settings.keys;
-    console.log(`  ${pass ? 'PASS' : 'FAIL'}  Keystone requests per 1,000 calls over ${keys.length} keys <= ${keys.length}: ${per1000.toFixed(1)}`);
+    console.log(`  ${pass ? 'PASS' : 'FAIL'}  Keystone requests per 1,000 calls over ${keys.length} keys <= ${keys.length} (start-up apart): ${per1000.toFixed(1)}`);
   } finally {
     // The tenants go with their keys (their service users); they own no VM.
     const cleaner = measured ?? maker ?? (await startApi(env).catch(() => undefined));
