@@ -121,7 +121,7 @@ async function roundTrips(redisUrl: string): Promise<void> {
   state.start();
   while (!(await state.check()).ok) await new Promise((r) => setTimeout(r, 50));
   const app = buildApp({
-    config: { AUTH_MODE: 'none', API_KEYS: [], API_READONLY_KEYS: [], RATE_LIMIT_PER_MINUTE: 0, EVENTS_REPLAY_COUNT: 1000, EVENTS_REPLAY_AGE_S: 300, EVENTS_HEARTBEAT_MS: 15_000, EVENTS_MAX_BUFFERED_KB: 256 },
+    config: { AUTH_MODE: 'none', API_KEYS: [], API_READONLY_KEYS: [], RATE_LIMIT_PER_MINUTE: 0, AUTH_FAILURES_PER_MINUTE: 30, EVENTS_REPLAY_COUNT: 1000, EVENTS_REPLAY_AGE_S: 300, EVENTS_HEARTBEAT_MS: 15_000, EVENTS_MAX_BUFFERED_KB: 256 },
     backend: createBenchBackend(),
     logger: pino({ level: 'silent' }),
     sharedState: state,

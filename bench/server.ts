@@ -9,8 +9,7 @@
  * tenant's; `--volumes n` also stores n volumes in the default tenant. `--redis <url>` gives the real app a RedisState on that URL (as REDIS_URL does), ready before it listens.
  *
  * It fills its store, listens on 127.0.0.1 (a free port), and tells the parent over the IPC channel
- * { type: 'ready', port, ids, node }, and answers { type: 'cpu' } with its process.cpuUsage(). It
- * exits when the parent disconnects (or dies).
+ * { type: 'ready', port, ids, node }, and answers { type: 'cpu?' } with its CPU time. It exits when the parent disconnects (or dies).
  */
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
@@ -34,11 +33,10 @@ export interface ReadyMessage {
   authorization?: string;
 }
 
-/** process.cpuUsage() of the server, in µs, on request ({ type: 'cpu' }). */
+/** The answer to `{ type: 'cpu?' }`: the process's CPU time so far (user + system), in microseconds. */
 export interface CpuMessage {
   type: 'cpu';
-  user: number;
-  system: number;
+  micros: number;
 }
 
 const MAX_IDS = 1000;
@@ -81,7 +79,7 @@ async function main(): Promise<void> {
     const sharedState = values.redis === undefined ? undefined : await readyRedis(values.redis);
     const app = buildApp({
       ...(sharedState && { sharedState }),
-      config: { AUTH_MODE: values.auth, ADMIN_API_KEY: values.auth === 'keys' ? randomBytes(32).toString('base64url') : undefined, API_KEYS: [], API_READONLY_KEYS: [], RATE_LIMIT_PER_MINUTE: 0, EVENTS_REPLAY_COUNT: 1000, EVENTS_REPLAY_AGE_S: 300, EVENTS_HEARTBEAT_MS: 15_000, EVENTS_MAX_BUFFERED_KB: 256 },
+      config: { AUTH_MODE: values.auth, ADMIN_API_KEY: values.auth === 'keys' ? randomBytes(32).toString('base64url') : undefined, API_KEYS: [], API_READONLY_KEYS: [], RATE_LIMIT_PER_MINUTE: 0, AUTH_FAILURES_PER_MINUTE: 30, EVENTS_REPLAY_COUNT: 1000, EVENTS_REPLAY_AGE_S: 300, EVENTS_HEARTBEAT_MS: 15_000, EVENTS_MAX_BUFFERED_KB: 256 },
       backend,
       logger: pino({ level: 'silent' }),
     });
@@ -103,11 +101,6 @@ async function main(): Promise<void> {
   const ready: ReadyMessage = { type: 'ready', port, ids, node: process.version, populateMs, ...(authorization !== undefined && { authorization }) };
   if (!process.send) throw new Error('bench/server.ts must be started by bench/run.ts (it needs the IPC channel)');
   process.send(ready);
-  // The CPU this process has used so far, asked around each measured slice (bench/run.ts): CPU
-  // time per request, unlike req/s, does not move with what else the machine runs.
-  process.on('message', (message: { type?: unknown }) => {
-    if (message.type === 'cpu') process.send?.({ type: 'cpu', ...process.cpuUsage() } satisfies CpuMessage);
-  });
 }
 
 async function readyRedis(url: string): Promise<RedisState> {
@@ -119,6 +112,14 @@ async function readyRedis(url: string): Promise<RedisState> {
   }
   return state;
 }
+
+// CPU time is what a request costs the server whatever else the machine runs; wall-clock req/s
+// on a loaded machine is mostly the scheduler's.
+process.on('message', (message: { type?: string }) => {
+  if (message.type !== 'cpu?' || !process.send) return;
+  const usage = process.cpuUsage();
+  process.send({ type: 'cpu', micros: usage.user + usage.system } satisfies CpuMessage);
+});
 
 // Exiting normally (not by a signal) lets --cpu-prof / --heap-prof write their files.
 process.on('disconnect', () => process.exit(0));

@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import type { Config } from './config/config.js';
 import { EndpointRouter } from './http/endpoint.js';
 import { audit } from './http/middleware/audit.js';
+import { AuthFailureBudget } from './http/middleware/auth-failures.js';
 import { authenticate } from './http/middleware/authenticate.js';
 import { rateLimiter } from './http/middleware/rate-limit.js';
 import { requestLog } from './http/middleware/request-log.js';
@@ -45,6 +46,7 @@ export type AppConfig = Pick<
   | 'API_KEYS'
   | 'API_READONLY_KEYS'
   | 'RATE_LIMIT_PER_MINUTE'
+  | 'AUTH_FAILURES_PER_MINUTE'
   | 'EVENTS_REPLAY_COUNT'
   | 'EVENTS_REPLAY_AGE_S'
   | 'EVENTS_HEARTBEAT_MS'
@@ -102,6 +104,7 @@ export function buildApp({ config, backend, logger, shutdownSignal, sharedState 
 
   // Audit first, so that refused calls (401, 403, 429) are audited too; then the key becomes the
   // request's scope, which the rate limit counts by. The limit is mounted only when configured.
+  const sharedHits = sharedState.hits && { hits: sharedState.hits, logger };
   const authenticated = authenticate({
     mode: config.AUTH_MODE,
     adminKey: config.ADMIN_API_KEY,
@@ -109,8 +112,8 @@ export function buildApp({ config, backend, logger, shutdownSignal, sharedState 
     readerKeys: config.API_READONLY_KEYS,
     directory,
     revoked: (keyId) => sharedState.revocations.has(keyId),
+    ...(config.AUTH_FAILURES_PER_MINUTE > 0 && { failures: new AuthFailureBudget(config.AUTH_FAILURES_PER_MINUTE, sharedHits) }),
   });
-  const sharedHits = sharedState.hits && { hits: sharedState.hits, logger };
   const limited = config.RATE_LIMIT_PER_MINUTE > 0 ? [rateLimiter(config.RATE_LIMIT_PER_MINUTE, sharedHits)] : [];
   // What every request passes through, as one Express layer (sequence.ts says why).
   app.use(sequence(requestLog(logger, metrics), securityHeaders(), underPath(API_BASE, sequence(audit(logger), authenticated, ...limited))));

@@ -101,6 +101,7 @@ export const envSchema = z.object({
   API_KEYS: keyList.default([]),
   API_READONLY_KEYS: keyList.default([]),
   RATE_LIMIT_PER_MINUTE: int(0, 1_000_000).default(0),
+  AUTH_FAILURES_PER_MINUTE: int(0, 1_000_000).default(30),
   TRUST_PROXY: trustProxy.default(false),
   // Shared state for several API processes (docs/contract.md section 12); absent: kept in the process.
   REDIS_URL: z.url({ protocol: /^rediss?$/, error: 'must be a redis:// or rediss:// URL, e.g. redis://127.0.0.1:6379' }).optional(),

@@ -14,6 +14,12 @@ export function roleAllows(role: Role, needed: Role): boolean {
 /** The tenant every caller belongs to with AUTH_MODE=none, and the operator's own. */
 export const DEFAULT_TENANT = 'default';
 
+/**
+ * Every secret a tenant directory makes starts so (docs/contract.md section 8): a leaked key is easy
+ * to recognise (secret scanners) and to tell from other tokens.
+ */
+export const KEY_SECRET_PREFIX = 'vmk_';
+
 export interface Tenant {
   id: string;
   name: string;

@@ -39,6 +39,9 @@ export interface ConnectionOptions extends TransportOptions {
 export interface TokenInfo {
   projectId: string | undefined;
   userId: string;
+  /** The user's name and domain, when Keystone says (it does in every v3 token). */
+  userName: string | undefined;
+  userDomainId: string | undefined;
   /** Role names in the token's project. */
   roles: string[];
   /** The application credential the token was made from, if any. */
@@ -124,8 +127,8 @@ export class Connection implements ServiceCaller {
 
   /** Makes sure a valid token is cached, authenticating if needed. */
   async authenticate(options?: CallOptions): Promise<TokenInfo> {
-    const { projectId, userId, roles, applicationCredentialId, refreshAt } = await this.currentToken(options);
-    return { projectId, userId, roles, applicationCredentialId, refreshAt };
+    const { projectId, userId, userName, userDomainId, roles, applicationCredentialId, refreshAt } = await this.currentToken(options);
+    return { projectId, userId, userName, userDomainId, roles, applicationCredentialId, refreshAt };
   }
 
   /** The catalog URL of a service for this connection's interface and region. */
@@ -207,6 +210,8 @@ export class Connection implements ServiceCaller {
       catalog: token.catalog,
       projectId: token.project?.id,
       userId: token.user.id,
+      userName: token.user.name,
+      userDomainId: token.user.domain?.id,
       roles: (token.roles ?? []).map((role) => role.name),
       applicationCredentialId: token.application_credential?.id,
       refreshAt: new Date(sentAt + lifetimeMs - marginMs),

@@ -27,6 +27,16 @@ describe('API keys', () => {
     expect((await api.call('POST', '/api/v1/vms', { body: vmBody, headers: { 'x-api-key': 'sekret-full-key' } })).status).toBe(201);
   });
 
+  it('serves a configured key that looks like a directory key (vmk_...), and the directory keys beside it', async () => {
+    const admin = 'admin-key-0123456789abcdef0123456789abcdef';
+    app = await startApp({ AUTH_MODE: 'keys', ADMIN_API_KEY: admin, API_KEYS: 'vmk_static-member-key' });
+    const api = new ApiClient(app.baseUrl);
+    expect((await api.call('GET', '/api/v1/whoami', { headers: { authorization: 'Bearer vmk_static-member-key' } })).body).toMatchObject({ key_id: 'api-keys-1', role: 'member' });
+    const made = await api.call<{ secret: string; id: string }>('POST', '/api/v1/keys', { body: { name: 'ci', role: 'reader' }, headers: { authorization: `Bearer ${admin}` } });
+    expect((await api.call('GET', '/api/v1/whoami', { headers: { authorization: `Bearer ${made.body.secret}` } })).body).toMatchObject({ key_id: made.body.id, role: 'reader' });
+    expect((await api.call('GET', '/api/v1/whoami', { headers: { authorization: 'Bearer vmk_static-member-kez' } })).status).toBe(401);
+  });
+
   it('lets a read-only key GET but answers 403 FORBIDDEN to a change', async () => {
     app = await startApp({ API_KEYS: 'sekret-full-key', API_READONLY_KEYS: 'reader-key' });
     const api = new ApiClient(app.baseUrl);

@@ -1,17 +1,17 @@
-import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { hash, randomBytes, randomUUID } from 'node:crypto';
 import { ApiError } from '../../domain/errors.js';
-import { DEFAULT_TENANT, type ApiKey, type Tenant } from '../../domain/tenancy.js';
+import { DEFAULT_TENANT, KEY_SECRET_PREFIX, type ApiKey, type Tenant } from '../../domain/tenancy.js';
 import type { NewKey, TenantDirectory } from '../../repository/tenant-directory.js';
 
 /**
  * A key's secret is 256 random bits; only its SHA-256 is kept. A fast hash is enough for a secret
  * with that much entropy (nothing to brute-force), and it lets a lookup be one Map get: the map is
- * keyed by the hash, so the time a lookup takes says nothing about any stored secret.
+ * keyed by the hash, so the time a lookup takes says nothing about any stored secret. The one-shot
+ * `crypto.hash` costs about a quarter of `createHash().update().digest()` (~0.4 vs ~1.6 us), which
+ * the keyed GET /vms/{id} of `npm run bench` feels: it runs once per keyed call.
  */
-export const hashSecret = (secret: string): string => createHash('sha256').update(secret).digest('base64url');
+export const hashSecret = (secret: string): string => hash('sha256', secret, 'base64url');
 
-/** The prefix makes a leaked key easy to recognise (secret scanners) and to tell from other tokens. */
-const SECRET_PREFIX = 'vmk_';
 
 interface StoredKey {
   key: ApiKey;
@@ -54,7 +54,7 @@ export class MemoryTenantDirectory implements TenantDirectory {
   }
 
   async createKey(input: NewKey): Promise<{ key: ApiKey; secret: string }> {
-    const secret = SECRET_PREFIX + randomBytes(32).toString('base64url');
+    const secret = KEY_SECRET_PREFIX + randomBytes(32).toString('base64url');
     const key: ApiKey = {
       id: randomUUID(),
       name: input.name,

@@ -1,9 +1,9 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Logger } from 'pino';
 import { ApiError } from '../../domain/errors.js';
-import { DEFAULT_TENANT, roles, type ApiKey, type Role, type Tenant } from '../../domain/tenancy.js';
+import { DEFAULT_TENANT, KEY_SECRET_PREFIX, roles, type ApiKey, type Role, type Tenant } from '../../domain/tenancy.js';
 import type { KeyIdentity, NewKey, TenantDirectory } from '../../repository/tenant-directory.js';
-import { OpenStackHttpError, type ApplicationCredential, type Connection, type Project } from '../../openstack/index.js';
+import { OpenStackHttpError, type ApplicationCredential, type Connection, type Project, type TokenInfo } from '../../openstack/index.js';
 import { upstream } from './upstream-call.js';
 
 /**
@@ -38,8 +38,6 @@ const TENANT_TAG = 'vmapi-tenant';
 const DOMAIN_ID = 'default';
 /** API role -> the Keystone role an application credential carries for it. */
 const keystoneRoleOf: Record<Role, string> = { reader: 'reader', member: 'member', admin: 'vmapi-admin' };
-/** The prefix makes a leaked key easy to recognise (secret scanners), as for the memory backend's. */
-const SECRET_PREFIX = 'vmk_';
 
 /** Project names are unique in a domain: a hash of the tenant's name makes Keystone refuse a second tenant of that name, atomically, whatever its length. */
 const projectNameOf = (tenantName: string) => `vmapi-${createHash('sha256').update(tenantName).digest('base64url').slice(0, 32)}`;
@@ -150,7 +148,7 @@ export class KeystoneTenantDirectory implements TenantDirectory {
           expiresAt: input.expiresAt ?? null,
         }),
       );
-      return { key: keyOf(credential, input.tenant), secret: `${SECRET_PREFIX}${credential.id}.${secret}` };
+      return { key: keyOf(credential, input.tenant), secret: `${KEY_SECRET_PREFIX}${credential.id}.${secret}` };
     } finally {
       // The password served once; no one keeps the next one.
       await this.keystone('create key', () => this.operator.identity.setUserPassword(userId, newSecret())).catch((err: unknown) =>
@@ -206,9 +204,8 @@ export class KeystoneTenantDirectory implements TenantDirectory {
       }
       throw err;
     }
-    const tenant = await this.tenantOfProject(token.projectId);
-    // A credential some other user of the cloud made for itself is not one of this API's keys.
-    if (tenant === undefined || (await this.findServiceUser(tenant)) !== token.userId) return undefined;
+    const tenant = await this.tenantOfKey(token);
+    if (tenant === undefined) return undefined;
     const identity: KeyIdentity = { id, tenant, role: apiRoleOf(token.roles) };
     this.proven.set(id, { identity, userId: token.userId, hash, connection: asKey, provenUntil: token.refreshAt.getTime(), checkedAt: this.now() });
     return identity;
@@ -285,10 +282,23 @@ export class KeystoneTenantDirectory implements TenantDirectory {
     return project.id;
   }
 
-  private async tenantOfProject(projectId: string | undefined): Promise<string | undefined> {
-    if (projectId === undefined) return undefined;
-    if (projectId === (await this.operatorProjectId())) return DEFAULT_TENANT;
-    return (await this.findProject(projectId)) ? projectId : undefined;
+  /**
+   * The tenant of the key a token was made from; undefined for a credential some other user of the
+   * cloud made for itself, which is not one of this API's keys. The token names its user: a user
+   * named `vmapi-svc-<tenant>` in the tenants' domain is the tenant's service user (only the operator
+   * makes users there, one per tenant, deleted with it), so proving a key costs its one token
+   * request and nothing more (docs/contract.md section 8: at most one Keystone request per key
+   * per token lifetime). A token without the name is checked by asking for the project and user.
+   */
+  private async tenantOfKey(token: TokenInfo): Promise<string | undefined> {
+    if (token.projectId === undefined) return undefined;
+    const tenant = token.projectId === (await this.operatorProjectId()) ? DEFAULT_TENANT : token.projectId;
+    if (token.userName === serviceUserNameOf(tenant) && token.userDomainId === DOMAIN_ID) {
+      this.serviceUsers.set(tenant, token.userId);
+      return tenant;
+    }
+    if (tenant !== DEFAULT_TENANT && !(await this.findProject(tenant))) return undefined;
+    return (await this.findServiceUser(tenant)) === token.userId ? tenant : undefined;
   }
 
   private async operatorProjectId(): Promise<string> {
@@ -357,10 +367,10 @@ export class KeystoneTenantDirectory implements TenantDirectory {
 }
 
 function parseSecret(secret: string): { id: string; secret: string } | undefined {
-  if (!secret.startsWith(SECRET_PREFIX)) return undefined;
-  const dot = secret.indexOf('.', SECRET_PREFIX.length);
+  if (!secret.startsWith(KEY_SECRET_PREFIX)) return undefined;
+  const dot = secret.indexOf('.', KEY_SECRET_PREFIX.length);
   if (dot < 0) return undefined;
-  const id = secret.slice(SECRET_PREFIX.length, dot);
+  const id = secret.slice(KEY_SECRET_PREFIX.length, dot);
   const rest = secret.slice(dot + 1);
   // Keystone's ids are 32 hex digits; anything else cannot be one of its credentials.
   return /^[0-9a-f]{32}$/.test(id) && rest.length > 0 ? { id, secret: rest } : undefined;

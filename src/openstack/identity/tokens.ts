@@ -101,7 +101,7 @@ export const tokenResponseSchema = z.object({
     // Absent from unscoped tokens; a scoped token without it cannot reach any service.
     catalog: z.array(catalogEntrySchema).optional(),
     project: z.looseObject({ id: z.string(), name: z.string().optional() }).optional(),
-    user: z.looseObject({ id: z.string(), name: z.string().optional() }),
+    user: z.looseObject({ id: z.string(), name: z.string().optional(), domain: z.looseObject({ id: z.string() }).optional() }),
     /** The roles the token carries in its project (an application credential's: only its own). */
     roles: z.array(z.looseObject({ name: z.string() })).optional(),
     /** Present when the token was made from an application credential. */

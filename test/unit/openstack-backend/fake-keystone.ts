@@ -37,6 +37,8 @@ export class FakeKeystone {
   private readonly tokens = new Map<string, { userId: string; projectId: string; roles: string[]; credentialId?: string }>();
   /** Every request, as "METHOD /path". */
   readonly seen: string[] = [];
+  /** Whether tokens name their user, as Keystone's do (false: only the user's id). */
+  tokenUserNames = true;
   /** Answers every request whose line matches with this status, while set. */
   failWith: { pattern: RegExp; status: number } | undefined;
   url = '';
@@ -215,7 +217,8 @@ export class FakeKeystone {
         token: {
           issued_at: issuedAt.toISOString(),
           expires_at: expiresAt.toISOString(),
-          user: { id: whose.userId },
+          // As Keystone: the user's name and domain (every user here is in the default domain).
+          user: { id: whose.userId, ...(this.tokenUserNames && { name: this.users.get(whose.userId)?.name, domain: { id: 'default', name: 'Default' } }) },
           project: { id: whose.projectId },
           roles: whose.roles.map((name) => ({ name })),
           ...(whose.credentialId && { application_credential: { id: whose.credentialId } }),

@@ -109,6 +109,47 @@ describe('KeystoneTenantDirectory', () => {
     expect(await directory.authenticate(`vmk_${'f'.repeat(32)}.s3cret`)).toBeUndefined();
   });
 
+  it('proves a key in a process that never saw it with one Keystone request: the token names the service user', async () => {
+    const tenant = await directory.createTenant({ name: 'team-a', description: '' });
+    const { secret } = await directory.createKey({ tenant: tenant.id, name: 'ci', role: 'member' });
+    const fresh = new KeystoneTenantDirectory({ operator: operator(), log: pino({ level: 'silent' }), now: () => clock, pause: noPause });
+    const before = keystone.seen.length;
+    expect(await fresh.authenticate(secret)).toEqual({ id: expect.any(String), tenant: tenant.id, role: 'member' });
+    // The key's token, and the operator's own, once per process (its project is the default tenant's).
+    expect(keystone.seen.slice(before)).toEqual(['POST /v3/auth/tokens', 'POST /v3/auth/tokens']);
+    const afterFirst = keystone.seen.length;
+    for (let i = 0; i < 10; i++) await fresh.authenticate(secret);
+    expect(keystone.seen.length).toBe(afterFirst);
+  });
+
+  it('asks Keystone once per key for 1,000 authentications spread over 20 keys of 4 tenants (issue 8: <= 20)', async () => {
+    const secrets: string[] = [];
+    for (let t = 0; t < 4; t++) {
+      const tenant = await directory.createTenant({ name: `team-${t}`, description: '' });
+      for (let k = 0; k < 5; k++) secrets.push((await directory.createKey({ tenant: tenant.id, name: `k${k}`, role: 'member' })).secret);
+    }
+    const fresh = new KeystoneTenantDirectory({ operator: operator(), log: pino({ level: 'silent' }), now: () => clock, pause: noPause });
+    const before = keystone.seen.length;
+    for (let i = 0; i < 1_000; i++) expect(await fresh.authenticate(secrets[i % secrets.length] as string)).toBeDefined();
+    const requests = keystone.seen.slice(before);
+    // One token per key, and the operator's own once.
+    expect(requests).toHaveLength(21);
+    expect(new Set(requests)).toEqual(new Set(['POST /v3/auth/tokens']));
+  });
+
+  it('asks for the project and the user when the token does not name its user', async () => {
+    const tenant = await directory.createTenant({ name: 'team-a', description: '' });
+    const { secret } = await directory.createKey({ tenant: tenant.id, name: 'ci', role: 'member' });
+    keystone.tokenUserNames = false;
+    const fresh = new KeystoneTenantDirectory({ operator: operator(), log: pino({ level: 'silent' }), now: () => clock, pause: noPause });
+    expect(await fresh.authenticate(secret)).toMatchObject({ tenant: tenant.id, role: 'member' });
+    expect(keystone.count(new RegExp(`^GET /v3/projects/${tenant.id}$`))).toBeGreaterThan(0);
+    expect(keystone.count(/^GET \/v3\/users$/)).toBeGreaterThan(0);
+    // ...and still refuses another user's credential on the tenant's project.
+    keystone.credentials.set('f'.repeat(32), { id: 'f'.repeat(32), name: 'own', description: '', secret: 's3cret', userId: 'u-admin', projectId: tenant.id, roles: ['member'], expiresAt: null });
+    expect(await fresh.authenticate(`vmk_${'f'.repeat(32)}.s3cret`)).toBeUndefined();
+  });
+
   it('revokes at once here, and another process sees it when it next revalidates', async () => {
     const tenant = await directory.createTenant({ name: 'team-a', description: '' });
     const { key, secret } = await directory.createKey({ tenant: tenant.id, name: 'ci', role: 'member' });

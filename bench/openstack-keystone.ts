@@ -1,0 +1,189 @@
+/**
+ * Keystone requests per 1,000 API calls spread over 20 keys (issue 8; docs/contract.md section 8:
+ * one Keystone token per key per token lifetime at most), against the local cloud with tenants
+ * and keys in Keystone (OS_TENANTS=keystone, the operator's environment of
+ * test/openstack/mini-openstack.ts). Run by `npm run bench:openstack` after bench/openstack.ts, or
+ * alone: `npx tsx bench/openstack-keystone.ts`. A report, not a test: it exits 0 whatever the
+ * figure (non-zero only if something broke).
+ *
+ * A pass-through proxy in front of Keystone (the API's OS_AUTH_URL, and the identity endpoint of
+ * the catalog its tokens carry) counts every request to it.
+ * One API process makes the tenants and keys; a second one, started after the count is reset,
+ * makes the calls, so the figure is a process that has never seen the keys; its start-up (the
+ * operator's own token) is shown apart, as it is once per process, not per call.
+ * The calls go round the keys in turn, several at a time, over GET /whoami, /vms, /flavors and
+ * /quotas (the last three reach Nova). The tenants are deleted at the end, whatever happens.
+ */
+import { once } from 'node:events';
+import { randomBytes } from 'node:crypto';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { loadavg } from 'node:os';
+import { parseArgs } from 'node:util';
+import pino from 'pino';
+import { buildApp } from '../src/app.js';
+import { createBackend } from '../src/backends/create-backend.js';
+import { parseConfig } from '../src/config/config.js';
+import { operatorEnv } from '../test/openstack/mini-openstack.js';
+import { loadStack } from '../test/openstack/support/fault-env.js';
+import { FaultProxy } from '../test/openstack/support/fault-proxy.js';
+
+const API = '/api/v1';
+
+const USAGE = `usage: npx tsx bench/openstack-keystone.ts
+
+env:
+  MINI_OS_RUN=/tmp/mini-openstack   where up.sh wrote stack.json
+  BENCH_KS_CALLS=1000                API calls counted
+  BENCH_KS_KEYS=20                   keys the calls are spread over
+  BENCH_KS_TENANTS=4                 tenants the keys belong to (made in parallel, their keys one by one)
+  BENCH_KS_CONCURRENCY=8             calls in flight at once`;
+
+const { values: cli } = parseArgs({ options: { help: { type: 'boolean', short: 'h' } } });
+if (cli.help) {
+  console.log(USAGE);
+  process.exit(0);
+}
+
+function envNumber(name: string, fallback: number): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value <= 0) throw new Error(`${name} must be a positive whole number, got "${raw}"`);
+  return value;
+}
+
+const settings = {
+  calls: envNumber('BENCH_KS_CALLS', 1_000),
+  keys: envNumber('BENCH_KS_KEYS', 20),
+  tenants: envNumber('BENCH_KS_TENANTS', 4),
+  concurrency: envNumber('BENCH_KS_CONCURRENCY', 8),
+};
+if (settings.tenants > settings.keys) throw new Error('BENCH_KS_TENANTS must not exceed BENCH_KS_KEYS: every tenant comes with a key');
+
+interface RunningApi {
+  baseUrl: string;
+  close(): Promise<void>;
+}
+
+async function startApi(env: Record<string, string>): Promise<RunningApi> {
+  const parsed = parseConfig({ ...env, LOG_LEVEL: 'warn' });
+  if (!parsed.ok) throw new Error(`bad config: ${parsed.problems.join('; ')}`);
+  const { config } = parsed;
+  // Warnings and errors only, to stderr: the report stays readable, and failures are visible.
+  const logger = pino({ level: config.LOG_LEVEL }, pino.destination(2));
+  const backend = await createBackend(config, logger);
+  const stopping = new AbortController();
+  const server: Server = buildApp({ config, backend, logger, shutdownSignal: stopping.signal }).listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const { port } = server.address() as AddressInfo;
+  return {
+    baseUrl: `http://127.0.0.1:${port}`,
+    async close() {
+      stopping.abort();
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await backend.close();
+    },
+  };
+}
+
+async function call(baseUrl: string, key: string, method: string, path: string, body?: unknown): Promise<Record<string, unknown>> {
+  const response = await fetch(`${baseUrl}${path}`, {
+    method,
+    headers: { authorization: `Bearer ${key}`, ...(body !== undefined && { 'content-type': 'application/json' }) },
+    ...(body !== undefined && { body: JSON.stringify(body) }),
+  });
+  const text = await response.text();
+  if (response.status >= 300) throw new Error(`${method} ${path} answered ${response.status}: ${text}`);
+  return text.length > 0 ? (JSON.parse(text) as Record<string, unknown>) : {};
+}
+
+/** "GET /v3/users/<hex>/application_credentials/<hex>" -> "GET /v3/users/{id}/application_credentials/{id}". */
+const shapeOf = (method: string, path: string) => `${method} ${path.replace(/\/[0-9a-f]{32}(?=\/|$)/g, '/{id}')}`;
+
+const load = () => loadavg().map((n) => n.toFixed(1)).join(' ');
+
+async function main(): Promise<void> {
+  const stack = loadStack();
+  if (typeof stack === 'string') throw new Error(stack);
+  // A generous probe: the shared local cloud on a loaded machine may take many seconds to answer.
+  const probe = await fetch(stack.authUrl, { signal: AbortSignal.timeout(60_000) }).catch(() => undefined);
+  if (!probe?.ok) throw new Error(`Keystone does not answer at ${stack.authUrl}; run: bash scripts/openstack/up.sh`);
+  console.log('vm-lifecycle-api Keystone bench (OS_TENANTS=keystone)');
+  console.log(`  cloud: ${stack.authUrl}, node ${process.version}; ${settings.calls} calls over ${settings.keys} keys of ${settings.tenants} tenants, ${settings.concurrency} at a time; load average ${load()}`);
+
+  // The catalog's identity endpoint is re-pointed at the proxy too: the directory's project, user and
+  // credential calls go there, not to OS_AUTH_URL.
+  const keystone: FaultProxy = await FaultProxy.start({ name: 'keystone', upstream: new URL(stack.authUrl).origin, catalogRewrite: () => ({ identity: keystone.origin }) });
+  const admin = randomBytes(32).toString('base64url');
+  const env = await operatorEnv({ OS_AUTH_URL: `${keystone.origin}${new URL(stack.authUrl).pathname.replace(/\/+$/, '')}`, AUTH_MODE: 'keys', ADMIN_API_KEY: admin, OS_TIMEOUT_MS: '60000' });
+  let maker: RunningApi | undefined = await startApi(env);
+  const tenants: string[] = [];
+  let measured: RunningApi | undefined;
+  try {
+    // ---- set-up: tenants, each with its initial key, and more keys up to BENCH_KS_KEYS
+    const t0 = performance.now();
+    const runTag = `bench-ks-${process.pid}-${Date.now().toString(36)}`;
+    const perTenant = Array.from({ length: settings.tenants }, (_, t) => Math.floor(settings.keys / settings.tenants) + (t < settings.keys % settings.tenants ? 1 : 0));
+    const keyLists = await Promise.all(
+      perTenant.map(async (count, t) => {
+        const made = await call((maker as RunningApi).baseUrl, admin, 'POST', `${API}/tenants`, { name: `${runTag}-${t}` });
+        tenants.push(String(made['id']));
+        const secrets = [String((made['initial_key'] as Record<string, unknown>)['secret'])];
+        // One at a time within a tenant: each key is made by its tenant's service user.
+        while (secrets.length < count) {
+          const key = await call((maker as RunningApi).baseUrl, admin, 'POST', `${API}/keys`, { name: `k${secrets.length}`, role: 'member', tenant: made['id'] });
+          secrets.push(String(key['secret']));
+        }
+        return secrets;
+      }),
+    );
+    const keys = keyLists.flat();
+    console.log(`[setup] ${tenants.length} tenants and ${keys.length} keys in ${Math.round((performance.now() - t0) / 1000)} s (${keystone.seen.length} Keystone requests, not counted)`);
+    await maker.close();
+    maker = undefined;
+
+    // ---- the measure: a fresh process, its start-up counted
+    keystone.resetCounts();
+    const t1 = performance.now();
+    measured = await startApi(env);
+    const startupRequests = keystone.seen.length;
+    const paths = [`${API}/whoami`, `${API}/vms?limit=5`, `${API}/flavors`, `${API}/quotas`];
+    let next = 0;
+    await Promise.all(
+      Array.from({ length: settings.concurrency }, async () => {
+        while (next < settings.calls) {
+          const n = next++;
+          await call((measured as RunningApi).baseUrl, keys[n % keys.length] as string, 'GET', paths[Math.floor(n / keys.length) % paths.length] as string);
+        }
+      }),
+    );
+    const seconds = (performance.now() - t1) / 1000;
+    const total = keystone.seen.length;
+    // The process's own start-up (the operator's token) is once per process, not per call: shown, not counted.
+    const per1000 = ((total - startupRequests) / settings.calls) * 1_000;
+    const shapes = new Map<string, number>();
+    for (const r of keystone.seen) shapes.set(shapeOf(r.method, r.path), (shapes.get(shapeOf(r.method, r.path)) ?? 0) + 1);
+
+    console.log(`\nKeystone requests (through the counting proxy) for ${settings.calls} API calls over ${keys.length} keys, in ${seconds.toFixed(1)} s (load average ${load()})`);
+    console.log(`  ${startupRequests} at start-up, ${total - startupRequests} during the calls, ${total} in all:`);
+    for (const [shape, count] of [...shapes].sort((a, b) => b[1] - a[1])) console.log(`    ${String(count).padStart(5)}  ${shape}`);
+    if (seconds > 60) console.log('  !! the calls took over 60 s: keys are checked again every OS_KEY_REVALIDATE_S (60 s), one request a key each time');
+    const pass = per1000 <= settings.keys;
+    console.log(`  ${pass ? 'PASS' : 'FAIL'}  Keystone requests per 1,000 calls over ${keys.length} keys <= ${keys.length} (start-up apart): ${per1000.toFixed(1)}`);
+  } finally {
+    // The tenants go with their keys (their service users); they own no VM.
+    const cleaner = measured ?? maker ?? (await startApi(env).catch(() => undefined));
+    for (const id of tenants) {
+      await fetch(`${cleaner?.baseUrl}${API}/tenants/${id}`, { method: 'DELETE', headers: { authorization: `Bearer ${admin}` } }).catch((err: unknown) => console.error(`could not delete tenant ${id}: ${String(err)}`));
+    }
+    await cleaner?.close();
+    await keystone.close();
+  }
+}
+
+main().catch((error: unknown) => {
+  console.error('bench failed:', error);
+  process.exitCode = 1;
+});
