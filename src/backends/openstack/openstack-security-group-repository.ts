@@ -173,7 +173,7 @@ export class OpenStackSecurityGroupRepository implements SecurityGroupRepository
   private async byId(scope: Scope, id: string): Promise<NeutronSecurityGroup | undefined> {
     if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(id)) return undefined;
     // A list filtered by id rather than GET /security-groups/{id}: one call either way, and Neutron
-    // answers the list in one database session (see NetworkProxy.getSecurityGroup).
+    // (Zed) answers the list in one database session, the GET in two (ARCHITECTURE.md "Security groups").
     const [group] = await this.call('get security group', () => this.neutron(scope).listSecurityGroups({ id }, options(scope)));
     return group && isTenantGroup(group) && scopeSees(scope, tenantOfGroup(group)) ? group : undefined;
   }

@@ -50,7 +50,7 @@ export const portListResponseSchema = z.object({ ports: z.array(portGroupsSchema
 export const portResponseSchema = z.object({ port: portGroupsSchema });
 
 export interface ListSecurityGroupsQuery {
-  /** One group by id: the same answer as GET /security-groups/{id}, without its second query (see getSecurityGroup). */
+  /** One group by id: the same answer as GET /security-groups/{id}, without its second database session. */
   id?: string;
   /** Exact match. */
   name?: string;
