@@ -168,6 +168,12 @@ export function describeVolumeContract(label: string, makeTarget: () => Promise<
           expect(response.status).toBe(200);
           return response.body;
         };
+        // The last test's volumes are deleted as it ends, and a delete that settles later would
+        // leave `before` one volume high: measure once the tenant has none on its way out.
+        const deadline = Date.now() + 120_000;
+        const deleting = async () =>
+          (await api.call<{ data: VolumeBody[] }>('GET', '/api/v1/volumes?limit=1000')).body.data.some((v) => v.task === 'deleting');
+        while ((await deleting()) && Date.now() < deadline) await sleep(100);
         const before = await quotas();
         await newVolume(3);
         const after = await quotas();
