@@ -27,6 +27,7 @@ import { parseConfig } from '../src/config/config.js';
 import { operatorEnv } from '../test/openstack/mini-openstack.js';
 import { loadStack } from '../test/openstack/support/fault-env.js';
 import { FaultProxy } from '../test/openstack/support/fault-proxy.js';
+import { envNumber } from './env-number.js';
 
 const API = '/api/v1';
 
@@ -43,14 +44,6 @@ const { values: cli } = parseArgs({ options: { help: { type: 'boolean', short: '
 if (cli.help) {
   console.log(USAGE);
   process.exit(0);
-}
-
-function envNumber(name: string, fallback: number): number {
-  const raw = process.env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value <= 0) throw new Error(`${name} must be a positive whole number, got "${raw}"`);
-  return value;
 }
 
 const settings = {

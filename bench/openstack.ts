@@ -35,6 +35,7 @@ import type { Connection } from '../src/openstack/index.js';
 import type { Backend } from '../src/repository/backend.js';
 import { apiEnv, demoToken, directConnection, loadStack } from '../test/openstack/support/fault-env.js';
 import { FaultProxy, TOKEN_PATH, startProxiedCloud, type StackInfo } from '../test/openstack/support/fault-proxy.js';
+import { envNumber } from './env-number.js';
 
 const API = '/api/v1';
 
@@ -54,14 +55,6 @@ const { values: cli } = parseArgs({ options: { help: { type: 'boolean', short: '
 if (cli.help) {
   console.log(USAGE);
   process.exit(0);
-}
-
-function envNumber(name: string, fallback: number): number {
-  const raw = process.env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value <= 0) throw new Error(`${name} must be a positive whole number, got "${raw}"`);
-  return value;
 }
 
 const settings = {

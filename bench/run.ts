@@ -13,6 +13,7 @@ import autocannon from 'autocannon';
 import { cappedGrowthRatio, describeChurn, fullFromBlock, type ChurnMessage } from './churn-report.js';
 import type { HeapMessage } from './heap.js';
 import type { CpuMessage, ReadyMessage } from './server.js';
+import { envNumber } from './env-number.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const API = '/api/v1';
@@ -44,14 +45,6 @@ if (cli.help) {
   process.exit(0);
 }
 
-function envNumber(name: string, fallback: number): number {
-  const raw = process.env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const value = Number(raw);
-  if (!Number.isFinite(value) || value <= 0) throw new Error(`${name} must be a positive number, got "${raw}"`);
-  return value;
-}
-
 const only = process.env.BENCH_ONLY ?? '';
 if (only !== '' && only !== 'get' && only !== 'tenancy') throw new Error(`BENCH_ONLY must be "get", "tenancy" or empty, got "${only}"`);
 
@@ -62,14 +55,14 @@ const settings = {
   getOnly: only === 'get',
   tenancyOnly: only === 'tenancy',
   nodeFlags: (process.env.BENCH_NODE_FLAGS ?? '').split(/\s+/).filter((f) => f.length > 0),
-  durationS: envNumber('BENCH_DURATION_S', 5),
-  warmupS: envNumber('BENCH_WARMUP_S', 2),
-  slices: Math.round(envNumber('BENCH_SLICES', 10)),
-  connections: Math.round(envNumber('BENCH_CONNECTIONS', 10)),
+  durationS: envNumber('BENCH_DURATION_S', 5, { whole: false }),
+  warmupS: envNumber('BENCH_WARMUP_S', 2, { whole: false }),
+  slices: Math.round(envNumber('BENCH_SLICES', 10, { whole: false })),
+  connections: Math.round(envNumber('BENCH_CONNECTIONS', 10, { whole: false })),
   smallVms: 1_000,
-  bigVms: Math.round(envNumber('BENCH_BIG_VMS', 100_000)),
-  churnPairs: Math.round(envNumber('BENCH_CHURN_PAIRS', 240_000)),
-  churnRate: envNumber('BENCH_CHURN_RATE', 8_125),
+  bigVms: Math.round(envNumber('BENCH_BIG_VMS', 100_000, { whole: false })),
+  churnPairs: Math.round(envNumber('BENCH_CHURN_PAIRS', 240_000, { whole: false })),
+  churnRate: envNumber('BENCH_CHURN_RATE', 8_125, { whole: false }),
 };
 
 // ---------------------------------------------------------------- child processes
