@@ -172,9 +172,15 @@ export class OpenStackSecurityGroupRepository implements SecurityGroupRepository
   /** The group with this id, if it is a tenant's group the scope sees. */
   private async byId(scope: Scope, id: string): Promise<NeutronSecurityGroup | undefined> {
     if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(id)) return undefined;
-    // A list filtered by id rather than GET /security-groups/{id}: one call either way, and Neutron
-    // (Zed) answers the list in one database session, the GET in two (ARCHITECTURE.md "Security groups").
-    const [group] = await this.call('get security group', () => this.neutron(scope).listSecurityGroups({ id }, options(scope)));
+    // One call; another project's group is a 404 to a tenant's token, as an unknown one is.
+    const group = await this.call('get security group', () =>
+      this.neutron(scope)
+        .getSecurityGroup(id, options(scope))
+        .catch((err: unknown) => {
+          if (err instanceof OpenStackHttpError && err.status === 404) return undefined;
+          throw err;
+        }),
+    );
     return group && isTenantGroup(group) && scopeSees(scope, tenantOfGroup(group)) ? group : undefined;
   }
 

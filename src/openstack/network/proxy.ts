@@ -156,6 +156,12 @@ export class NetworkProxy {
     });
   }
 
+  /** GET /v2.0/security-groups/{id}: the group with its rules (404 for an unknown id, as for any GET). */
+  async getSecurityGroup(id: string, options?: CallOptions): Promise<SecurityGroup> {
+    const body = await this.call({ method: 'GET', path: securityGroupPaths.group(id) }, options);
+    return parseResource(securityGroupResponseSchema, body, 'security group').security_group;
+  }
+
   /** Neutron adds the allow-all egress pair to every new group. */
   async createSecurityGroup(input: { name: string; description: string }, options?: CallOptions): Promise<SecurityGroup> {
     const body = await this.call({ method: 'POST', path: securityGroupPaths.groups, body: { security_group: input } }, options);

@@ -50,7 +50,7 @@ export const portListResponseSchema = z.object({ ports: z.array(portGroupsSchema
 export const portResponseSchema = z.object({ port: portGroupsSchema });
 
 export interface ListSecurityGroupsQuery {
-  /** One group by id: the same answer as GET /security-groups/{id}, without its second database session. */
+  /** Groups of this id: none or one, as a list. */
   id?: string;
   /** Exact match. */
   name?: string;
