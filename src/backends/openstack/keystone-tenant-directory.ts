@@ -66,6 +66,8 @@ export class KeystoneTenantDirectory implements TenantDirectory {
   private readonly pause: (ms: number) => Promise<void>;
   private readonly startedAt: string;
   private readonly proven = new Map<string, ProvenKey>();
+  /** Service user id -> the list of its credentials in flight (stillExists). */
+  private readonly checks = new Map<string, Promise<Set<string>>>();
   /** Tenant id -> its service user's id; ids never change, so this only fills. */
   private readonly serviceUsers = new Map<string, string>();
   private roleIds: Promise<Record<Role, string>> | undefined;
@@ -220,16 +222,37 @@ export class KeystoneTenantDirectory implements TenantDirectory {
     return this.proven.get(keyId)?.connection;
   }
 
+  /**
+   * Whether a trusted key's credential still exists. One list of its service user's credentials
+   * answers for every key of that tenant, and callers arriving while it runs share it: Keystone
+   * sees one request per tenant per `revalidateMs`, not one per key (or per call).
+   */
   private async stillExists(known: ProvenKey): Promise<boolean> {
-    try {
-      await this.keystone('check key', () => this.operator.identity.getApplicationCredential(known.userId, known.identity.id));
-      known.checkedAt = this.now();
-      return true;
-    } catch (err) {
-      if (!isApiErrorFrom(err, [404])) throw err;
-      this.proven.delete(known.identity.id);
-      return false;
+    let check = this.checks.get(known.userId);
+    if (check === undefined) {
+      check = this.keystone('check keys', () => this.operator.identity.listApplicationCredentials(known.userId)).then(
+        (credentials) => {
+          const live = new Set(credentials.map((c) => c.id));
+          const at = this.now();
+          for (const [id, proven] of this.proven) {
+            if (proven.userId !== known.userId) continue;
+            if (live.has(id)) proven.checkedAt = at;
+            else this.proven.delete(id);
+          }
+          return live;
+        },
+        (err: unknown) => {
+          // A user gone (its tenant deleted elsewhere) has no credentials left.
+          if (isApiErrorFrom(err, [404])) return new Set<string>();
+          throw err;
+        },
+      );
+      this.checks.set(known.userId, check);
+      void check.finally(() => this.checks.delete(known.userId)).catch(() => undefined);
     }
+    const live = await check;
+    if (!live.has(known.identity.id)) this.proven.delete(known.identity.id);
+    return live.has(known.identity.id);
   }
 
   private async findKey(id: string): Promise<{ key: ApiKey; userId: string } | undefined> {

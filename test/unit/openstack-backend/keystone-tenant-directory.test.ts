@@ -135,6 +135,18 @@ describe('KeystoneTenantDirectory', () => {
     // One token per key, and the operator's own once.
     expect(requests).toHaveLength(21);
     expect(new Set(requests)).toEqual(new Set(['POST /v3/auth/tokens']));
+
+    // A minute on, every key is checked again: one list of credentials per tenant, shared by the
+    // calls that arrive together, not one request per key or per call.
+    clock += 61_000;
+    const again = keystone.seen.length;
+    const answers = await Promise.all(secrets.flatMap((secret) => [fresh.authenticate(secret), fresh.authenticate(secret)]));
+    expect(answers.every((a) => a !== undefined)).toBe(true);
+    const checks = keystone.seen.slice(again);
+    expect(checks).toHaveLength(4);
+    expect(checks.every((r) => /^GET \/v3\/users\/[^/]+\/application_credentials$/.test(r))).toBe(true);
+    for (const secret of secrets) await fresh.authenticate(secret);
+    expect(keystone.seen.length - again).toBe(4);
   });
 
   it('asks for the project and the user when the token does not name its user', async () => {
