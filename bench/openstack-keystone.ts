@@ -14,20 +14,14 @@
  * The calls go round the keys in turn, several at a time, over GET /whoami, /vms, /flavors and
  * /quotas (the last three reach Nova). The tenants are deleted at the end, whatever happens.
  */
-import { once } from 'node:events';
 import { randomBytes } from 'node:crypto';
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
-import pino from 'pino';
-import { buildApp } from '../src/app.js';
-import { createBackend } from '../src/backends/create-backend.js';
-import { parseConfig } from '../src/config/config.js';
 import { operatorEnv } from '../test/openstack/mini-openstack.js';
 import { loadStack } from '../test/openstack/support/fault-env.js';
 import { FaultProxy } from '../test/openstack/support/fault-proxy.js';
 import { envNumber } from './env-number.js';
+import { startApi, type RunningApi } from './in-process-api.js';
 
 const API = '/api/v1';
 
@@ -53,33 +47,6 @@ const settings = {
   concurrency: envNumber('BENCH_KS_CONCURRENCY', 8),
 };
 if (settings.tenants > settings.keys) throw new Error('BENCH_KS_TENANTS must not exceed BENCH_KS_KEYS: every tenant comes with a key');
-
-interface RunningApi {
-  baseUrl: string;
-  close(): Promise<void>;
-}
-
-async function startApi(env: Record<string, string>): Promise<RunningApi> {
-  const parsed = parseConfig({ ...env, LOG_LEVEL: 'warn' });
-  if (!parsed.ok) throw new Error(`bad config: ${parsed.problems.join('; ')}`);
-  const { config } = parsed;
-  // Warnings and errors only, to stderr: the report stays readable, and failures are visible.
-  const logger = pino({ level: config.LOG_LEVEL }, pino.destination(2));
-  const backend = await createBackend(config, logger);
-  const stopping = new AbortController();
-  const server: Server = buildApp({ config, backend, logger, shutdownSignal: stopping.signal }).listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as AddressInfo;
-  return {
-    baseUrl: `http://127.0.0.1:${port}`,
-    async close() {
-      stopping.abort();
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-      await backend.close();
-    },
-  };
-}
 
 async function call(baseUrl: string, key: string, method: string, path: string, body?: unknown): Promise<Record<string, unknown>> {
   const response = await fetch(`${baseUrl}${path}`, {

@@ -21,20 +21,13 @@
  * The API runs in this process on 127.0.0.1 (app + backend built as src/server.ts does); all
  * traffic stays on loopback. The VMs it creates are deleted at the end, whatever happens.
  */
-import { once } from 'node:events';
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
-import pino from 'pino';
-import { buildApp } from '../src/app.js';
-import { createBackend } from '../src/backends/create-backend.js';
-import { parseConfig } from '../src/config/config.js';
 import type { Connection } from '../src/openstack/index.js';
-import type { Backend } from '../src/repository/backend.js';
 import { apiEnv, demoToken, directConnection, loadStack } from '../test/openstack/support/fault-env.js';
 import { FaultProxy, TOKEN_PATH, startProxiedCloud, type StackInfo } from '../test/openstack/support/fault-proxy.js';
 import { envNumber } from './env-number.js';
+import { startApi } from './in-process-api.js';
 
 const API = '/api/v1';
 
@@ -69,34 +62,6 @@ if (settings.only !== undefined && settings.only !== '' && settings.only !== 're
 const readsOnly = settings.only === 'reads';
 
 // ---------------------------------------------------------------- the API in this process
-
-interface RunningApi {
-  baseUrl: string;
-  close(): Promise<void>;
-}
-
-async function startApi(env: Record<string, string>): Promise<RunningApi> {
-  const parsed = parseConfig({ ...env, LOG_LEVEL: 'warn' });
-  if (!parsed.ok) throw new Error(`bad config: ${parsed.problems.join('; ')}`);
-  const { config } = parsed;
-  // Warnings and errors only, to stderr: the report stays readable, and failures are visible.
-  const logger = pino({ level: config.LOG_LEVEL }, pino.destination(2));
-  const backend: Backend = await createBackend(config, logger);
-  const stopping = new AbortController();
-  const app = buildApp({ config, backend, logger, shutdownSignal: stopping.signal });
-  const server: Server = app.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as AddressInfo;
-  return {
-    baseUrl: `http://127.0.0.1:${port}`,
-    async close() {
-      stopping.abort();
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-      await backend.close();
-    },
-  };
-}
 
 /** API calls made, per API instance (base URL). */
 const apiCallCount = new Map<string, number>();
