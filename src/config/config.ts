@@ -47,7 +47,24 @@ function crossFieldProblems(config: Config): string[] {
   if (config.AUTH_MODE === 'keys' && !config.ADMIN_API_KEY) {
     problems.push('ADMIN_API_KEY: required with AUTH_MODE=keys (the operator\'s key, at least 32 characters: openssl rand -base64 32)');
   }
+  if (!config.REDIS_URL && config.OS_KEY_REVALIDATE_S !== undefined && config.OS_KEY_REVALIDATE_S > MAX_REVALIDATE_WITHOUT_REDIS_S) {
+    problems.push(`OS_KEY_REVALIDATE_S: at most ${MAX_REVALIDATE_WITHOUT_REDIS_S} without REDIS_URL (then only this check carries a key revoked through one process to the others)`);
+  }
   const readonlyAndFull = config.API_READONLY_KEYS.filter((k) => config.API_KEYS.includes(k));
   if (readonlyAndFull.length > 0) problems.push('API_READONLY_KEYS: a key cannot be in API_KEYS too');
   return problems;
+}
+
+/** docs/contract.md section 8: a key revoked through one process is refused by the others within 60 s. */
+const MAX_REVALIDATE_WITHOUT_REDIS_S = 60;
+
+/**
+ * How often a key proven by Keystone is checked again (OS_TENANTS=keystone). Without Redis that
+ * check is how a revocation made through another process arrives, so it runs every minute. With
+ * REDIS_URL the revocation channel brings those at once, and the check only catches credentials
+ * deleted outside the API (the openstack CLI): every 10 minutes, which keeps Keystone at one token
+ * per key per token lifetime under steady use (docs/contract.md section 8).
+ */
+export function keyRevalidateSeconds(config: Pick<Config, 'OS_KEY_REVALIDATE_S' | 'REDIS_URL'>): number {
+  return config.OS_KEY_REVALIDATE_S ?? (config.REDIS_URL ? 600 : MAX_REVALIDATE_WITHOUT_REDIS_S);
 }

@@ -158,7 +158,8 @@ export const envSchema = z.object({
     .default('2.93'),
   OS_CATALOG_CACHE_S: int(0, 86_400).default(60),
   OS_TENANTS: z.enum(['keystone', 'process'], { error: 'must be keystone or process' }).default('keystone'),
-  OS_KEY_REVALIDATE_S: int(1, 60).default(60),
+  // Default and bound depend on REDIS_URL: keyRevalidateSeconds and crossFieldProblems (config.ts).
+  OS_KEY_REVALIDATE_S: int(1, 3600).optional(),
 });
 
 export type Env = z.infer<typeof envSchema>;

@@ -2,6 +2,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Connection } from '../../src/openstack/index.js';
 import { ApiClient } from '../support/api-client.js';
+import { sharedApp } from '../support/redis-apps.js';
+import { RedisServer } from '../support/redis-server.js';
 import { startApp, type RunningApp } from '../support/memory-app.js';
 import { operatorEnv, readStack } from './mini-openstack.js';
 
@@ -127,6 +129,27 @@ describe('tenants and keys in Keystone', () => {
     }
     expect(status).toBe(401);
   });
+
+  it('with REDIS_URL, refuses a key revoked through another process at once, long before its Keystone check is due', async () => {
+    const redis = await RedisServer.start();
+    // No OS_KEY_REVALIDATE_S: with Redis the Keystone check runs every 600 s, so only Redis can carry this revocation.
+    const env = await operatorEnv({ AUTH_MODE: 'keys', ADMIN_API_KEY: ADMIN, REDIS_URL: redis.url });
+    const [one, two] = await Promise.all([sharedApp(redis.url, env), sharedApp(redis.url, env)]);
+    try {
+      const made = await new ApiClient(one.url, bearer(team.initial_key.secret)).call<{ id: string; secret: string }>('POST', '/api/v1/keys', { body: { name: 'to-revoke-redis', role: 'member' } });
+      expect(made.status).toBe(201);
+      const onOne = new ApiClient(one.url, bearer(made.body.secret));
+      const onTwo = new ApiClient(two.url, bearer(made.body.secret));
+      expect((await onOne.call('GET', '/api/v1/whoami')).status).toBe(200);
+      expect((await onTwo.call('GET', '/api/v1/whoami')).status).toBe(200);
+
+      expect((await onOne.call('DELETE', `/api/v1/keys/${made.body.id}`)).status).toBe(200);
+      await expect.poll(async () => (await onTwo.call('GET', '/api/v1/whoami')).status, { timeout: 5_000, interval: 100 }).toBe(401);
+    } finally {
+      await Promise.all([one.close(), two.close()]);
+      await redis.stop();
+    }
+  }, 180_000);
 
   it('stops an expired key', async () => {
     const member = new ApiClient(first.baseUrl, bearer(team.initial_key.secret));

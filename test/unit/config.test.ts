@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseConfig, type Config, type ConfigResult } from '../../src/config/config.js';
+import { keyRevalidateSeconds, parseConfig, type Config, type ConfigResult } from '../../src/config/config.js';
 
 function config(env: Record<string, string | undefined>): Config {
   const result = parseConfig(env);
@@ -286,6 +286,18 @@ describe('parseConfig OpenStack cross-field rules', () => {
 
   it('OS_CLOUD alone is enough: clouds.yaml holds the rest', () => {
     expect(config({ BACKEND: 'openstack', OS_CLOUD: 'devstack' }).OS_CLOUD).toBe('devstack');
+  });
+
+  it('keys are checked in Keystone every minute without Redis, every 10 minutes with it (its channel brings revocations)', () => {
+    expect(keyRevalidateSeconds(config({ ...openstackByPassword }))).toBe(60);
+    expect(keyRevalidateSeconds(config({ ...openstackByPassword, REDIS_URL: 'redis://127.0.0.1:6379' }))).toBe(600);
+    expect(keyRevalidateSeconds(config({ ...openstackByPassword, OS_KEY_REVALIDATE_S: '5' }))).toBe(5);
+  });
+
+  it('OS_KEY_REVALIDATE_S over 60 needs REDIS_URL: without it the check is how other processes learn of a revocation', () => {
+    expect(problems({ ...openstackByPassword, OS_KEY_REVALIDATE_S: '61' }).map(named)).toEqual(['OS_KEY_REVALIDATE_S']);
+    expect(keyRevalidateSeconds(config({ ...openstackByPassword, OS_KEY_REVALIDATE_S: '3600', REDIS_URL: 'redis://127.0.0.1:6379' }))).toBe(3600);
+    expect(problems({ ...openstackByPassword, OS_KEY_REVALIDATE_S: '3601', REDIS_URL: 'redis://127.0.0.1:6379' }).map(named)).toEqual(['OS_KEY_REVALIDATE_S']);
   });
 });
 

@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import type { Config } from '../../config/config.js';
+import { keyRevalidateSeconds, type Config } from '../../config/config.js';
 import {
   Connection,
   OpenStackMicroversionError,
@@ -83,7 +83,7 @@ export async function createOpenStackBackend(config: Config, logger: Logger, con
   // resources live in its own project; `process` keeps tenants in this process, as the memory
   // backend does, and every tenant's resources in the operator's project (credentials that are no
   // Keystone admin). tenant-placement.ts holds the difference.
-  const keystone = config.OS_TENANTS === 'keystone' ? new KeystoneTenantDirectory({ operator: cloud, log, revalidateMs: config.OS_KEY_REVALIDATE_S * 1000 }) : undefined;
+  const keystone = config.OS_TENANTS === 'keystone' ? new KeystoneTenantDirectory({ operator: cloud, log, revalidateMs: keyRevalidateSeconds(config) * 1000 }) : undefined;
   const placement = keystone ? ownProjectPlacement(cloud, (keyId) => keystone.connectionOf(keyId)) : sharedProjectPlacement(cloud);
   const connectionFor = (scope: Scope) => placement.connectionFor(scope);
   const volumes = new OpenStackVolumeRepository({ connectionFor, log });
