@@ -3,6 +3,7 @@ import express, { type Express } from 'express';
 import type { Logger } from 'pino';
 import type { Config } from './config/config.js';
 import { EndpointRouter } from './http/endpoint.js';
+import { answerJson } from './http/json-answer.js';
 import { audit } from './http/middleware/audit.js';
 import { AuthFailureBudget } from './http/middleware/auth-failures.js';
 import { authenticate } from './http/middleware/authenticate.js';
@@ -99,6 +100,8 @@ export function buildApp({ config, backend, logger, shutdownSignal, sharedState 
   app.disable('x-powered-by');
   // The API sets its own ETags (VM versions); Express's body hashes would only confuse If-Match.
   app.set('etag', false);
+  // Every JSON answer through one writer without Express's per-answer Content-Type parsing (json-answer.ts).
+  app.response.json = answerJson;
   // Who req.ip is behind a reverse proxy (the rate limit's key): off unless TRUST_PROXY names the proxies.
   app.set('trust proxy', config.TRUST_PROXY ?? false);
 
