@@ -164,10 +164,14 @@ describe('tenants and keys in Keystone', () => {
     expect((await short.call('GET', '/api/v1/whoami')).status).toBe(401);
   });
 
-  it('deletes a tenant with its project, its user and so its keys', async () => {
+  it("deletes a tenant with its project, its user and so its keys, and Neutron's default group of the project", async () => {
     const { tenant, initial_key } = await newTenant(`gone-${RUN}`);
+    // The tenant's first Neutron call makes Neutron's automatic `default` group in its project.
+    expect((await new ApiClient(second.baseUrl, bearer(initial_key.secret)).call('GET', '/api/v1/security-groups')).status).toBe(200);
+    expect((await keystone.network.listSecurityGroups({ projectId: tenant.id, name: 'default' })).length).toBe(1);
     const admin = new ApiClient(second.baseUrl, bearer(ADMIN));
     expect((await admin.call('DELETE', `/api/v1/tenants/${tenant.id}`)).status).toBe(200);
+    expect(await keystone.network.listSecurityGroups({ projectId: tenant.id })).toEqual([]);
     expect((await admin.call('GET', `/api/v1/tenants/${tenant.id}`)).status).toBe(404);
     expect((await keystone.identity.findUsers({ name: `vmapi-svc-${tenant.id}`, domainId: 'default' })).length).toBe(0);
     expect((await new ApiClient(second.baseUrl, bearer(initial_key.secret)).call('GET', '/api/v1/whoami')).status).toBe(401);

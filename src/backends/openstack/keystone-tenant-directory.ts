@@ -120,12 +120,29 @@ export class KeystoneTenantDirectory implements TenantDirectory {
   async deleteTenant(id: string): Promise<void> {
     const project = await this.findProject(id);
     if (!project) return;
+    await this.deleteNeutronDefaultGroups(project.id);
     const userId = await this.findServiceUser(project.id);
     // Deleting the user deletes its application credentials: every key of the tenant.
     if (userId !== undefined) await this.keystone('delete tenant user', () => this.operator.identity.deleteUser(userId)).catch(ignoreNotFound);
     await this.keystone('delete tenant', () => this.operator.identity.deleteProject(project.id)).catch(ignoreNotFound);
     this.serviceUsers.delete(id);
     for (const [keyId, proven] of this.proven) if (proven.identity.tenant === id) this.proven.delete(keyId);
+  }
+
+  /**
+   * Neutron makes a `default` security group in a project the first time the project uses it, and
+   * would keep it after the project is gone: the operator deletes it with the tenant. A failure is
+   * logged and does not keep the tenant (the group holds no resource of the tenant's: the API
+   * refuses to delete a tenant whose groups or ports are still there).
+   */
+  private async deleteNeutronDefaultGroups(projectId: string): Promise<void> {
+    try {
+      const operation = { operation: 'delete tenant default group' };
+      const groups = await upstream(this.log, operation, () => this.operator.network.listSecurityGroups({ projectId, name: 'default' }));
+      for (const group of groups) await upstream(this.log, operation, () => this.operator.network.deleteSecurityGroup(group.id)).catch(ignoreNotFound);
+    } catch (err) {
+      this.log.warn({ event: 'openstack.cleanup_failed', project_id: projectId, error: String(err) }, "could not delete the tenant project's default security group");
+    }
   }
 
   async createKey(input: NewKey): Promise<{ key: ApiKey; secret: string }> {

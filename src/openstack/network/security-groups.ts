@@ -56,11 +56,13 @@ export interface ListSecurityGroupsQuery {
   name?: string;
   /** Groups carrying all of these tags. */
   tags?: readonly string[];
+  /** Groups of this project (an admin sees every project's). */
+  projectId?: string;
   limit?: number;
 }
 
 export function listSecurityGroupsQuery(query: ListSecurityGroupsQuery): Record<string, QueryValue> {
-  return { id: query.id, name: query.name, tags: query.tags, limit: query.limit };
+  return { id: query.id, name: query.name, tags: query.tags, project_id: query.projectId, limit: query.limit };
 }
 
 export interface CreateSecurityGroupRuleOptions {

@@ -54,6 +54,13 @@ describe('network: Neutron v2.0 networks', () => {
     ]);
   });
 
+  it("lists one project's security groups by name (an admin's filter)", async () => {
+    fake.route('GET', '/network/v2.0/security-groups', { status: 200, body: { security_groups: [] } });
+    expect(await connection.network.listSecurityGroups({ projectId: 'p-1', name: 'default' })).toEqual([]);
+    const [request] = fake.requests('GET', '/network/v2.0/security-groups');
+    expect(request?.url).toBe('/network/v2.0/security-groups?name=default&project_id=p-1');
+  });
+
   it('stops when a next link comes back', async () => {
     const [net] = fixture<NetworkList>('network-networks.json').networks;
     fake.route('GET', '/network/v2.0/networks', { status: 200, body: { networks: [net], networks_links: [{ rel: 'next', href: '/v2.0/networks?marker=x' }] } });
