@@ -120,7 +120,7 @@ export class KeystoneTenantDirectory implements TenantDirectory {
   async deleteTenant(id: string): Promise<void> {
     const project = await this.findProject(id);
     if (!project) return;
-    await this.deleteNeutronDefaultGroups(project.id);
+    await this.deleteDefaultGroups(project.id);
     const userId = await this.findServiceUser(project.id);
     // Deleting the user deletes its application credentials: every key of the tenant.
     if (userId !== undefined) await this.keystone('delete tenant user', () => this.operator.identity.deleteUser(userId)).catch(ignoreNotFound);
@@ -130,18 +130,18 @@ export class KeystoneTenantDirectory implements TenantDirectory {
   }
 
   /**
-   * Neutron makes a `default` security group in a project the first time the project uses it, and
-   * would keep it after the project is gone: the operator deletes it with the tenant. A failure is
-   * logged and does not keep the tenant (the group holds no resource of the tenant's: the API
-   * refuses to delete a tenant whose groups or ports are still there).
+   * The security groups no one deletes through the API, which would outlive the project: Neutron's
+   * own `default` (made in a project on its first call) and the tenant's `default` (`vmapi-default`,
+   * made on first use). The API refuses to delete a tenant that still holds groups of its own, so
+   * these two are all that is left. A failure is logged and does not keep the tenant.
    */
-  private async deleteNeutronDefaultGroups(projectId: string): Promise<void> {
+  private async deleteDefaultGroups(projectId: string): Promise<void> {
     try {
-      const operation = { operation: 'delete tenant default group' };
-      const groups = await upstream(this.log, operation, () => this.operator.network.listSecurityGroups({ projectId, name: 'default' }));
+      const operation = { operation: 'delete tenant default groups' };
+      const groups = await upstream(this.log, operation, () => this.operator.network.listSecurityGroups({ projectId }));
       for (const group of groups) await upstream(this.log, operation, () => this.operator.network.deleteSecurityGroup(group.id)).catch(ignoreNotFound);
     } catch (err) {
-      this.log.warn({ event: 'openstack.cleanup_failed', project_id: projectId, error: String(err) }, "could not delete the tenant project's default security group");
+      this.log.warn({ event: 'openstack.cleanup_failed', project_id: projectId, error: String(err) }, "could not delete the default security groups of a tenant's project");
     }
   }
 
